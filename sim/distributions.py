@@ -1,0 +1,224 @@
+"""Named probability distributions, written in scenario files by name and parameters.
+
+A scenario says ``{dist: lognormal, mean: 32, cv: 0.25}`` for a sea transit time; this module
+turns that into a small immutable object that samples vectors from a numpy ``Generator`` and
+knows its mean and quantiles (the optimisers need percentile transit times from the same
+objects the simulation samples, so there is one source of truth for uncertainty).
+
+Every quantity the model draws (days, hours, units) is non-negative, so every distribution
+rejects parameters that could produce a negative draw at load time.
+
+The registry is the ``Distribution`` annotated union: a scenario's ``dist:`` key selects the
+class, and pydantic rejects unknown names and wrong parameters with the dotted path.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import stats
+
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> np.ndarray:
+        """Draw ``size`` independent values as float64."""
+
+    @abstractmethod
+    def mean(self) -> float:
+        """Expected value, used for planning figures such as expected lead time."""
+
+    @abstractmethod
+    def quantile(self, p: float) -> float:
+        """The p-quantile, used for delivery promises met with a given probability."""
+
+
+class Constant(_Dist):
+    """A fixed value; setting every distribution constant makes a run deterministic."""
+
+    dist: Literal["constant"]
+    value: NonNegative
+
+    def sample(self, rng, size):
+        return np.full(size, self.value, dtype=float)
+
+    def mean(self) -> float:
+        return self.value
+
+    def quantile(self, p: float) -> float:
+        return self.value
+
+
+class Uniform(_Dist):
+    dist: Literal["uniform"]
+    low: NonNegative
+    high: NonNegative
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError("high must be >= low")
+        return self
+
+    def sample(self, rng, size):
+        return rng.uniform(self.low, self.high, size)
+
+    def mean(self) -> float:
+        return 0.5 * (self.low + self.high)
+
+    def quantile(self, p: float) -> float:
+        return self.low + p * (self.high - self.low)
+
+
+class Triangular(_Dist):
+    dist: Literal["triangular"]
+    low: NonNegative
+    mode: NonNegative
+    high: NonNegative
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not self.low <= self.mode <= self.high:
+            raise ValueError("need low <= mode <= high")
+        return self
+
+    def sample(self, rng, size):
+        if self.high == self.low:
+            return np.full(size, self.low, dtype=float)
+        return rng.triangular(self.low, self.mode, self.high, size)
+
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3.0
+
+    def quantile(self, p: float) -> float:
+        if self.high == self.low:
+            return self.low
+        c = (self.mode - self.low) / (self.high - self.low)
+        return float(stats.triang.ppf(p, c, loc=self.low, scale=self.high - self.low))
+
+
+class _MeanCv(_Dist):
+    """Parametrised by mean and coefficient of variation, as planners quote lead times."""
+
+    mean_: Positive = Field(alias="mean")
+    cv: Positive
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def mean(self) -> float:
+        return self.mean_
+
+
+class Lognormal(_MeanCv):
+    dist: Literal["lognormal"]
+
+    def _mu_sigma(self) -> tuple[float, float]:
+        sigma2 = np.log1p(self.cv**2)
+        return float(np.log(self.mean_) - 0.5 * sigma2), float(np.sqrt(sigma2))
+
+    def sample(self, rng, size):
+        mu, sigma = self._mu_sigma()
+        return rng.lognormal(mu, sigma, size)
+
+    def quantile(self, p: float) -> float:
+        mu, sigma = self._mu_sigma()
+        return float(np.exp(mu + sigma * stats.norm.ppf(p)))
+
+
+class Gamma(_MeanCv):
+    dist: Literal["gamma"]
+
+    def sample(self, rng, size):
+        shape = 1.0 / self.cv**2
+        return rng.gamma(shape, self.mean_ / shape, size)
+
+    def quantile(self, p: float) -> float:
+        shape = 1.0 / self.cv**2
+        return float(stats.gamma.ppf(p, shape, scale=self.mean_ / shape))
+
+
+class Exponential(_Dist):
+    """Memoryless times, the textbook service time of an M/M/c queue."""
+
+    dist: Literal["exponential"]
+    mean_: Positive = Field(alias="mean")
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def sample(self, rng, size):
+        return rng.exponential(self.mean_, size)
+
+    def mean(self) -> float:
+        return self.mean_
+
+    def quantile(self, p: float) -> float:
+        return float(-self.mean_ * np.log1p(-p))
+
+
+class Poisson(_Dist):
+    """Integer counts, e.g. whole days of delay."""
+
+    dist: Literal["poisson"]
+    mean_: NonNegative = Field(alias="mean")
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def sample(self, rng, size):
+        return rng.poisson(self.mean_, size).astype(float)
+
+    def mean(self) -> float:
+        return self.mean_
+
+    def quantile(self, p: float) -> float:
+        return float(stats.poisson.ppf(p, self.mean_)) if self.mean_ > 0 else 0.0
+
+
+class Empirical(_Dist):
+    """Observed values resampled with optional weights (e.g. last year's transit times)."""
+
+    dist: Literal["empirical"]
+    values: Annotated[list[NonNegative], Field(min_length=1)]
+    weights: list[NonNegative] | None = None
+
+    @model_validator(mode="after")
+    def _weights_match(self) -> Empirical:
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError("weights must have one entry per value")
+            if sum(self.weights) <= 0:
+                raise ValueError("weights must not all be zero")
+        return self
+
+    def _probabilities(self) -> np.ndarray:
+        if self.weights is None:
+            return np.full(len(self.values), 1.0 / len(self.values))
+        w = np.asarray(self.weights, dtype=float)
+        return w / w.sum()
+
+    def sample(self, rng, size):
+        return rng.choice(np.asarray(self.values, dtype=float), size=size, p=self._probabilities())
+
+    def mean(self) -> float:
+        return float(np.dot(self.values, self._probabilities()))
+
+    def quantile(self, p: float) -> float:
+        order = np.argsort(self.values)
+        cumulative = np.cumsum(self._probabilities()[order])
+        index = min(int(np.searchsorted(cumulative, p - 1e-12)), len(order) - 1)
+        return float(np.asarray(self.values)[order][index])
+
+
+Distribution = Annotated[
+    Constant | Uniform | Triangular | Lognormal | Gamma | Exponential | Poisson | Empirical,
+    Field(discriminator="dist"),
+]
+"""Any registered distribution; the ``dist`` field names which."""
+
+DISTRIBUTION_NAMES = ("constant", "uniform", "triangular", "lognormal", "gamma", "exponential",
+                      "poisson", "empirical")

@@ -1,0 +1,542 @@
+"""The scenario schema: the single source of truth for every parameter of the model.
+
+A scenario file describes one cross-border operation: its calendar, markets, SKUs, traffic and
+ad channels, suppliers, warehouses, transport modes and lanes, returns, customer service,
+finance and the policies that run it. Every model here is immutable and forbids unknown keys,
+so a typo in a YAML file is an error with its dotted path, never a silently ignored setting.
+
+Units live in the names: ``*_days``, ``*_hours``, ``*_cny``, ``*_m3``, ``*_kg``, ``*_rate``
+(a fraction per event), ``*_probability`` (in [0, 1]). Money without ``_cny`` in its name is in
+the currency the enclosing object names (a market's, a warehouse's or a mode's ``currency``).
+Dates are ISO dates; windows are ``{start: DATE, days: N}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sim.distributions import Distribution
+
+Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0)]
+PositiveCount = Annotated[int, Field(gt=0)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+BASE_CURRENCY = "CNY"
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CrossReferenceError(ValueError):
+    """A value that is well typed but names something the scenario does not define."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+# ----------------------------------------------------------------------------- calendar
+class Window(Frozen):
+    """A span of calendar days, e.g. a factory shutdown or a port-congestion episode."""
+
+    start: dt.date
+    days: PositiveCount
+
+
+class PeakEvent(Window):
+    """A sales event (Prime Day, Black Friday) that multiplies organic and paid traffic."""
+
+    name: str
+    demand_multiplier: Positive
+    markets: list[str] | None = Field(None, description="markets affected; null means all")
+
+
+class Horizon(Frozen):
+    start_date: dt.date
+    days: PositiveCount
+    warmup_days: Count = Field(0, description="days excluded from KPIs (steady-state studies)")
+
+    @model_validator(mode="after")
+    def _warmup_inside(self) -> Horizon:
+        if self.warmup_days >= self.days:
+            raise ValueError("warmup_days must be shorter than the horizon")
+        return self
+
+
+class Calendar(Frozen):
+    seasonality_by_month: Annotated[list[Positive], Field(min_length=12, max_length=12)]
+    peak_events: list[PeakEvent] = []
+    chinese_new_year: Window | None = Field(
+        None, description="factory shutdown for suppliers that observe it")
+
+
+# ----------------------------------------------------------------------------- markets, SKUs
+class Customs(Frozen):
+    clearance_days: Distribution
+    inspection_probability: Probability
+    inspection_delay_days: Distribution
+
+
+class Market(Frozen):
+    """A selling country: its currency, taxes, customs and the traffic it brings."""
+
+    currency: Currency
+    fx_to_cny: Positive = Field(description="CNY per unit of the market currency on day 0")
+    fx_daily_volatility: NonNegative = Field(description="st. dev. of daily log FX change")
+    duty_rate: Probability
+    vat_rate: Probability = Field(description="prices are quoted including this VAT")
+    de_minimis_value: NonNegative = Field(
+        description="direct parcels whose value (ex VAT) is at most this pay no duty")
+    customs: Customs
+    organic_sessions_per_day: NonNegative
+    base_conversion_rate: Probability
+    stockout: Literal["lost_sales", "backorder"]
+
+
+class Sku(Frozen):
+    category: str
+    supplier: str
+    unit_cost_cny: Positive
+    price: dict[str, Positive] = Field(description="selling price per market, incl. VAT")
+    reference_price: dict[str, Positive] | None = Field(
+        None, description="market reference price for the price effect; null means price")
+    weight_kg: Positive
+    volume_m3: Positive
+    popularity: NonNegative = Field(description="relative share of a market's sessions")
+    base_return_probability: Probability
+
+
+# ----------------------------------------------------------------------------- traffic, ads
+class Traffic(Frozen):
+    daily_noise_cv: NonNegative = Field(description="day-to-day lognormal noise on sessions")
+
+
+class AdChannel(Frozen):
+    """A paid traffic source whose response saturates (Hill) and carries over (geometric).
+
+    Paid sessions per day = max_sessions_per_day * a^n / (a^n + K^n), where a is the adstock
+    a_t = (1 - carryover) * spend_t + carryover * a_{t-1} (steady spend gives a = spend) and
+    the half-saturation spend K = cost_per_click * max_sessions_per_day: at low spend an
+    n = 1 channel buys sessions at its cost per click; at spend K the average cost of a
+    session has doubled.
+    """
+
+    currency: Currency
+    cost_per_click: Positive
+    max_sessions_per_day: NonNegative
+    hill_exponent: Positive
+    carryover: Annotated[float, Field(ge=0, lt=1)]
+    market_shares: dict[str, Probability]
+
+    @property
+    def half_saturation_spend_per_day(self) -> float:
+        return self.cost_per_click * self.max_sessions_per_day
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> AdChannel:
+        if abs(sum(self.market_shares.values()) - 1.0) > 1e-6:
+            raise ValueError("market_shares must sum to 1")
+        return self
+
+
+class Conversion(Frozen):
+    """Orders = Poisson(sessions x conversion); conversion responds to price, promise, rating.
+
+    conversion = base_conversion_rate * (price / reference_price)^(-price_elasticity)
+                 * exp(-promise_sensitivity_per_day * (promise_days - reference_promise_days))
+                 * (rating / initial_rating)^rating_elasticity
+    """
+
+    price_elasticity: NonNegative
+    reference_promise_days: Positive
+    promise_sensitivity_per_day: NonNegative
+    rating_elasticity: NonNegative
+    initial_rating: Annotated[float, Field(ge=1, le=5)]
+    rating_memory_days: Positive = Field(description="time constant of the rolling rating")
+    late_rating_penalty: NonNegative = Field(description="stars a late delivery costs")
+    lost_rating_penalty: NonNegative
+    return_rating_penalty: NonNegative
+    extra_units_per_order_mean: NonNegative = Field(
+        description="units per order = 1 + Poisson(this)")
+
+
+# ----------------------------------------------------------------------------- supply
+class Supplier(Frozen):
+    warehouse: str = Field(description="origin warehouse the supplier delivers to")
+    lead_time_days: Distribution
+    moq_units: Count
+    capacity_units_per_day: Positive
+    on_time_probability: Probability
+    late_delay_days: Distribution
+    partial_delivery_probability: Probability
+    partial_fill_min: Probability = Field(
+        description="a partial delivery ships a uniform fraction in [this, 1]")
+    defect_rate: Probability
+    observes_chinese_new_year: bool
+    shutdowns: list[Window] = []
+    payment_terms_days: Count
+
+
+class Warehouse(Frozen):
+    """Origin (e.g. Shenzhen) or overseas (3PL, FBA) stock point; fees in its currency."""
+
+    kind: Literal["origin", "overseas"]
+    market: str | None = Field(None, description="market it sits in (overseas only)")
+    currency: Currency
+    inbound_fee_per_unit: NonNegative
+    storage_fee_per_m3_day: NonNegative
+    pick_pack_fee_per_order: NonNegative
+    capacity_m3: Positive | None = None
+    initial_stock_days: NonNegative = Field(description="opening stock in days of demand")
+
+    @model_validator(mode="after")
+    def _overseas_has_market(self) -> Warehouse:
+        if self.kind == "overseas" and self.market is None:
+            raise ValueError("an overseas warehouse needs its market")
+        return self
+
+
+# ----------------------------------------------------------------------------- logistics
+class Surcharge(Window):
+    rate: NonNegative = Field(description="fractional peak surcharge on the mode's cost")
+
+
+class CapacityCut(Window):
+    capacity_factor: Probability = Field(description="fraction of normal capacity left")
+
+
+class Mode(Frozen):
+    """A transport mode: bulk (sea FCL/LCL, rail, air), parcel (postal, line, express) or
+    last mile from an overseas warehouse. Costs are in ``currency``."""
+
+    family: Literal["bulk", "parcel", "last_mile"]
+    currency: Currency
+    transit_days: Distribution
+    cost_per_kg: NonNegative = 0.0
+    cost_per_m3: NonNegative = 0.0
+    cost_per_unit: NonNegative = 0.0
+    cost_per_container: NonNegative = 0.0
+    container_volume_m3: Positive | None = None
+    chargeable_kg_per_m3: NonNegative = Field(
+        0.0, description="volumetric weight factor: kg charged >= m3 x this (air: 167)")
+    departures_per_week: Positive | None = None
+    capacity_per_departure_m3: Positive | None = None
+    capacity_units_per_day: Positive | None = None
+    loss_probability: Probability
+    damage_probability: Probability
+    surcharges: list[Surcharge] = []
+    capacity_cuts: list[CapacityCut] = []
+
+    @model_validator(mode="after")
+    def _family_fields(self) -> Mode:
+        if self.family == "bulk" and self.departures_per_week is None:
+            raise ValueError("a bulk mode needs departures_per_week")
+        if self.cost_per_container > 0 and self.container_volume_m3 is None:
+            raise ValueError("cost_per_container needs container_volume_m3")
+        return self
+
+
+class Lane(Frozen):
+    """Which modes connect an origin warehouse to an overseas warehouse (bulk) or to a
+    market (direct parcels). Bulk journeys: first mile, main leg, customs, final delivery."""
+
+    origin: str
+    destination: str = Field(description="overseas warehouse (bulk) or market (parcels)")
+    modes: Annotated[list[str], Field(min_length=1)]
+    first_mile_days: Distribution
+    first_mile_cost_per_m3_cny: NonNegative
+    final_delivery_days: Distribution
+    final_delivery_cost_per_m3_cny: NonNegative
+
+
+class Disruption(Window):
+    """Port congestion or a lane closure: extra transit days and a capacity cut."""
+
+    name: str
+    modes: Annotated[list[str], Field(min_length=1)]
+    extra_transit_days: Distribution
+    capacity_factor: Probability
+
+
+# ----------------------------------------------------------------------------- after-sales
+class Disposition(Frozen):
+    share: Probability
+    cost_per_unit_cny: NonNegative
+    recovery_fraction_of_cost: Probability
+    delay_days: Distribution
+
+
+class Returns(Frozen):
+    """Each delivered order returns with its SKU's base probability, raised when late."""
+
+    late_multiplier: Annotated[float, Field(ge=1)]
+    damaged_return_probability: Probability
+    return_window_days: Distribution = Field(description="delivery to customer dispatch")
+    return_transit_days: Distribution
+    inspection_days: Distribution
+    refund_fraction: Probability
+    return_shipping_cost_per_unit_cny: NonNegative
+    disposition: dict[Literal["restock", "liquidate", "dispose", "return_to_origin"],
+                      Disposition]
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> Returns:
+        if abs(sum(d.share for d in self.disposition.values()) - 1.0) > 1e-6:
+            raise ValueError("disposition shares must sum to 1")
+        return self
+
+
+class Shift(Frozen):
+    days_per_week: Annotated[int, Field(ge=1, le=7)]
+    start_hour: Annotated[float, Field(ge=0, lt=24)]
+    hours: Annotated[float, Field(gt=0, le=24)]
+
+    @model_validator(mode="after")
+    def _inside_day(self) -> Shift:
+        if self.start_hour + self.hours > 24:
+            raise ValueError("a shift must end by midnight (start_hour + hours <= 24)")
+        return self
+
+
+class TicketRates(Frozen):
+    inquiries_per_1000_sessions: NonNegative
+    per_late_order: Probability
+    per_lost_order: Probability
+    per_return: Probability
+
+
+class Service(Frozen):
+    agents: PositiveCount
+    shift: Shift
+    handling_hours: Distribution
+    followup_hours: Distribution = Field(
+        description="wait for carrier/refund before a non-inquiry ticket is resolved")
+    first_response_sla_hours: Positive
+    resolution_sla_hours: Positive
+    tickets: TicketRates
+
+
+class Finance(Frozen):
+    commission_rate: Probability
+    payment_fee_rate: Probability
+    payout_cycle_days: PositiveCount
+    annual_capital_cost_rate: NonNegative
+    initial_cash_cny: float
+
+
+# ----------------------------------------------------------------------------- policies
+class SSPolicy(Frozen):
+    """(s,S): when inventory position <= s, order up to S."""
+
+    type: Literal["sS"]
+    unit: Literal["units", "days"]
+    reorder_point: NonNegative
+    order_up_to: NonNegative
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SSPolicy:
+        if self.order_up_to < self.reorder_point:
+            raise ValueError("order_up_to must be >= reorder_point")
+        return self
+
+
+class RQPolicy(Frozen):
+    """(R,Q): when inventory position <= R, order multiples of Q until it is above R."""
+
+    type: Literal["RQ"]
+    unit: Literal["units", "days"]
+    reorder_point: NonNegative
+    order_quantity: Positive
+
+
+class BaseStockPolicy(Frozen):
+    """Base stock: every review, order what brings the inventory position back to level."""
+
+    type: Literal["base_stock"]
+    unit: Literal["units", "days"]
+    level: NonNegative
+
+
+ReplenishmentPolicy = Annotated[SSPolicy | RQPolicy | BaseStockPolicy,
+                                Field(discriminator="type")]
+
+
+class ReplenishmentRule(Frozen):
+    """A policy for the SKUs it selects at one warehouse; later rules override earlier."""
+
+    warehouse: str
+    skus: list[str] | None = Field(None, description="null means every SKU")
+    categories: list[str] | None = None
+    policy: ReplenishmentPolicy
+    review_days: PositiveCount
+    mode: str | None = Field(None, description="bulk mode for overseas warehouses")
+
+
+class Fulfilment(Frozen):
+    route: Literal["direct", "warehouse"]
+    mode: str = Field(description="parcel mode (direct) or last-mile mode (warehouse)")
+    warehouse: str = Field(description="warehouse the orders ship from")
+    promise_days: Positive
+    order_processing_days: Distribution
+
+
+class AdSpend(Frozen):
+    spend_per_day: NonNegative
+    weekly_spend_per_day: dict[PositiveCount, NonNegative] = Field(
+        {}, description="overrides by horizon week (1 = first week)")
+
+
+class Policies(Frozen):
+    replenishment: Annotated[list[ReplenishmentRule], Field(min_length=1)]
+    fulfilment: dict[str, Fulfilment]
+    ad_spend: dict[str, AdSpend] = {}
+
+
+# ----------------------------------------------------------------------------- scenario
+class Scenario(Frozen):
+    name: str
+    description: str = ""
+    horizon: Horizon
+    calendar: Calendar
+    markets: Annotated[dict[str, Market], Field(min_length=1)]
+    skus: Annotated[dict[str, Sku], Field(min_length=1)]
+    traffic: Traffic
+    ad_channels: dict[str, AdChannel] = {}
+    conversion: Conversion
+    suppliers: Annotated[dict[str, Supplier], Field(min_length=1)]
+    warehouses: Annotated[dict[str, Warehouse], Field(min_length=1)]
+    modes: Annotated[dict[str, Mode], Field(min_length=1)]
+    lanes: dict[str, Lane]
+    disruptions: list[Disruption] = []
+    returns: Returns
+    service: Service
+    finance: Finance
+    policies: Policies
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Scenario:
+        for path, reason in reference_problems(self):
+            raise CrossReferenceError(path, reason)
+        return self
+
+
+def reference_problems(sc: Scenario):
+    """Yield (dotted path, reason) for every name that points at nothing or the wrong kind."""
+    currencies = {m.currency for m in sc.markets.values()} | {BASE_CURRENCY}
+    for name, sku in sc.skus.items():
+        if sku.supplier not in sc.suppliers:
+            yield f"skus.{name}.supplier", f"unknown supplier '{sku.supplier}'"
+        for market in sc.markets:
+            if market not in sku.price:
+                yield f"skus.{name}.price", f"no price for market '{market}'"
+        for field in ("price", "reference_price"):
+            for market in getattr(sku, field) or {}:
+                if market not in sc.markets:
+                    yield f"skus.{name}.{field}.{market}", "unknown market"
+    for name, event in enumerate(sc.calendar.peak_events):
+        for market in event.markets or []:
+            if market not in sc.markets:
+                yield f"calendar.peak_events.{name}.markets", f"unknown market '{market}'"
+    for name, channel in sc.ad_channels.items():
+        if channel.currency not in currencies:
+            yield f"ad_channels.{name}.currency", f"no market trades in {channel.currency}"
+        for market in channel.market_shares:
+            if market not in sc.markets:
+                yield f"ad_channels.{name}.market_shares.{market}", "unknown market"
+    for name, supplier in sc.suppliers.items():
+        wh = sc.warehouses.get(supplier.warehouse)
+        if wh is None or wh.kind != "origin":
+            yield f"suppliers.{name}.warehouse", (
+                f"'{supplier.warehouse}' is not an origin warehouse")
+    for name, wh in sc.warehouses.items():
+        if wh.currency not in currencies:
+            yield f"warehouses.{name}.currency", f"no market trades in {wh.currency}"
+        if wh.market is not None and wh.market not in sc.markets:
+            yield f"warehouses.{name}.market", f"unknown market '{wh.market}'"
+    for name, mode in sc.modes.items():
+        if mode.currency not in currencies:
+            yield f"modes.{name}.currency", f"no market trades in {mode.currency}"
+    yield from _lane_problems(sc)
+    for i, disruption in enumerate(sc.disruptions):
+        for mode in disruption.modes:
+            if mode not in sc.modes:
+                yield f"disruptions.{i}.modes", f"unknown mode '{mode}'"
+    yield from _policy_problems(sc)
+
+
+def _lane_problems(sc: Scenario):
+    for name, lane in sc.lanes.items():
+        origin = sc.warehouses.get(lane.origin)
+        if origin is None or origin.kind != "origin":
+            yield f"lanes.{name}.origin", f"'{lane.origin}' is not an origin warehouse"
+        to_warehouse = lane.destination in sc.warehouses
+        if not to_warehouse and lane.destination not in sc.markets:
+            yield f"lanes.{name}.destination", (
+                f"'{lane.destination}' is neither a warehouse nor a market")
+        for mode in lane.modes:
+            if mode not in sc.modes:
+                yield f"lanes.{name}.modes", f"unknown mode '{mode}'"
+                continue
+            wanted = "bulk" if to_warehouse else "parcel"
+            if sc.modes[mode].family != wanted:
+                yield f"lanes.{name}.modes", f"mode '{mode}' is not a {wanted} mode"
+
+
+def _lane_serves(sc: Scenario, origin: str, destination: str, mode: str) -> bool:
+    return any(lane.origin == origin and lane.destination == destination and mode in lane.modes
+               for lane in sc.lanes.values())
+
+
+def _policy_problems(sc: Scenario):
+    origins = [n for n, w in sc.warehouses.items() if w.kind == "origin"]
+    for market in sc.markets:
+        if market not in sc.policies.fulfilment:
+            yield "policies.fulfilment", f"no fulfilment for market '{market}'"
+    for market, f in sc.policies.fulfilment.items():
+        path = f"policies.fulfilment.{market}"
+        if market not in sc.markets:
+            yield path, "unknown market"
+            continue
+        wh = sc.warehouses.get(f.warehouse)
+        mode = sc.modes.get(f.mode)
+        if wh is None:
+            yield f"{path}.warehouse", f"unknown warehouse '{f.warehouse}'"
+        elif mode is None:
+            yield f"{path}.mode", f"unknown mode '{f.mode}'"
+        elif f.route == "direct":
+            if wh.kind != "origin":
+                yield f"{path}.warehouse", "direct parcels ship from an origin warehouse"
+            elif mode.family != "parcel" or not _lane_serves(sc, f.warehouse, market, f.mode):
+                yield f"{path}.mode", f"no lane carries '{f.mode}' parcels to {market}"
+        else:
+            if wh.kind != "overseas":
+                yield f"{path}.warehouse", "warehouse route needs an overseas warehouse"
+            elif mode.family != "last_mile":
+                yield f"{path}.mode", f"'{f.mode}' is not a last_mile mode"
+    for i, rule in enumerate(sc.policies.replenishment):
+        path = f"policies.replenishment.{i}"
+        wh = sc.warehouses.get(rule.warehouse)
+        if wh is None:
+            yield f"{path}.warehouse", f"unknown warehouse '{rule.warehouse}'"
+            continue
+        for sku in rule.skus or []:
+            if sku not in sc.skus:
+                yield f"{path}.skus", f"unknown SKU '{sku}'"
+        if wh.kind == "overseas":
+            if rule.mode is None:
+                yield f"{path}.mode", "an overseas warehouse is replenished by a bulk mode"
+            elif not any(_lane_serves(sc, o, rule.warehouse, rule.mode) for o in origins):
+                yield f"{path}.mode", f"no lane carries '{rule.mode}' to {rule.warehouse}"
+        elif rule.mode is not None:
+            yield f"{path}.mode", "origin warehouses are replenished by suppliers, not a mode"
+    for channel in sc.policies.ad_spend:
+        if channel not in sc.ad_channels:
+            yield f"policies.ad_spend.{channel}", "unknown ad channel"
