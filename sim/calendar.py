@@ -1,0 +1,99 @@
+"""The horizon as day-indexed arrays: seasonality, peaks, shutdowns, surcharges, capacity.
+
+Day 0 is ``horizon.start_date``. Arrays run past the horizon (``extended_days``) because
+things started inside it (a late purchase order, a return, a payout) may end after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.distributions import Distribution
+from sim.scenario import Scenario, Window
+
+EXTRA_DAYS = 400
+
+
+def day_of(scenario: Scenario, date: dt.date) -> int:
+    return (date - scenario.horizon.start_date).days
+
+
+def window_mask(scenario: Scenario, window: Window, n_days: int) -> np.ndarray:
+    """Boolean per day: is the day inside the window (clipped to the array)."""
+    mask = np.zeros(n_days, dtype=bool)
+    start = day_of(scenario, window.start)
+    mask[max(start, 0): max(start + window.days, 0)] = True
+    return mask
+
+
+def shutdown_windows(scenario: Scenario, supplier: str) -> list[tuple[float, float]]:
+    """(start, end) day pairs during which the supplier produces nothing, sorted."""
+    spec = scenario.suppliers[supplier]
+    windows = list(spec.shutdowns)
+    if spec.observes_chinese_new_year and scenario.calendar.chinese_new_year is not None:
+        windows.append(scenario.calendar.chinese_new_year)
+    spans = [(float(day_of(scenario, w.start)), float(day_of(scenario, w.start) + w.days))
+             for w in windows]
+    return sorted(spans)
+
+
+def push_past_shutdowns(start: float, duration: float,
+                        shutdowns: list[tuple[float, float]]) -> float:
+    """End time of ``duration`` working days begun at ``start``, not counting shutdowns."""
+    end = start + duration
+    for lo, hi in shutdowns:
+        if hi <= start or lo >= end:
+            continue
+        end += hi - max(lo, start)
+    return end
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Per-day multipliers and factors, looked up by integer day."""
+
+    n_days: int
+    weekday: np.ndarray            # 0 = Monday
+    seasonality: np.ndarray        # [day]
+    peak: np.ndarray               # [market, day]
+    surcharge: np.ndarray          # [mode, day] fractional
+    capacity: np.ndarray           # [mode, day] fraction of normal capacity
+    disruption: list[tuple[int, np.ndarray, Distribution]]  # (mode, days, extra transit)
+
+    @staticmethod
+    def build(scenario: Scenario, markets: list[str], modes: list[str]) -> Timeline:
+        horizon = scenario.horizon
+        n = horizon.days + EXTRA_DAYS
+        dates = np.arange(n) + np.datetime64(horizon.start_date, "D")
+        months = dates.astype("datetime64[M]").astype(int) % 12
+        weekday = (np.arange(n) + horizon.start_date.weekday()) % 7
+        seasonality = np.asarray(scenario.calendar.seasonality_by_month)[months]
+        peak = np.ones((len(markets), n))
+        for event in scenario.calendar.peak_events:
+            mask = window_mask(scenario, event, n)
+            for i, market in enumerate(markets):
+                if event.markets is None or market in event.markets:
+                    peak[i, mask] *= event.demand_multiplier
+        surcharge = np.zeros((len(modes), n))
+        capacity = np.ones((len(modes), n))
+        for k, name in enumerate(modes):
+            mode = scenario.modes[name]
+            for s in mode.surcharges:
+                surcharge[k, window_mask(scenario, s, n)] += s.rate
+            for c in mode.capacity_cuts:
+                capacity[k, window_mask(scenario, c, n)] *= c.capacity_factor
+        disruption = []
+        for d in scenario.disruptions:
+            mask = window_mask(scenario, d, n)
+            for name in d.modes:
+                k = modes.index(name)
+                capacity[k, mask] *= d.capacity_factor
+                disruption.append((k, mask, d.extra_transit_days))
+        return Timeline(n, weekday, seasonality, peak, surcharge, capacity, disruption)
+
+    def day(self, t: float | np.ndarray) -> np.ndarray | int:
+        """Integer day of a time (clipped into the arrays)."""
+        return np.clip(np.floor(t).astype(int), 0, self.n_days - 1)

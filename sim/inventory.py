@@ -1,0 +1,113 @@
+"""Stock at origin and overseas warehouses, valued at weighted-average landed cost.
+
+Each (warehouse, SKU) holds units on hand and their value in three components (product,
+inbound freight, import duty) so that landed cost per unit can be shown as a waterfall.
+Units leave at the current average value per unit, keeping money and units conserved.
+
+Replenishment policies are compiled into arrays [warehouse, sku]; a review orders
+
+    (s,S):       S - IP            if IP <= s
+    (R,Q):       n Q, smallest n with IP + n Q > R, if IP <= R
+    base stock:  level - IP        if IP < level
+
+where IP, the inventory position, is on hand + on order/in transit - backorders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario import BaseStockPolicy, RQPolicy, Scenario, SSPolicy
+
+VALUE_PARTS = ("product", "freight", "duty")
+NO_POLICY, SS, RQ, BASE_STOCK = 0, 1, 2, 3
+
+
+@dataclass
+class Policies:
+    """Compiled replenishment rules; ``kind == NO_POLICY`` means never reordered."""
+
+    kind: np.ndarray          # [warehouse, sku] int
+    reorder_point: np.ndarray # units
+    target: np.ndarray        # S for (s,S), Q for (R,Q), level for base stock
+    review_days: np.ndarray   # int
+    mode: np.ndarray          # bulk mode index for overseas warehouses, -1 otherwise
+
+    @staticmethod
+    def compile(scenario: Scenario, warehouses: list[str], skus: list[str], modes: list[str],
+                daily_units: np.ndarray) -> Policies:
+        shape = (len(warehouses), len(skus))
+        p = Policies(np.zeros(shape, int), np.zeros(shape), np.zeros(shape),
+                     np.ones(shape, int), np.full(shape, -1))
+        for rule in scenario.policies.replenishment:
+            w = warehouses.index(rule.warehouse)
+            chosen = np.array([(rule.skus is None or s in rule.skus)
+                               and (rule.categories is None
+                                    or scenario.skus[s].category in rule.categories)
+                               for s in skus])
+            scale = daily_units[w] if rule.policy.unit == "days" else np.ones(len(skus))
+            policy = rule.policy
+            if isinstance(policy, SSPolicy):
+                kind, low, high = SS, policy.reorder_point, policy.order_up_to
+            elif isinstance(policy, RQPolicy):
+                kind, low, high = RQ, policy.reorder_point, policy.order_quantity
+            else:
+                assert isinstance(policy, BaseStockPolicy)
+                kind, low, high = BASE_STOCK, policy.level, policy.level
+            p.kind[w, chosen] = kind
+            p.reorder_point[w, chosen] = np.round(low * scale[chosen])
+            target = np.round(high * scale[chosen])
+            p.target[w, chosen] = np.maximum(target, 1) if kind == RQ else target
+            p.review_days[w, chosen] = rule.review_days
+            p.mode[w, chosen] = modes.index(rule.mode) if rule.mode else -1
+        return p
+
+    def order_quantity(self, w: int, position: np.ndarray, due: np.ndarray) -> np.ndarray:
+        """Units to order now for warehouse ``w`` given inventory positions [sku]."""
+        kind, low, high = self.kind[w], self.reorder_point[w], self.target[w]
+        qty = np.zeros(len(position))
+        ss = due & (kind == SS) & (position <= low)
+        qty[ss] = high[ss] - position[ss]
+        rq = due & (kind == RQ) & (position <= low)
+        qty[rq] = (np.floor((low[rq] - position[rq]) / high[rq]) + 1) * high[rq]
+        bs = due & (kind == BASE_STOCK) & (position < high)
+        qty[bs] = high[bs] - position[bs]
+        return np.maximum(np.round(qty), 0).astype(np.int64)
+
+
+class Stock:
+    """Units and value on hand, plus what is on its way to each warehouse."""
+
+    def __init__(self, n_warehouses: int, n_skus: int) -> None:
+        self.on_hand = np.zeros((n_warehouses, n_skus), dtype=np.int64)
+        self.value = np.zeros((n_warehouses, n_skus, len(VALUE_PARTS)))
+        self.inbound = np.zeros((n_warehouses, n_skus), dtype=np.int64)
+        """Units ordered for the warehouse and not yet received (POs or bulk shipments)."""
+
+    def unit_value(self, w: np.ndarray | int, s: np.ndarray) -> np.ndarray:
+        """Average value per unit [.., part]; zero where nothing is on hand."""
+        units = self.on_hand[w, s].astype(float)
+        safe = np.where(units > 0, units, 1.0)
+        return self.value[w, s] / safe[..., None] * (units > 0)[..., None]
+
+    def receive(self, w: int, s: np.ndarray, units: np.ndarray, value: np.ndarray) -> None:
+        """Add units with their total value [len(s), part]."""
+        np.add.at(self.on_hand[w], s, units)
+        np.add.at(self.value[w], s, value)
+
+    def issue(self, w: int | np.ndarray, s: np.ndarray, units: np.ndarray) -> np.ndarray:
+        """Remove units at average value; returns the value removed [len(s), part].
+
+        The (w, s) pairs must be distinct; callers aggregate first.
+        """
+        emptied = (self.on_hand[w, s] - units) == 0
+        taken = np.where(emptied[:, None], self.value[w, s],
+                         self.unit_value(w, s) * units[:, None])
+        self.on_hand[w, s] -= units
+        self.value[w, s] -= taken
+        return taken
+
+    def total_value(self) -> float:
+        return float(self.value.sum())

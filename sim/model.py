@@ -1,0 +1,69 @@
+"""Wire the operation into one SimPy environment and run it.
+
+The day is a fixed sequence of SimPy events (time in days; day t runs from t to t+1):
+
+    t + 0.00..0.50  purchase orders and bulk shipments arrive whenever their journeys end
+    t + 0.50        daily_operations: returns restocked, ad spend, demand cohort and
+                    dispatch, storage fees, rating update
+    t + 0.90        replenishment_review: overseas warehouses pull stock from origin,
+                    origin warehouses raise purchase orders
+    t + 0.95        customer_service: today's tickets join the agents' queue
+    t + 0.99        the day's state is recorded
+
+Purchase orders and bulk shipments are processes of their own (``sim.suppliers``,
+``sim.shipping``); the many orders are daily numpy cohorts (``sim.fulfilment``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import simpy
+
+from sim.operation import Operation
+from sim.results import RunResult, collect
+from sim.scenario import Scenario
+
+
+def daily_operations(env: simpy.Environment, op: Operation):
+    for t in range(op.days):
+        yield env.timeout(t + 0.5 - env.now)
+        op.receive_returns(t)
+        ad_cny = op.spend_on_ads(t)
+        flows = op.serve_demand(t)
+        op.charge_storage(t)
+        op.update_rating(t)
+        yield env.timeout(0.49)
+        op.record_day(t, flows, ad_cny)
+
+
+def replenishment_review(env: simpy.Environment, op: Operation):
+    for t in range(op.days):
+        yield env.timeout(t + 0.9 - env.now)
+        op.review_stock(t)
+
+
+def customer_service(env: simpy.Environment, op: Operation):
+    for t in range(op.days):
+        yield env.timeout(t + 0.95 - env.now)
+        op.serve_tickets(t)
+
+
+def cut_horizon(scenario: Scenario, days: int) -> Scenario:
+    """The same scenario over its first ``days`` days (for quick looks and tests)."""
+    horizon = scenario.horizon.model_copy(
+        update={"days": days, "warmup_days": min(scenario.horizon.warmup_days, days - 1)})
+    return scenario.model_copy(update={"horizon": horizon})
+
+
+def simulate(scenario: Scenario, seed: int = 0, days: int | None = None) -> RunResult:
+    """Play the scenario forward once; the same seed gives the same tables."""
+    started = time.perf_counter()
+    if days is not None:
+        scenario = cut_horizon(scenario, days)
+    env = simpy.Environment()
+    op = Operation(env, scenario, seed)
+    for process in (daily_operations, replenishment_review, customer_service):
+        env.process(process(env, op))
+    env.run(until=op.days)
+    return collect(op, seed, time.perf_counter() - started)

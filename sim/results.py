@@ -1,0 +1,229 @@
+"""What a run produces: its tables, its KPIs and its conservation checks.
+
+Money KPIs cover the whole horizon on an accrual basis (every ledger entry counts, including
+payouts that fall after the horizon); service KPIs (fill rate, on-time, delivery days,
+stock-outs, tickets) skip ``horizon.warmup_days``. All money KPIs are in CNY.
+
+    net revenue           = sales - output VAT
+    gross margin          = net revenue + refunds - cost of goods sold - write-offs
+    contribution margin   = every ledger flow except capitalised ones (purchases, inbound
+                            freight, import duty) - cost of goods sold - write-offs
+
+where cost of goods sold is the landed value (product, inbound freight, import duty) of the
+units shipped, less what restocked returns put back. Hence the money identity the tests check:
+sum(ledger) = contribution margin - (closing - opening inventory value, in transit included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.ledger import CAPITALISED
+from sim.returns import DISPOSITIONS
+from sim.service import TICKET_TYPES
+
+if TYPE_CHECKING:
+    from sim.operation import Operation
+    from sim.scenario import Scenario
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    seed: int
+    orders: pd.DataFrame
+    daily: pd.DataFrame
+    shipments: pd.DataFrame
+    ledger: pd.DataFrame
+    tickets: pd.DataFrame
+    summary: dict[str, Any]
+    conservation: dict[str, float] = field(default_factory=dict)
+    wall_seconds: float = 0.0
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"orders": self.orders, "daily": self.daily, "shipments": self.shipments,
+                "ledger": self.ledger, "tickets": self.tickets}
+
+
+def _name(codes: pd.Series | np.ndarray, names: list[str]) -> pd.Categorical:
+    """Integer codes to a categorical of names; -1 stays missing."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=int), categories=names)
+
+
+def collect(op: Operation, seed: int, wall_seconds: float) -> RunResult:
+    start = np.datetime64(op.scenario.horizon.start_date, "D")
+    orders = op.orders.frame()
+    orders.insert(1, "order_date", start + orders["order_day"].to_numpy().astype("timedelta64[D]"))
+    orders["market"] = _name(orders["market"], op.markets)
+    orders["sku"] = _name(orders["sku"], op.skus)
+    orders["warehouse"] = _name(orders["warehouse"], op.warehouses)
+    orders["mode"] = _name(orders["mode"], op.modes)
+    orders["disposition"] = _name(orders["disposition"], list(DISPOSITIONS))
+    orders.insert(8, "route", np.where(orders["direct"], "direct", "warehouse"))
+
+    shipments = op.shipments.frame()
+    shipments["mode"] = _name(shipments["mode"], op.modes)
+    for column in ("origin", "destination"):
+        shipments[column] = _name(shipments[column], op.warehouses)
+    shipments["sku"] = _name(shipments["sku"], op.skus)
+
+    tickets = op.ticket_log.frame()
+    tickets["type"] = _name(tickets["type"], list(TICKET_TYPES))
+    ledger = op.ledger.frame(op.markets)
+
+    daily = op.daily.frame()
+    daily.insert(1, "date", start + daily["day"].to_numpy().astype("timedelta64[D]"))
+    cash_by_day = ledger.groupby("cash_day")["amount_cny"].sum()
+    cash_flow = cash_by_day.reindex(range(op.days), fill_value=0.0).to_numpy()
+    daily["cash_cny"] = op.scenario.finance.initial_cash_cny + np.cumsum(cash_flow)
+    daily["cs_queue"] = _queue_at_day_end(tickets, op.days)
+    daily["working_capital_cny"] = _working_capital(ledger, daily, op.days)
+
+    result = RunResult(op.scenario, seed, orders, daily, shipments, ledger, tickets, {},
+                       wall_seconds=wall_seconds)
+    result.conservation = conservation(op, ledger)
+    result.summary = kpis(op, result)
+    return result
+
+
+def _queue_at_day_end(tickets: pd.DataFrame, days: int) -> np.ndarray:
+    """Tickets that have arrived but not yet had a first response, at each day's end."""
+    ends = 24.0 * (np.arange(days) + 1)
+    arrived = np.sort(tickets["arrival_hour"].to_numpy())
+    answered = np.sort((tickets["arrival_hour"] + tickets["first_response_hours"]).to_numpy())
+    return np.searchsorted(arrived, ends) - np.searchsorted(answered, ends)
+
+
+def _working_capital(ledger: pd.DataFrame, daily: pd.DataFrame, days: int) -> np.ndarray:
+    """Inventory (on hand and in transit) + receivables - payables, per day, in CNY."""
+    def outstanding(rows: pd.DataFrame) -> np.ndarray:
+        accrued = np.bincount(rows["accrual_day"].clip(upper=days), rows["amount_cny"],
+                              minlength=days + 1)[:days]
+        settled = np.bincount(rows["cash_day"].clip(upper=days), rows["amount_cny"],
+                              minlength=days + 1)[:days]
+        return np.cumsum(accrued) - np.cumsum(settled)
+
+    trade = ledger["category"].isin(["sales", "vat", "commission", "payment_fee", "refund"])
+    purchases = ledger["category"] == "purchase"
+    receivables = outstanding(ledger[trade])
+    payables = -outstanding(ledger[purchases])
+    return (daily["inventory_value_cny"] + daily["in_transit_value_cny"]).to_numpy() \
+        + receivables - payables
+
+
+def profit_and_loss(op: Operation, ledger: pd.DataFrame) -> dict[str, float]:
+    by_category = ledger.groupby("category", observed=False)["amount_cny"].sum()
+    pnl = {f"{c}_cny": float(v) for c, v in by_category.items()}
+    operating = float(ledger.loc[~ledger["category"].isin(CAPITALISED), "amount_cny"].sum())
+    pnl["cogs_cny"] = op.money.cogs_cny
+    pnl["write_off_cny"] = op.money.write_off_cny
+    pnl["net_revenue_cny"] = pnl["sales_cny"] + pnl["vat_cny"]
+    pnl["gross_margin_cny"] = (pnl["net_revenue_cny"] + pnl["refund_cny"] - op.money.cogs_cny
+                               - op.money.write_off_cny)
+    pnl["contribution_margin_cny"] = operating - op.money.cogs_cny - op.money.write_off_cny
+    return pnl
+
+
+def conservation(op: Operation, ledger: pd.DataFrame) -> dict[str, float]:
+    """Residuals of the unit and money identities; both are zero in a correct run."""
+    u = op.units
+    transit_units, transit_value = op.in_transit()
+    units_in = u.opening + u.purchased
+    units_out = (int(op.stock.on_hand.sum()) + transit_units + u.shipped - u.restocked
+                 + u.defective + u.bulk_lost + u.bulk_damaged)
+    pnl = profit_and_loss(op, ledger)
+    inventory_change = op.stock.total_value() + transit_value - op.money.opening_inventory_cny
+    money = float(ledger["amount_cny"].sum()) - (pnl["contribution_margin_cny"] - inventory_change)
+    return {"units_residual": float(units_in - units_out), "money_residual_cny": money,
+            "units_in": float(units_in), "ledger_total_cny": float(ledger["amount_cny"].sum())}
+
+
+def kpis(op: Operation, result: RunResult) -> dict[str, Any]:
+    sc = op.scenario
+    warm = sc.horizon.warmup_days
+    orders, daily, tickets = result.orders, result.daily, result.tickets
+    steady = orders[orders["order_day"] >= warm]
+    delivered = steady[~steady["lost"]]
+    day_rows = daily[daily["day"] >= warm]
+    pnl = profit_and_loss(op, result.ledger)
+    net_revenue = pnl["net_revenue_cny"]
+    ad_spend = float(daily["ad_spend_cny"].sum())
+    sessions = daily.filter(like="sessions_").sum(axis=1).to_numpy()
+    paid_share = 1.0 - daily["sessions_organic"].to_numpy() / np.maximum(sessions, 1e-12)
+    vat_share = 1.0 / (1.0 + op.vat_rate[orders["market"].cat.codes.to_numpy()])
+    revenue_by_day = np.bincount(orders["order_day"], orders["revenue_cny"] * vat_share,
+                                 minlength=op.days)[: op.days]
+    stock_value = (daily["inventory_value_cny"] + daily["in_transit_value_cny"]).to_numpy()
+    cogs_per_day = op.money.cogs_cny / op.days
+    steady_tickets = tickets[tickets["arrival_hour"] >= 24.0 * warm]
+    spec = sc.service
+    units_shipped = float(orders["units"].sum())
+    route = orders["market"].astype(str) + " " + orders["route"] + " " + orders["mode"].astype(str)
+    landed = (orders.groupby(route)["landed_cost_cny"].sum()
+              / orders.groupby(route)["units"].sum())
+    return {
+        "orders": int(len(orders)),
+        "units_sold": int(units_shipped),
+        "net_revenue_cny": net_revenue,
+        "gross_margin_cny": pnl["gross_margin_cny"],
+        "gross_margin_pct": _pct(pnl["gross_margin_cny"], net_revenue),
+        "contribution_margin_cny": pnl["contribution_margin_cny"],
+        "contribution_margin_pct": _pct(pnl["contribution_margin_cny"], net_revenue),
+        "landed_cost_per_unit_cny": {k: round(float(v), 2) for k, v in landed.items()},
+        "fill_rate": _ratio(day_rows["units_filled"].sum(), day_rows["units_demanded"].sum()),
+        "lost_sales_units": int(day_rows["lost_sales_units"].sum()),
+        "stockout_sku_days": int(day_rows["skus_out_of_stock"].sum()),
+        "on_time_rate": _ratio(delivered["on_time"].sum(), len(delivered)),
+        "mean_delivery_days": float(delivered["delivery_days"].mean()) if len(delivered) else 0,
+        "p95_delivery_days": float(delivered["delivery_days"].quantile(0.95))
+        if len(delivered) else 0.0,
+        "return_rate": _ratio(delivered["returned"].sum(), len(delivered)),
+        "refund_cost_cny": -pnl["refund_cny"],
+        "lost_parcels": int(steady["lost"].sum()),
+        "cs_tickets": int(len(steady_tickets)),
+        "cs_first_response_sla": _ratio(
+            (steady_tickets["first_response_hours"] <= spec.first_response_sla_hours).sum(),
+            len(steady_tickets)),
+        "cs_resolution_sla": _ratio(
+            (steady_tickets["resolution_hours"] <= spec.resolution_sla_hours).sum(),
+            len(steady_tickets)),
+        "cs_mean_first_response_hours": float(steady_tickets["first_response_hours"].mean())
+        if len(steady_tickets) else 0.0,
+        "ad_spend_cny": ad_spend,
+        "roas": _ratio(float(np.dot(revenue_by_day, paid_share)), ad_spend),
+        "inventory_turnover": _ratio(op.money.cogs_cny * 365.0 / op.days, stock_value.mean()),
+        "days_of_cover": _ratio(
+            (daily.filter(like="stock_").sum(axis=1) + daily["in_transit_units"]).mean(),
+            units_shipped / op.days),
+        "cash_conversion_cycle_days": _cash_conversion_cycle(result.ledger, stock_value,
+                                                             cogs_per_day),
+        "peak_working_capital_cny": float(daily["working_capital_cny"].max()),
+        "capital_cost_cny": float(stock_value.sum() * sc.finance.annual_capital_cost_rate / 365),
+        "final_cash_cny": float(daily["cash_cny"].iloc[-1]),
+        "min_cash_cny": float(daily["cash_cny"].min()),
+    }
+
+
+def _cash_conversion_cycle(ledger: pd.DataFrame, stock_value: np.ndarray,
+                           cogs_per_day: float) -> float:
+    """Days inventory outstanding + days sales outstanding - days payables outstanding."""
+    def lag(category: str) -> float:
+        rows = ledger[ledger["category"] == category]
+        weight = rows["amount_cny"].abs()
+        return float(np.average(rows["cash_day"] - rows["accrual_day"], weights=weight)) \
+            if weight.sum() > 0 else 0.0
+
+    dio = stock_value.mean() / cogs_per_day if cogs_per_day > 0 else 0.0
+    return float(dio + lag("sales") - lag("purchase"))
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator) / float(denominator) if denominator else 0.0
+
+
+def _pct(numerator: float, denominator: float) -> float:
+    return 100.0 * _ratio(numerator, denominator)

@@ -1,0 +1,66 @@
+"""Returns: which delivered orders come back, when, and what happens to the goods.
+
+A delivered order returns with its SKU's base probability, multiplied by ``late_multiplier``
+when it arrived after the promise, and with at least ``damaged_return_probability`` when it
+arrived damaged; lost parcels are refunded, not returned. A return is dispatched after the
+return window, travels back, is inspected and then restocked, liquidated, disposed of or sent
+back to origin, each with its cost, recovery and delay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario import Returns
+
+DISPOSITIONS = ("restock", "liquidate", "dispose", "return_to_origin")
+
+
+@dataclass
+class ReturnDraws:
+    """Per shipped order; times are NaN and disposition -1 where nothing is returned."""
+
+    returned: np.ndarray
+    dispatch_time: np.ndarray
+    receipt_time: np.ndarray
+    decision_time: np.ndarray
+    disposition: np.ndarray
+
+
+def draw_returns(rng: np.random.Generator, spec: Returns, base_probability: np.ndarray,
+                 late: np.ndarray, damaged: np.ndarray, lost: np.ndarray,
+                 delivery_time: np.ndarray, can_restock: np.ndarray) -> ReturnDraws:
+    n = len(base_probability)
+    probability = base_probability * np.where(late, spec.late_multiplier, 1.0)
+    probability = np.where(damaged, np.maximum(probability, spec.damaged_return_probability),
+                           probability)
+    returned = (rng.random(n) < np.minimum(probability, 1.0)) & ~lost
+    k = int(returned.sum())
+    dispatch = np.full(n, np.nan)
+    receipt = np.full(n, np.nan)
+    decision = np.full(n, np.nan)
+    disposition = np.full(n, -1, dtype=np.int8)
+    if k == 0:
+        return ReturnDraws(returned, dispatch, receipt, decision, disposition)
+    dispatch[returned] = delivery_time[returned] + spec.return_window_days.sample(rng, k)
+    receipt[returned] = dispatch[returned] + spec.return_transit_days.sample(rng, k)
+    names = [d for d in DISPOSITIONS if d in spec.disposition]
+    shares = np.array([spec.disposition[d].share for d in names])
+    chosen = np.array([DISPOSITIONS.index(d) for d in names])[
+        rng.choice(len(names), size=k, p=shares / shares.sum())]
+    # Where there is no overseas warehouse to put it back on the shelf, a "restock" return
+    # is liquidated locally instead.
+    liquidate = DISPOSITIONS.index("liquidate")
+    chosen = np.where((chosen == 0) & ~can_restock[returned], liquidate, chosen)
+    delay = np.zeros(k)
+    for i, name in enumerate(DISPOSITIONS):
+        pick = chosen == i
+        if pick.any():
+            spec_d = spec.disposition.get(name) or spec.disposition["liquidate"]
+            delay[pick] = spec_d.delay_days.sample(rng, int(pick.sum()))
+    inspection = spec.inspection_days.sample(rng, k)
+    decision[returned] = receipt[returned] + inspection + delay
+    disposition[returned] = chosen
+    return ReturnDraws(returned, dispatch, receipt, decision, disposition)

@@ -1,0 +1,159 @@
+"""Multimodal shipping: bulk journeys to overseas warehouses and parcels to consumers.
+
+A bulk shipment is a SimPy process travelling legs: first mile to the port, a wait for the
+mode's next departure with room on it (departures per week, volume per departure, cut by
+capacity crunches and congestion), the main leg (sea FCL in whole containers, sea LCL per m3,
+rail, air by chargeable weight, plus peak surcharges and disruption delays), customs
+clearance with random inspection and import duty, and final delivery to the warehouse, where
+lost and damaged units are written off.
+
+Parcels (direct from origin, or last mile from an overseas warehouse) are the many: they are
+dispatched as one daily numpy cohort per day with the carrier's daily capacity as a queue.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.distributions import Distribution
+
+if TYPE_CHECKING:
+    import simpy
+
+    from sim.operation import Operation
+
+
+@dataclass
+class BulkShipment:
+    id: int
+    origin: int
+    destination: int
+    mode: int
+    lane: str
+    skus: np.ndarray
+    units: np.ndarray
+    value: np.ndarray  # [sku, part] CNY: product at dispatch plus freight and duty booked
+    created: float
+    departed: float = math.nan
+    containers: int = 0
+    freight_cny: float = 0.0
+    duty_cny: float = 0.0
+    volume_m3: float = field(init=False, default=0.0)
+
+
+def _allocate(shipment: BulkShipment, op: Operation, part: int, cny: float) -> None:
+    """Capitalise a shipment-level cost onto its SKUs by volume."""
+    volume = op.volume[shipment.skus] * shipment.units
+    shipment.value[:, part] += cny * volume / volume.sum()
+
+
+def extra_transit(rng: np.random.Generator, disruptions: list[tuple[int, np.ndarray,
+                  Distribution]], mode: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Extra days from disruptions active on the day each journey starts its main leg."""
+    extra = np.zeros(len(mode))
+    for k, mask, dist in disruptions:
+        hit = (mode == k) & mask[day]
+        if hit.any():
+            extra[hit] += dist.sample(rng, int(hit.sum()))
+    return extra
+
+
+def bulk_shipment(env: simpy.Environment, op: Operation, shipment: BulkShipment):
+    sc = op.scenario
+    rng = op.streams.bulk
+    lane = sc.lanes[shipment.lane]
+    mode = sc.modes[op.modes[shipment.mode]]
+    warehouse = sc.warehouses[op.warehouses[shipment.destination]]
+    market = sc.markets[warehouse.market]
+    k = shipment.mode
+    volume = float(op.volume[shipment.skus] @ shipment.units)
+    weight = float(op.weight[shipment.skus] @ shipment.units)
+    shipment.volume_m3 = volume
+    op.open_shipments[shipment.id] = shipment
+    day = int(env.now)
+
+    cny = op.ledger.book("inbound_freight", 0, -lane.first_mile_cost_per_m3_cny * volume,
+                         day, day)
+    _allocate(shipment, op, 1, -float(cny))
+    shipment.freight_cny -= float(cny)
+    yield env.timeout(float(lane.first_mile_days.sample(rng, 1)[0]))
+
+    departure = op.next_departure(k, env.now, volume)
+    yield env.timeout(departure - env.now)
+    day = int(env.now)
+    shipment.departed = env.now
+    shipment.containers = (math.ceil(volume / mode.container_volume_m3 - 1e-9)
+                           if mode.container_volume_m3 else 0)
+    chargeable_kg = max(weight, volume * mode.chargeable_kg_per_m3)
+    main_leg = (shipment.containers * mode.cost_per_container + chargeable_kg * mode.cost_per_kg
+                + volume * mode.cost_per_m3 + shipment.units.sum() * mode.cost_per_unit)
+    main_leg *= 1.0 + op.timeline.surcharge[k, day]
+    cny = op.ledger.book("inbound_freight", op.currency_of_mode[k], -main_leg, day, day)
+    _allocate(shipment, op, 1, -float(cny))
+    shipment.freight_cny -= float(cny)
+    transit = float(mode.transit_days.sample(rng, 1)[0])
+    transit += float(extra_transit(rng, op.timeline.disruption, np.array([k]),
+                                   np.array([day]))[0])
+    yield env.timeout(transit)
+
+    customs = float(market.customs.clearance_days.sample(rng, 1)[0])
+    if rng.random() < market.customs.inspection_probability:
+        customs += float(market.customs.inspection_delay_days.sample(rng, 1)[0])
+    day = int(env.now)
+    m = op.markets.index(warehouse.market)
+    currency = op.currency_of_market[m]
+    customs_value = shipment.value[:, 0] / op.fx[currency, day]
+    duty = market.duty_rate * customs_value
+    cny = op.ledger.book("import_duty", currency, -duty, day, day, m)
+    shipment.value[:, 2] -= cny
+    shipment.duty_cny -= float(cny.sum())
+    yield env.timeout(customs)
+
+    day = int(env.now)
+    cny = op.ledger.book("inbound_freight", 0, -lane.final_delivery_cost_per_m3_cny * volume,
+                         day, day)
+    _allocate(shipment, op, 1, -float(cny))
+    shipment.freight_cny -= float(cny)
+    yield env.timeout(float(lane.final_delivery_days.sample(rng, 1)[0]))
+
+    lost = rng.binomial(shipment.units, mode.loss_probability)
+    damaged = rng.binomial(shipment.units - lost, mode.damage_probability)
+    good = shipment.units - lost - damaged
+    share = good / shipment.units
+    w = shipment.destination
+    op.stock.receive(w, shipment.skus, good, shipment.value * share[:, None])
+    op.stock.inbound[w, shipment.skus] -= shipment.units
+    op.money.write_off_cny += float((shipment.value * (1.0 - share)[:, None]).sum())
+    op.units.bulk_lost += int(lost.sum())
+    op.units.bulk_damaged += int(damaged.sum())
+    op.charge_inbound_fee(w, int(good.sum()), int(env.now))
+    del op.open_shipments[shipment.id]
+    op.record_shipment(kind="bulk", mode=k, origin=shipment.origin, destination=w,
+                       units=int(shipment.units.sum()), ordered=int(shipment.units.sum()),
+                       skus=shipment.skus, unit_counts=shipment.units,
+                       created=shipment.created, departed=shipment.departed, arrived=env.now,
+                       containers=shipment.containers, freight_cny=shipment.freight_cny,
+                       duty_cny=shipment.duty_cny, lost=int(lost.sum()),
+                       damaged=int(damaged.sum()))
+
+
+def carrier_queue_wait(units: np.ndarray, mode: np.ndarray, queued: np.ndarray,
+                       capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whole days each parcel waits for carrier capacity, and the queue left for tomorrow.
+
+    Parcels (in their given order) take the carrier's daily capacity first come, first
+    served after the units already queued from earlier days.
+    """
+    wait = np.zeros(len(units))
+    left = np.maximum(queued - capacity, 0.0)
+    for k in np.unique(mode):
+        pick = mode == k
+        ahead = queued[k] + np.cumsum(units[pick]) - units[pick]
+        if np.isfinite(capacity[k]):
+            wait[pick] = np.floor(ahead / capacity[k])
+            left[k] = max(0.0, queued[k] + units[pick].sum() - capacity[k])
+    return wait, left
