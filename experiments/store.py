@@ -1,0 +1,92 @@
+"""Write a run's results to a directory: parquet tables, summary and manifest.
+
+Every file is written to a temporary name in the same directory and then renamed, so a
+reader never sees a half-written file and an interrupted run leaves earlier results intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.loader import scenario_hash
+from sim.results import RunResult
+
+PACKAGES = ("xbsim", "simpy", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "pyomo",
+            "highspy")
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` then move the temporary file over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    text = json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
+
+
+def code_version() -> str:
+    """The git commit of the source tree when there is one, else the package version."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=here,
+                             capture_output=True, text=True, timeout=5, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return package_versions().get("xbsim", "unknown")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def write_run(result: RunResult, out: Path, source: str) -> list[Path]:
+    """Write every table, the KPI summary and the manifest; returns the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in result.tables().items():
+        path = out / f"{name}.parquet"
+        write_parquet(path, frame)
+        written.append(path)
+    summary = {**result.summary, "conservation": result.conservation}
+    write_json(out / "summary.json", summary)
+    manifest = {
+        "scenario_file": source,
+        "scenario_hash": scenario_hash(result.scenario),
+        "seed": result.seed,
+        "days": result.scenario.horizon.days,
+        "code_version": code_version(),
+        "packages": package_versions(),
+        "wall_seconds": round(result.wall_seconds, 3),
+        "scenario": result.scenario.model_dump(mode="json", by_alias=True),
+    }
+    write_json(out / "manifest.json", manifest)
+    return [*written, out / "summary.json", out / "manifest.json"]
