@@ -51,8 +51,11 @@ def hill(x: np.ndarray, half_saturation: np.ndarray, exponent: np.ndarray) -> np
 
 
 def paid_sessions(scenario: Scenario, channels: list[str], markets: list[str],
-                  spend: np.ndarray) -> np.ndarray:
-    """Paid sessions [channel, market, day] from a spend schedule [channel, day]."""
+                  spend: np.ndarray, steady: bool = False) -> np.ndarray:
+    """Paid sessions [channel, market, day] from a spend schedule [channel, day].
+
+    With ``steady`` each day's spend is taken as held forever, so the adstock equals it.
+    """
     specs = [scenario.ad_channels[c] for c in channels]
     if not specs:
         return np.zeros((0, len(markets), spend.shape[1]))
@@ -60,7 +63,8 @@ def paid_sessions(scenario: Scenario, channels: list[str], markets: list[str],
     half = np.array([s.half_saturation_spend_per_day for s in specs])
     exponent = np.array([s.hill_exponent for s in specs])
     peak = np.array([s.max_sessions_per_day for s in specs])
-    response = peak[:, None] * hill(adstock(spend, carry), half, exponent)
+    stock = spend if steady else adstock(spend, carry)
+    response = peak[:, None] * hill(stock, half, exponent)
     shares = np.array([[s.market_shares.get(m, 0.0) for m in markets] for s in specs])
     return response[:, None, :] * shares[:, :, None]
 
@@ -95,10 +99,11 @@ def expected_daily_units(scenario: Scenario, markets: list[str], skus: list[str]
     way a planner sizes stock from a run-rate rather than from tomorrow's draw.
     """
     channels = list(scenario.ad_channels)
-    steady_spend = np.array([[scenario.policies.ad_spend[c].spend_per_day
-                              if c in scenario.policies.ad_spend else 0.0] for c in channels])
-    paid = paid_sessions(scenario, channels, markets, np.repeat(steady_spend, 400, axis=1))
-    paid_per_market = paid[:, :, -1].sum(axis=0) if channels else np.zeros(len(markets))
+    spend = [scenario.policies.ad_spend[c].spend_per_day if c in scenario.policies.ad_spend
+             else 0.0 for c in channels]
+    paid = paid_sessions(scenario, channels, markets,
+                         np.array(spend, dtype=float).reshape(len(channels), 1), steady=True)
+    paid_per_market = paid[:, :, 0].sum(axis=0)
     season = float(np.mean(scenario.calendar.seasonality_by_month))
     organic = np.array([scenario.markets[m].organic_sessions_per_day for m in markets]) * season
     sessions = organic + paid_per_market

@@ -9,22 +9,34 @@ import pandas as pd
 
 
 class Recorder:
-    """Collects columns as lists of arrays; ``frame()`` concatenates them once at the end."""
+    """Collects columns as lists of arrays; ``frame()`` concatenates them once at the end.
+
+    Scalars are kept as (value, length) and expanded only at the end: most calls record a
+    few array columns beside constant ones, and expanding early dominated the run time.
+    """
 
     def __init__(self, columns: dict[str, str]) -> None:
         self.dtypes = columns
-        self._parts: dict[str, list[np.ndarray]] = defaultdict(list)
+        self._parts: dict[str, list] = defaultdict(list)
 
-    def add(self, **columns: np.ndarray | float | int | str) -> None:
-        size = max((np.size(v) for v in columns.values() if np.ndim(v) > 0), default=1)
-        if set(columns) != set(self.dtypes):
+    def add(self, **columns) -> None:
+        if columns.keys() != self.dtypes.keys():
             raise KeyError(f"expected columns {sorted(self.dtypes)}, got {sorted(columns)}")
+        size = 1
+        for value in columns.values():
+            if isinstance(value, np.ndarray) and value.ndim:
+                size = len(value)
+                break
         for name, value in columns.items():
-            self._parts[name].append(np.broadcast_to(np.asarray(value), (size,)))
+            if isinstance(value, np.ndarray) and value.ndim:
+                self._parts[name].append(value)
+            else:
+                self._parts[name].append((value, size))
 
     def frame(self) -> pd.DataFrame:
         data = {}
         for name, dtype in self.dtypes.items():
-            parts = self._parts.get(name)
+            parts = [p if isinstance(p, np.ndarray) else np.full(p[1], p[0], dtype=dtype)
+                     for p in self._parts.get(name, [])]
             data[name] = (np.concatenate(parts) if parts else np.array([])).astype(dtype)
         return pd.DataFrame(data)

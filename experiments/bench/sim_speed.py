@@ -1,0 +1,331 @@
+"""How fast is the simulation? Cohort model against its targets and a naive per-order model.
+
+Run on demand (not part of the tests)::
+
+    python -m experiments.bench.sim_speed
+
+Prints, all measured in this one run on this machine:
+
+(a) the baseline year: wall time of ``simulate()``, orders, orders/s, days/s, and the time of
+    a fresh ``python -c`` process doing import + load + simulate (target < 5 s);
+(b) a 10x-demand variant of the baseline (~1 M orders; sessions, supplier and parcel-carrier
+    capacities all x10 through ``load_scenario`` overrides): wall time (target < 30 s);
+(c) a deliberately naive first-draft model of the same demand, one SimPy process per order with
+    scalar random draws and Python-list records, and the speed-up of the cohort model over it
+    (target >= 20x).
+
+The naive model replays the baseline run's own orders (day, market, SKU, units, warehouse,
+mode) so both models see the same demand; it does less than the cohort model (no demand
+generation, money, tickets or replenishment planning), so the ratio flatters the naive model.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+from sim.loader import load_scenario
+from sim.model import simulate
+from sim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+FALLBACK = ROOT / "tests" / "data" / "tiny.yaml"
+DAYS = 365
+SCALE = 10
+SEED = 0
+BASELINE_REPEATS = 3
+PROCESS_REPEATS = 2
+NAIVE_BUDGET_S = 45.0
+"""The naive model runs the whole year if a pilot says it fits in this budget, else fewer days."""
+NAIVE_PILOT_DAYS = 14
+
+TARGET_PROCESS_S = 5.0
+TARGET_SCALED_S = 30.0
+TARGET_RATIO = 20.0
+
+
+# ---------------------------------------------------------------------------- scenarios
+def scenario_file() -> Path:
+    """The baseline, or the tiny test scenario while the baseline is missing or broken."""
+    try:
+        load_scenario(BASELINE)
+        return BASELINE
+    except Exception as exc:  # noqa: BLE001 - any failure means: use the fallback
+        print(f"!! {BASELINE} does not load ({exc}); using {FALLBACK} instead")
+        return FALLBACK
+
+
+def scaled_overrides(scenario: Scenario, factor: float) -> list[str]:
+    """Dotted-path overrides multiplying demand and the capacities that would starve it."""
+    out = [f"markets.{m}.organic_sessions_per_day={spec.organic_sessions_per_day * factor}"
+           for m, spec in scenario.markets.items()]
+    out += [f"ad_channels.{c}.max_sessions_per_day={spec.max_sessions_per_day * factor}"
+            for c, spec in scenario.ad_channels.items()]
+    out += [f"suppliers.{s}.capacity_units_per_day={spec.capacity_units_per_day * factor}"
+            for s, spec in scenario.suppliers.items() if spec.capacity_units_per_day]
+    for k, spec in scenario.modes.items():
+        if spec.capacity_units_per_day:
+            out.append(f"modes.{k}.capacity_units_per_day={spec.capacity_units_per_day * factor}")
+        # Bulk departures with a volume cap (air) carry the 10x replenishment too.
+        if getattr(spec, "capacity_per_departure_m3", None):
+            out.append(f"modes.{k}.capacity_per_departure_m3="
+                       f"{spec.capacity_per_departure_m3 * factor}")
+    return out
+
+
+# ---------------------------------------------------------------------------- timing helpers
+def time_simulate(scenario: Scenario, repeats: int, days: int) -> tuple[list[float], object]:
+    """Seconds per call of ``simulate()``, timed outside it.
+
+    ``RunResult.wall_seconds`` stops before ``collect()`` builds the tables and KPIs, so it
+    understates the call; it is printed alongside for comparison.
+    """
+    walls, result = [], None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = simulate(scenario, seed=SEED, days=days)
+        walls.append(time.perf_counter() - started)
+    return walls, result
+
+
+def time_fresh_process(file: Path, days: int) -> float:
+    """Seconds for a new interpreter to import the model, load the scenario and run it."""
+    code = ("from sim.loader import load_scenario; from sim.model import simulate; "
+            f"simulate(load_scenario({str(file)!r}), seed={SEED}, days={days})")
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+    return time.perf_counter() - started
+
+
+# ---------------------------------------------------------------------------- naive model
+class NaiveModel:
+    """A first-draft per-entity model: one SimPy process per order, scalar draws, list records.
+
+    Stock is a ``simpy.Container`` per (warehouse, SKU), opened with 30 days of the replayed
+    demand and topped up weekly to 45 days by one process per key. Each order waits a uniform
+    arrival time within its day and its processing time, takes stock or is lost, waits its
+    carrier transit (lognormal, fitted per mode to the scenario's transit distribution) plus a
+    possible customs inspection, then draws loss, damage and return; a returned unit travels
+    back and, with the restock share, goes back on the shelf.
+    """
+
+    def __init__(self, scenario: Scenario, orders, seed: int) -> None:
+        self.env = simpy.Environment()
+        self.rng = np.random.default_rng(seed)
+        self.scenario = scenario
+        sc = scenario
+        self.day = orders["order_day"].to_numpy().tolist()
+        self.market = orders["market"].astype(str).to_numpy().tolist()
+        self.sku = orders["sku"].astype(str).to_numpy().tolist()
+        self.units = orders["units"].to_numpy().tolist()
+        self.warehouse = orders["warehouse"].astype(str).to_numpy().tolist()
+        self.mode = orders["mode"].astype(str).to_numpy().tolist()
+        self.direct = orders["direct"].to_numpy().tolist()
+
+        fit_rng = np.random.default_rng(12345)
+        self.transit = {}
+        for k, spec in sc.modes.items():
+            draws = spec.transit_days.sample(fit_rng, 20_000)
+            mean, sd = float(draws.mean()), float(draws.std()) + 1e-9
+            sigma2 = np.log1p((sd / mean) ** 2)
+            self.transit[k] = (float(np.log(mean) - 0.5 * sigma2), float(np.sqrt(sigma2)))
+        self.loss = {k: spec.loss_probability for k, spec in sc.modes.items()}
+        self.damage = {k: spec.damage_probability for k, spec in sc.modes.items()}
+        self.promise = {m: f.promise_days for m, f in sc.policies.fulfilment.items()}
+        self.inspection = {m: spec.customs.inspection_probability
+                           for m, spec in sc.markets.items()}
+        self.return_p = {s: spec.base_return_probability for s, spec in sc.skus.items()}
+        self.restock_share = sc.returns.disposition["restock"].share \
+            if "restock" in sc.returns.disposition else 0.0
+
+        days = max(self.day) + 1 if self.day else 1
+        per_key: dict[tuple[str, str], int] = {}
+        for w, s, u in zip(self.warehouse, self.sku, self.units, strict=True):
+            per_key[(w, s)] = per_key.get((w, s), 0) + u
+        self.daily_mean = {key: total / days for key, total in per_key.items()}
+        self.stock = {key: simpy.Container(self.env, init=int(30 * rate) + 1)
+                      for key, rate in self.daily_mean.items()}
+        self.records: dict[str, list] = {name: [] for name in (
+            "order", "ship_time", "delivery_time", "on_time", "lost", "damaged", "returned")}
+        self.lost_sales = 0
+
+    def run(self, days: int) -> int:
+        env = self.env
+        env.process(self.order_source(days))
+        for key in self.stock:
+            env.process(self.replenish(key, days))
+        env.run(until=days + 60)
+        return sum(1 for d in self.day if d < days)
+
+    def order_source(self, days: int):
+        env, i, n = self.env, 0, len(self.day)
+        for t in range(days):
+            yield env.timeout(t - env.now)
+            while i < n and self.day[i] == t:
+                env.process(self.order(i))
+                i += 1
+
+    def replenish(self, key, days: int):
+        env, rate = self.env, self.daily_mean[key]
+        while env.now < days:
+            yield env.timeout(7)
+            level = self.stock[key].level
+            target = int(45 * rate) + 1
+            if level < target:
+                yield self.stock[key].put(target - level)
+
+    def order(self, i: int):
+        env, rng = self.env, self.rng
+        market, sku, units, mode = self.market[i], self.sku[i], self.units[i], self.mode[i]
+        placed = env.now + rng.random()
+        yield env.timeout(placed - env.now)
+        yield env.timeout(rng.uniform(0.0, 1.0))  # order processing
+        shelf = self.stock[(self.warehouse[i], sku)]
+        if shelf.level < units:
+            self.lost_sales += 1
+            return
+        yield shelf.get(units)
+        ship_time = env.now
+        mu, sigma = self.transit[mode]
+        transit = rng.lognormal(mu, sigma)
+        if self.direct[i] and rng.random() < self.inspection[market]:
+            transit += rng.uniform(2.0, 7.0)
+        yield env.timeout(transit)
+        lost = rng.random() < self.loss[mode]
+        damaged = not lost and rng.random() < self.damage[mode]
+        late = env.now - placed > self.promise[market]
+        p = self.return_p[sku] * (1.5 if late else 1.0)
+        returned = not lost and (damaged and rng.random() < 0.8 or rng.random() < p)
+        rec = self.records
+        rec["order"].append(i)
+        rec["ship_time"].append(ship_time)
+        rec["delivery_time"].append(env.now)
+        rec["on_time"].append(not late and not lost)
+        rec["lost"].append(lost)
+        rec["damaged"].append(damaged)
+        rec["returned"].append(returned)
+        if returned:
+            yield env.timeout(rng.uniform(2.0, 20.0) + rng.uniform(3.0, 8.0))
+            if rng.random() < self.restock_share:
+                yield shelf.put(units)
+
+
+def time_naive(scenario: Scenario, orders, days: int) -> tuple[int, float, dict[str, float]]:
+    """Orders replayed, wall seconds and outcome shares of the naive model over ``days``."""
+    cut = orders[orders["order_day"] < days].sort_values("order_day", kind="stable")
+    started = time.perf_counter()
+    model = NaiveModel(scenario, cut, SEED)
+    n = model.run(days)
+    seconds = time.perf_counter() - started
+    shares = {k: float(np.mean(model.records[k])) if model.records[k] else float("nan")
+              for k in ("on_time", "lost", "returned")}
+    return n, seconds, shares
+
+
+# ---------------------------------------------------------------------------- report
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def main() -> None:
+    began = time.perf_counter()
+    print("== machine")
+    print(f"cpu_count={os.cpu_count()} loadavg={tuple(round(x, 2) for x in os.getloadavg())} "
+          f"python={platform.python_version()} numpy={np.__version__} simpy={simpy.__version__}"
+          f" {platform.platform()}")
+
+    file = scenario_file()
+    base = load_scenario(file)
+    days = DAYS
+
+    print(f"\n== (a) baseline: {file.relative_to(ROOT)}, {days} days, seed {SEED}")
+    simulate(base, seed=SEED, days=min(days, 5))  # warm caches and lazy imports
+    walls, result = time_simulate(base, BASELINE_REPEATS, days)
+    n_orders = len(result.orders)
+    wall = statistics.median(walls)
+    base_rate = n_orders / wall
+    print(f"simulate() wall s: {', '.join(f'{w:.3f}' for w in walls)} (median {wall:.3f}; "
+          f"RunResult.wall_seconds, without collect(): {result.wall_seconds:.3f})")
+    print(f"orders {n_orders:,}  orders/s {base_rate:,.0f}  days/s {days / wall:,.1f}")
+    process = [time_fresh_process(file, days) for _ in range(PROCESS_REPEATS)]
+    print(f"fresh process (python -c: import + load + simulate) s: "
+          f"{', '.join(f'{p:.2f}' for p in process)}")
+
+    print(f"\n== (b) {SCALE}x demand and capacities")
+    overrides = scaled_overrides(base, SCALE)
+    for o in overrides:
+        print(f"  --set {o}")
+    scaled = load_scenario(file, overrides=overrides)
+    walls_b, result_b = time_simulate(scaled, 1, days)
+    wall_b = walls_b[0]
+    n_b = len(result_b.orders)
+    print(f"simulate() wall s: {wall_b:.3f} (wall_seconds {result_b.wall_seconds:.3f})  "
+          f"orders {n_b:,}  orders/s {n_b / wall_b:,.0f}  "
+          f"days/s {days / wall_b:,.1f}  "
+          f"fill rate {result_b.summary.get('fill_rate', float('nan')):.3f} "
+          f"(baseline {result.summary.get('fill_rate', float('nan')):.3f})")
+
+    print("\n== (c) naive model: one SimPy process per order, same demand as (a)")
+    pilot_n, pilot_s, _ = time_naive(base, result.orders, NAIVE_PILOT_DAYS)
+    full_estimate = pilot_s / max(pilot_n, 1) * n_orders
+    naive_days = days if full_estimate <= NAIVE_BUDGET_S else max(
+        NAIVE_PILOT_DAYS, int(days * NAIVE_BUDGET_S / full_estimate))
+    print(f"pilot {NAIVE_PILOT_DAYS} days: {pilot_n:,} orders in {pilot_s:.2f} s "
+          f"(full year estimate {full_estimate:.1f} s) -> running {naive_days} days")
+    naive_n, naive_s, shares = time_naive(base, result.orders, naive_days)
+    naive_rate = naive_n / naive_s
+    scaled_note = "" if naive_days == days else \
+        f" (scaled to the year: {n_orders / naive_rate:.1f} s)"
+    print(f"naive: {naive_n:,} orders in {naive_s:.2f} s, orders/s {naive_rate:,.0f}"
+          f"{scaled_note}")
+    cohort = result.orders[result.orders["order_day"] < naive_days]
+    print("sanity, naive vs cohort shares of orders: " + ", ".join(
+        f"{k} {shares[k]:.3f}/{cohort[k].mean():.3f}" for k in shares))
+    ratio = base_rate / naive_rate
+    ratio_b = (n_b / wall_b) / naive_rate
+    # Cost of one more order in the cohort model: the slope between the two demand levels,
+    # which leaves out its fixed cost per simulated day.
+    marginal_s = (wall_b - wall) / max(n_b - n_orders, 1)
+    ratio_marginal = (1.0 / naive_rate) / marginal_s if marginal_s > 0 else float("inf")
+    print(f"cohort/naive orders/s: baseline {ratio:.1f}x, {SCALE}x variant {ratio_b:.1f}x; "
+          f"per extra order: cohort {marginal_s * 1e6:.2f} us vs naive "
+          f"{1e6 / naive_rate:.1f} us = {ratio_marginal:.0f}x; cohort fixed cost per day "
+          f"~{(wall - marginal_s * n_orders) / days * 1e3:.2f} ms")
+
+    rows = [
+        ("(a) baseline simulate() wall s", f"{wall:.2f}", "-", "-"),
+        ("(a) baseline orders/s", f"{base_rate:,.0f}", "-", "-"),
+        ("(a) baseline days/s", f"{days / wall:,.0f}", "-", "-"),
+        ("(a) baseline year, whole process s", f"{max(process):.2f}",
+         f"< {TARGET_PROCESS_S:g}", verdict(max(process) < TARGET_PROCESS_S)),
+        (f"(b) {SCALE}x demand simulate() wall s", f"{wall_b:.2f}",
+         f"< {TARGET_SCALED_S:g}", verdict(wall_b < TARGET_SCALED_S)),
+        (f"(b) {SCALE}x demand orders/s", f"{n_b / wall_b:,.0f}", "-", "-"),
+        (f"(b) {SCALE}x demand days/s", f"{days / wall_b:,.0f}", "-", "-"),
+        ("(c) naive orders/s", f"{naive_rate:,.0f}", "-", "-"),
+        ("(c) cohort / naive orders/s", f"{ratio:.1f}x", f">= {TARGET_RATIO:g}x",
+         verdict(ratio >= TARGET_RATIO)),
+        (f"(c) same at {SCALE}x demand (info)", f"{ratio_b:.1f}x", "-", "-"),
+        ("(c) per extra order (info)", f"{ratio_marginal:.0f}x", "-", "-"),
+    ]
+    print(f"\n== summary ({file.name}, {days} days; whole process = slowest of "
+          f"{PROCESS_REPEATS} fresh runs)")
+    width = max(len(r[0]) for r in rows)
+    print(f"{'figure':<{width}}  {'value':>10}  {'target':>8}  result")
+    for name, value, target, result_text in rows:
+        print(f"{name:<{width}}  {value:>10}  {target:>8}  {result_text}")
+    print(f"loadavg now {tuple(round(x, 2) for x in os.getloadavg())}; "
+          f"benchmark took {time.perf_counter() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
