@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.ledger import CAPITALISED
+from sim.ledger import CAPITALISED, CATEGORIES
 from sim.returns import DISPOSITIONS
 from sim.service import TICKET_TYPES
 
@@ -174,6 +174,8 @@ def kpis(op: Operation, result: RunResult) -> dict[str, Any]:
         "contribution_margin_cny": pnl["contribution_margin_cny"],
         "contribution_margin_pct": _pct(pnl["contribution_margin_cny"], net_revenue),
         "landed_cost_per_unit_cny": {k: round(float(v), 2) for k, v in landed.items()},
+        "profit_and_loss_cny": {k.removesuffix("_cny"): v for k, v in pnl.items()
+                                if k.removesuffix("_cny") in (*CATEGORIES, "cogs", "write_off")},
         "fill_rate": _ratio(day_rows["units_filled"].sum(), day_rows["units_demanded"].sum()),
         "lost_sales_units": int(day_rows["lost_sales_units"].sum()),
         "stockout_sku_days": int(day_rows["skus_out_of_stock"].sum()),
