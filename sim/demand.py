@@ -5,7 +5,8 @@ Each day, per market m:
     organic_m   = organic_sessions_per_day_m * seasonality(month) * peak_m(day) * noise
     paid_c      = max_sessions_c * a_c^n / (a_c^n + K_c^n)        (Hill, see AdChannel)
     sessions_m  = organic_m + sum_c share_cm * paid_c
-    orders_ms   ~ Poisson(sessions_m * popularity share_s * conversion_ms)
+    orders_ms   ~ Poisson((organic_m + sum_c share_cm * paid_c * multiplier_c)
+                          * popularity share_s * conversion_ms)
 
 and conversion_ms multiplies the market's base rate by a price effect, a delivery-promise
 effect and a rating effect (see ``Conversion``). Stock availability acts downstream: an
@@ -69,6 +70,13 @@ def paid_sessions(scenario: Scenario, channels: list[str], markets: list[str],
     return response[:, None, :] * shares[:, :, None]
 
 
+def converting_paid(scenario: Scenario, channels: list[str], paid: np.ndarray) -> np.ndarray:
+    """Paid sessions weighted by each channel's conversion multiplier [channel, market, day]:
+    the organic-equivalent traffic that orders are drawn from."""
+    multiplier = np.array([scenario.ad_channels[c].conversion_multiplier for c in channels])
+    return paid * multiplier.reshape(-1, 1, 1)
+
+
 def static_conversion(scenario: Scenario, markets: list[str], skus: list[str]) -> np.ndarray:
     """Conversion [market, sku] before the rating effect: base x price x promise."""
     cv = scenario.conversion
@@ -103,7 +111,7 @@ def expected_daily_units(scenario: Scenario, markets: list[str], skus: list[str]
              else 0.0 for c in channels]
     paid = paid_sessions(scenario, channels, markets,
                          np.array(spend, dtype=float).reshape(len(channels), 1), steady=True)
-    paid_per_market = paid[:, :, 0].sum(axis=0)
+    paid_per_market = converting_paid(scenario, channels, paid)[:, :, 0].sum(axis=0)
     season = float(np.mean(scenario.calendar.seasonality_by_month))
     organic = np.array([scenario.markets[m].organic_sessions_per_day for m in markets]) * season
     sessions = organic + paid_per_market

@@ -182,6 +182,11 @@ class Operation:
         self.organic_sessions = organic[:, None] * t.seasonality[None, :] * t.peak * noise
         self.ad_spend = demand.ad_spend_schedule(sc, self.channels, n)
         self.paid_sessions = demand.paid_sessions(sc, self.channels, self.markets, self.ad_spend)
+        paid_buyers = demand.converting_paid(sc, self.channels, self.paid_sessions).sum(axis=0)
+        self.converting_sessions = self.organic_sessions + paid_buyers
+        self.paid_order_share = np.divide(paid_buyers, self.converting_sessions,
+                                          out=np.zeros_like(paid_buyers),
+                                          where=self.converting_sessions > 0)
         self.static_conversion = demand.static_conversion(sc, self.markets, self.skus)
         self.sku_share = demand.popularity_shares(sc, self.skus)
         per_market = demand.expected_daily_units(sc, self.markets, self.skus)
@@ -284,8 +289,9 @@ class Operation:
         """Today's orders: draw them, fill backorders then new orders, dispatch, record."""
         sc, rng = self.scenario, self.streams.demand
         sessions = self.organic_sessions[:, t] + self.paid_sessions[:, :, t].sum(axis=0)
+        buyers = self.converting_sessions[:, t]
         rating_effect = (self.rating / sc.conversion.initial_rating) ** sc.conversion.rating_elasticity
-        rate = (sessions[:, None] * self.sku_share[None, :] * self.static_conversion
+        rate = (buyers[:, None] * self.sku_share[None, :] * self.static_conversion
                 * rating_effect[:, None])
         counts = rng.poisson(rate)
         cell = np.repeat(np.arange(counts.size), counts.ravel())

@@ -152,11 +152,14 @@ def kpis(op: Operation, result: RunResult) -> dict[str, Any]:
     pnl = profit_and_loss(op, result.ledger)
     net_revenue = pnl["net_revenue_cny"]
     ad_spend = float(daily["ad_spend_cny"].sum())
-    sessions = daily.filter(like="sessions_").sum(axis=1).to_numpy()
-    paid_share = 1.0 - daily["sessions_organic"].to_numpy() / np.maximum(sessions, 1e-12)
-    vat_share = 1.0 / (1.0 + op.vat_rate[orders["market"].cat.codes.to_numpy()])
-    revenue_by_day = np.bincount(orders["order_day"], orders["revenue_cny"] * vat_share,
-                                 minlength=op.days)[: op.days]
+    # Ad-attributed revenue: each market-day's net revenue times the share of its orders
+    # that paid traffic brought (paid sessions weighted by their conversion multiplier).
+    market_code = orders["market"].cat.codes.to_numpy().astype(np.int64)
+    vat_share = 1.0 / (1.0 + op.vat_rate[market_code])
+    cell = market_code * op.days + orders["order_day"].to_numpy()
+    revenue = np.bincount(cell, orders["revenue_cny"] * vat_share,
+                          minlength=len(op.markets) * op.days)
+    attributed = float(np.dot(revenue, op.paid_order_share[:, : op.days].ravel()))
     stock_value = (daily["inventory_value_cny"] + daily["in_transit_value_cny"]).to_numpy()
     cogs_per_day = op.money.cogs_cny / op.days
     steady_tickets = tickets[tickets["arrival_hour"] >= 24.0 * warm]
@@ -196,7 +199,7 @@ def kpis(op: Operation, result: RunResult) -> dict[str, Any]:
         "cs_mean_first_response_hours": float(steady_tickets["first_response_hours"].mean())
         if len(steady_tickets) else 0.0,
         "ad_spend_cny": ad_spend,
-        "roas": _ratio(float(np.dot(revenue_by_day, paid_share)), ad_spend),
+        "roas": _ratio(attributed, ad_spend),
         "inventory_turnover": _ratio(op.money.cogs_cny * 365.0 / op.days, stock_value.mean()),
         "days_of_cover": _ratio(
             (daily.filter(like="stock_").sum(axis=1) + daily["in_transit_units"]).mean(),

@@ -126,11 +126,13 @@ class AdChannel(Frozen):
     a_t = (1 - carryover) * spend_t + carryover * a_{t-1} (steady spend gives a = spend) and
     the half-saturation spend K = cost_per_click * max_sessions_per_day: at low spend an
     n = 1 channel buys sessions at its cost per click; at spend K the average cost of a
-    session has doubled.
+    session has doubled. Paid visitors convert at ``conversion_multiplier`` times the
+    market's rate (shoppers who clicked a marketplace ad were already searching to buy).
     """
 
     currency: Currency
     cost_per_click: Positive
+    conversion_multiplier: Positive
     max_sessions_per_day: NonNegative
     hill_exponent: Positive
     carryover: Annotated[float, Field(ge=0, lt=1)]
