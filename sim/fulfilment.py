@@ -115,7 +115,8 @@ def ship_orders(op: Operation, t: int, order_day: np.ndarray, market: np.ndarray
     op.orders.add(
         order_day=order_day, ship_day=ship_day, market=market, sku=sku, units=units,
         price=op.price[market, sku], warehouse=warehouse, mode=mode, direct=direct,
-        promise_days=promise, delivery_day=delivery_day, delivery_days=delivery_days,
+        promise_days=promise, promised_day=np.floor(placed + promise).astype(np.int32),
+        delivery_day=delivery_day, delivery_days=delivery_days,
         on_time=~late & ~lost, lost=lost, damaged=damaged, returned=draws.returned,
         return_day=np.where(draws.returned, returned_day, -1), disposition=draws.disposition,
         revenue=money["revenue"], revenue_cny=money["revenue_cny"],

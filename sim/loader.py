@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from sim.distributions import DISTRIBUTION_NAMES
 from sim.scenario import CrossReferenceError, Scenario
 
 
@@ -150,8 +151,7 @@ def _first_error(exc: ValidationError, file: str | Path) -> ScenarioError:
     return ScenarioError(file, path, reason)
 
 
-_UNION_TAGS = {"constant", "uniform", "triangular", "lognormal", "gamma", "exponential",
-               "poisson", "empirical", "sS", "RQ", "base_stock"}
+_UNION_TAGS = {*DISTRIBUTION_NAMES, "sS", "RQ", "base_stock"}
 
 
 def scenario_hash(scenario: Scenario) -> str:

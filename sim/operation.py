@@ -28,7 +28,8 @@ from sim.suppliers import SupplierLine, purchase_order
 ORDER_COLUMNS = {
     "order_day": "int32", "ship_day": "int32", "market": "int16", "sku": "int16",
     "units": "int32", "price": "float64", "warehouse": "int16", "mode": "int16",
-    "direct": "bool", "promise_days": "float64", "delivery_day": "int32",
+    "direct": "bool", "promise_days": "float64", "promised_day": "int32",
+    "delivery_day": "int32",
     "delivery_days": "float64", "on_time": "bool", "lost": "bool", "damaged": "bool",
     "returned": "bool", "return_day": "int32", "disposition": "int8", "revenue": "float64",
     "revenue_cny": "float64", "product_cost_cny": "float64", "inbound_freight_cny": "float64",
@@ -193,7 +194,7 @@ class Operation:
         self.daily_units = np.zeros((len(self.warehouses), self.n_skus))
         np.add.at(self.daily_units, self.fulfil_warehouse, per_market)
         # An origin warehouse also feeds the overseas warehouses its lanes supply.
-        for name, lane in sc.lanes.items():
+        for lane in sc.lanes.values():
             if lane.destination in sc.warehouses:
                 o = self.warehouses.index(lane.origin)
                 self.daily_units[o] += self.daily_units[self.warehouses.index(lane.destination)]
@@ -290,7 +291,8 @@ class Operation:
         sc, rng = self.scenario, self.streams.demand
         sessions = self.organic_sessions[:, t] + self.paid_sessions[:, :, t].sum(axis=0)
         buyers = self.converting_sessions[:, t]
-        rating_effect = (self.rating / sc.conversion.initial_rating) ** sc.conversion.rating_elasticity
+        cv = sc.conversion
+        rating_effect = (self.rating / cv.initial_rating) ** cv.rating_elasticity
         rate = (buyers[:, None] * self.sku_share[None, :] * self.static_conversion
                 * rating_effect[:, None])
         counts = rng.poisson(rate)
@@ -388,7 +390,7 @@ class Operation:
             lane = self.lane_of[(w, int(k))]
             origin = self.warehouses.index(self.scenario.lanes[lane].origin)
             want = np.where(self.policies.mode[w] == k, qty, 0)
-            take = np.minimum(want, self.stock.on_hand[origin])
+            take = self._fit_capacity(w, np.minimum(want, self.stock.on_hand[origin]))
             skus = np.flatnonzero(take > 0)
             if not len(skus):
                 continue
@@ -397,6 +399,18 @@ class Operation:
             shipment = BulkShipment(self.next_shipment_id(), origin, w, int(k), lane, skus,
                                     take[skus], value, created=self.env.now)
             self.env.process(bulk_shipment(self.env, self, shipment))
+
+    def _fit_capacity(self, w: int, take: np.ndarray) -> np.ndarray:
+        """Scale a transfer down so stock on hand plus inbound fits the warehouse's m3."""
+        capacity = self.scenario.warehouses[self.warehouses[w]].capacity_m3
+        if capacity is None:
+            return take
+        committed = (self.stock.on_hand[w] + self.stock.inbound[w]) @ self.volume
+        wanted = take @ self.volume
+        free = max(capacity - committed, 0.0)
+        if wanted <= free:
+            return take
+        return np.floor(take * free / wanted).astype(np.int64)
 
     def serve_tickets(self, t: int) -> None:
         """Queue today's tickets at the service desk and log their response times."""
