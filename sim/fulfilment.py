@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 ORDER_TIME_OF_DAY = 0.5
 """Orders are placed, on average, at noon; delivery days are counted from then."""
+CARRIER_LOOKAHEAD_DAYS = 120
+"""How far ahead a parcel queue looks for capacity; a longer wait ships on the last day."""
 
 
 def allocate(key: np.ndarray, units: np.ndarray, priority: np.ndarray,
@@ -75,7 +77,8 @@ def ship_orders(op: Operation, t: int, order_day: np.ndarray, market: np.ndarray
         if pick.any():
             dist = sc.policies.fulfilment[name].order_processing_days
             processing[pick] = dist.sample(rng, int(pick.sum()))
-    capacity = op.mode_daily_capacity * op.timeline.capacity[:, t]
+    factor = op.timeline.capacity[:, t: t + CARRIER_LOOKAHEAD_DAYS]
+    capacity = np.where(factor > 0, op.mode_daily_capacity[:, None] * factor, 0.0)
     wait, op.carrier_queue = carrier_queue_wait(units, mode, op.carrier_queue, capacity)
     ship_time = t + ORDER_TIME_OF_DAY + processing + wait
     ship_day = op.timeline.day(ship_time)
@@ -169,13 +172,22 @@ def _book_order_money(op: Operation, t: int, market, sku, units, mode, direct, w
             "parcel_duty", currency[dutiable], -duty[dutiable], delivery_day[dutiable],
             delivery_day[dutiable], market[dutiable])
     if lost.any():
-        detect = delivery_day[lost]
-        op.ledger.book("refund", currency[lost], -gross[lost], detect,
-                       payout_day(detect, fin.payout_cycle_days), market[lost])
+        refund(op, market[lost], gross[lost], delivery_day[lost])
         op.units.lost_parcels += int(units[lost].sum())
     return {"revenue": gross, "revenue_cny": revenue_cny, "freight_cny": freight_cny,
             "pick_pack_cny": pick_pack_cny, "parcel_duty_cny": parcel_duty_cny,
             "fees_cny": pick_pack_cny - commission - payment}
+
+
+def refund(op: Operation, market: np.ndarray, gross: np.ndarray,
+           day: np.ndarray) -> np.ndarray:
+    """Refund customers (deducted from the next payout) and reclaim the VAT in the price;
+    returns the refund in CNY (positive)."""
+    currency = op.currency_of_market[market]
+    cash = payout_day(day, op.scenario.finance.payout_cycle_days)
+    vat = gross * op.vat_rate[market] / (1.0 + op.vat_rate[market])
+    op.ledger.book("vat", currency, vat, day, cash, market)
+    return -op.ledger.book("refund", currency, -gross, day, cash, market)
 
 
 def _book_returns(op: Operation, market, sku, units, warehouse, direct, value,
@@ -188,12 +200,9 @@ def _book_returns(op: Operation, market, sku, units, warehouse, direct, value,
     sc = op.scenario
     spec = sc.returns
     m, s, u = market[r], sku[r], units[r]
-    currency = op.currency_of_market[m]
     received = op.timeline.day(draws.receipt_time[r])
     decided = op.timeline.day(draws.decision_time[r])
-    refund = spec.refund_fraction * op.price[m, s] * u
-    refund_cny[r] = -op.ledger.book("refund", currency, -refund, received,
-                                    payout_day(received, sc.finance.payout_cycle_days), m)
+    refund_cny[r] = refund(op, m, spec.refund_fraction * op.price[m, s] * u, received)
     op.ledger.book("return_shipping", 0, -spec.return_shipping_cost_per_unit_cny * u,
                    received, received, m)
     op.units.returned += int(u.sum())

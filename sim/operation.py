@@ -240,7 +240,8 @@ class Operation:
             day = self.timeline.day(index * period)
             limit = (spec.capacity_per_departure_m3 or np.inf) * self.timeline.capacity[mode, day]
             load = self.departure_load.get((mode, index), 0.0)
-            if load == 0.0 and limit > 0 or load + volume_m3 <= limit:
+            beyond_calendar = index * period >= self.timeline.n_days
+            if (load == 0.0 and limit > 0) or load + volume_m3 <= limit or beyond_calendar:
                 self.departure_load[(mode, index)] = load + volume_m3
                 return index * period
             index += 1

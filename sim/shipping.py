@@ -145,15 +145,18 @@ def carrier_queue_wait(units: np.ndarray, mode: np.ndarray, queued: np.ndarray,
                        capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Whole days each parcel waits for carrier capacity, and the queue left for tomorrow.
 
-    Parcels (in their given order) take the carrier's daily capacity first come, first
-    served after the units already queued from earlier days.
+    ``capacity`` is units per day [mode, day] from today on (capacity crunches included).
+    Parcels, in their given order and behind the units already queued, take the earliest
+    day whose cumulative capacity covers their place in the line.
     """
     wait = np.zeros(len(units))
-    left = np.maximum(queued - capacity, 0.0)
+    left = np.maximum(queued - capacity[:, 0], 0.0)
     for k in np.unique(mode):
+        if np.isinf(capacity[k, 0]):
+            continue
         pick = mode == k
         ahead = queued[k] + np.cumsum(units[pick]) - units[pick]
-        if np.isfinite(capacity[k]):
-            wait[pick] = np.floor(ahead / capacity[k])
-            left[k] = max(0.0, queued[k] + units[pick].sum() - capacity[k])
+        cumulative = np.cumsum(capacity[k])
+        wait[pick] = np.searchsorted(cumulative, ahead, side="right")
+        left[k] = max(0.0, queued[k] + units[pick].sum() - capacity[k, 0])
     return wait, left
