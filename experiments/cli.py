@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from experiments.store import write_run
+from experiments.store import OutputDirectoryError, write_run
 from experiments.tables import kpi_table
 from sim.loader import ScenarioError, load_scenario
 from sim.model import simulate
@@ -66,6 +66,9 @@ def _run(args: argparse.Namespace, scenario) -> int:
     result = simulate(scenario, seed=args.seed, days=args.days)
     try:
         write_run(result, out, str(args.scenario))
+    except OutputDirectoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except OSError as exc:
         print(f"error: cannot write results to {out}: {exc.strerror or exc}", file=sys.stderr)
         return 1

@@ -1,7 +1,8 @@
 """Write a run's results to a directory: parquet tables, summary and manifest.
 
-Every file is written to a temporary name in the same directory and then renamed, so a
-reader never sees a half-written file and an interrupted run leaves earlier results intact.
+A run is written whole into a hidden sibling directory and only then swapped in for the
+previous results, so a reader never sees a half-written file or a mix of two runs, and an
+interrupted run leaves the earlier results intact.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
 import tempfile
 from importlib import metadata
@@ -68,16 +70,33 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+class OutputDirectoryError(Exception):
+    """The output directory holds something that is not an earlier xbsim run."""
+
+
 def write_run(result: RunResult, out: Path, source: str) -> list[Path]:
     """Write every table, the KPI summary and the manifest; returns the paths written."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
+    if out.exists() and any(out.iterdir()) and not (out / "manifest.json").exists():
+        raise OutputDirectoryError(f"{out} is not empty and holds no xbsim run; "
+                                   "choose another --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    try:
+        names = _write_files(result, staging, source)
+        _swap_in(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [out / name for name in names]
+
+
+def _write_files(result: RunResult, directory: Path, source: str) -> list[str]:
+    names = []
     for name, frame in result.tables().items():
-        path = out / f"{name}.parquet"
-        write_parquet(path, frame)
-        written.append(path)
+        write_parquet(directory / f"{name}.parquet", frame)
+        names.append(f"{name}.parquet")
     summary = {**result.summary, "conservation": result.conservation}
-    write_json(out / "summary.json", summary)
+    write_json(directory / "summary.json", summary)
     manifest = {
         "scenario_file": source,
         "scenario_hash": scenario_hash(result.scenario),
@@ -88,5 +107,17 @@ def write_run(result: RunResult, out: Path, source: str) -> list[Path]:
         "wall_seconds": round(result.wall_seconds, 3),
         "scenario": result.scenario.model_dump(mode="json", by_alias=True),
     }
-    write_json(out / "manifest.json", manifest)
-    return [*written, out / "summary.json", out / "manifest.json"]
+    write_json(directory / "manifest.json", manifest)
+    return [*names, "summary.json", "manifest.json"]
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Replace ``out`` by ``staging`` with two renames; the old run is removed last."""
+    os.chmod(staging, 0o755)
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    retired = out.parent / f".{out.name}.{os.getpid()}.old"
+    os.replace(out, retired)
+    os.replace(staging, out)
+    shutil.rmtree(retired, ignore_errors=True)

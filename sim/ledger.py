@@ -11,8 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.recorder import Recorder
-
 CATEGORIES = (
     "sales", "vat", "commission", "payment_fee", "refund", "parcel_freight", "last_mile",
     "parcel_duty", "pick_pack", "storage", "inbound_fee", "ads", "return_shipping",
@@ -32,31 +30,59 @@ def fx_path(rng: np.random.Generator, start_rates: np.ndarray, volatility: np.nd
 
 
 class Ledger:
+    """Entries are summed per (accrual day, cash day, market, category, currency): booking
+    appends coded rows, and they are compacted whenever many have piled up, so the ledger
+    grows with days and categories, not with orders."""
+
+    COMPACT_ROWS = 250_000
+
     def __init__(self, currencies: list[str], fx: np.ndarray) -> None:
         self.currencies = currencies
         self.fx = fx
-        self._rows = Recorder({"accrual_day": "int32", "cash_day": "int32", "market": "int16",
-                               "category": "int8", "currency": "int8", "amount": "float64",
-                               "amount_cny": "float64"})
+        self.n_days = fx.shape[1]
+        self._keys: list[np.ndarray] = []
+        self._amounts: list[np.ndarray] = []
+        self._amounts_cny: list[np.ndarray] = []
+        self._pending = 0
 
     def book(self, category: str, currency: int | np.ndarray, amount: np.ndarray | float,
              accrual_day: np.ndarray | int, cash_day: np.ndarray | int,
              market: np.ndarray | int = -1) -> np.ndarray:
         """Record flows; returns their CNY value so capitalised costs match the ledger."""
-        cash_day = np.minimum(np.asarray(cash_day), self.fx.shape[1] - 1)
-        amount_cny = np.asarray(amount, dtype=float) * self.fx[currency, cash_day]
-        self._rows.add(accrual_day=accrual_day, cash_day=cash_day, market=market,
-                       category=CATEGORIES.index(category), currency=currency, amount=amount,
-                       amount_cny=amount_cny)
+        cash_day = np.minimum(cash_day, self.n_days - 1)
+        amount = np.asarray(amount, dtype=float)
+        amount_cny = amount * self.fx[currency, cash_day]
+        key = (((np.asarray(accrual_day, dtype=np.int64) * self.n_days + cash_day) * 1024
+                + np.asarray(market) + 1) * 64 + currency) * 32 + CATEGORIES.index(category)
+        shape = np.broadcast_shapes(np.shape(key), np.shape(amount_cny))
+        self._keys.append(np.broadcast_to(key, shape).ravel())
+        self._amounts.append(np.broadcast_to(amount, shape).ravel())
+        self._amounts_cny.append(np.broadcast_to(amount_cny, shape).ravel())
+        self._pending += self._keys[-1].size
+        if self._pending > self.COMPACT_ROWS:
+            self._compact()
         return amount_cny
+
+    def _compact(self) -> None:
+        keys, inverse = np.unique(np.concatenate(self._keys), return_inverse=True)
+        self._keys = [keys]
+        self._amounts = [np.bincount(inverse, np.concatenate(self._amounts), len(keys))]
+        self._amounts_cny = [np.bincount(inverse, np.concatenate(self._amounts_cny), len(keys))]
+        self._pending = len(keys)
 
     def frame(self, markets: list[str]) -> pd.DataFrame:
         """One row per (accrual day, cash day, market, category, currency), summed."""
-        raw = self._rows.frame()
-        keys = ["accrual_day", "cash_day", "market", "category", "currency"]
-        table = raw.groupby(keys, as_index=False, sort=True)[["amount", "amount_cny"]].sum()
-        table["category"] = pd.Categorical.from_codes(table["category"], list(CATEGORIES))
-        table["currency"] = pd.Categorical.from_codes(table["currency"], self.currencies)
-        names = np.array([*markets, ""], dtype=object)
-        table["market"] = names[table["market"].to_numpy()]
+        if not self._keys:
+            self.book("sales", 0, np.zeros(0), np.zeros(0, int), np.zeros(0, int))
+        self._compact()
+        key = self._keys[0]
+        table = pd.DataFrame({
+            "accrual_day": (key // (32 * 64 * 1024 * self.n_days)).astype("int32"),
+            "cash_day": (key // (32 * 64 * 1024) % self.n_days).astype("int32"),
+            "market": np.array([*markets, ""], dtype=object)[key // (32 * 64) % 1024 - 1],
+            "category": pd.Categorical.from_codes(key % 32, list(CATEGORIES)),
+            "currency": pd.Categorical.from_codes(key // 32 % 64, self.currencies),
+            "amount": self._amounts[0],
+            "amount_cny": self._amounts_cny[0],
+        })
         return table

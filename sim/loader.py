@@ -23,6 +23,8 @@ from pydantic import ValidationError
 from sim.distributions import DISTRIBUTION_NAMES
 from sim.scenario import CrossReferenceError, Scenario
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class ScenarioError(Exception):
     """Bad scenario input; ``str()`` is the one line a user sees."""
@@ -67,7 +69,9 @@ def _read_yaml(file: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(file, "", f"cannot read: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)
+    except ValueError as exc:  # PyYAML raises it for impossible dates such as 2026-02-30
+        raise ScenarioError(file, "", f"malformed YAML: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
@@ -96,8 +100,8 @@ def apply_override(data: dict[str, Any], assignment: str, file: Path) -> None:
     if not sep or not path:
         raise ScenarioError(file, assignment, "an override must look like dotted.path=value")
     try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
+        value = yaml.load(raw, Loader=_YAML_LOADER)
+    except (yaml.YAMLError, ValueError):
         raise ScenarioError(file, path, f"cannot parse value '{raw}'") from None
     keys = path.split(".")
     node: Any = data
@@ -123,7 +127,7 @@ def _child(node: Any, key: str, file: Path, path: str, create: bool) -> Any:
 
 
 def _index(node: list, key: str, file: Path, path: str) -> int:
-    if not key.isdigit() or int(key) >= len(node):
+    if not key.isdecimal() or not key.isascii() or int(key) >= len(node):
         raise ScenarioError(file, path, f"no list item {key} (the list has {len(node)})")
     return int(key)
 

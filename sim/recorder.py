@@ -36,7 +36,12 @@ class Recorder:
     def frame(self) -> pd.DataFrame:
         data = {}
         for name, dtype in self.dtypes.items():
-            parts = [p if isinstance(p, np.ndarray) else np.full(p[1], p[0], dtype=dtype)
-                     for p in self._parts.get(name, [])]
-            data[name] = (np.concatenate(parts) if parts else np.array([])).astype(dtype)
+            parts = self._parts.get(name, [])
+            if parts and not any(isinstance(p, np.ndarray) for p in parts):
+                values, sizes = zip(*parts, strict=True)
+                data[name] = np.repeat(np.asarray(values, dtype=dtype), sizes)
+                continue
+            arrays = [p if isinstance(p, np.ndarray) else np.full(p[1], p[0], dtype=dtype)
+                      for p in parts]
+            data[name] = (np.concatenate(arrays) if arrays else np.array([])).astype(dtype)
         return pd.DataFrame(data)

@@ -135,7 +135,7 @@ class AdChannel(Frozen):
     conversion_multiplier: Positive
     max_sessions_per_day: NonNegative
     hill_exponent: Positive
-    carryover: Annotated[float, Field(ge=0, lt=1)]
+    carryover: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
     market_shares: dict[str, Probability]
 
     @property
@@ -161,7 +161,7 @@ class Conversion(Frozen):
     reference_promise_days: Positive
     promise_sensitivity_per_day: NonNegative
     rating_elasticity: NonNegative
-    initial_rating: Annotated[float, Field(ge=1, le=5)]
+    initial_rating: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)]
     rating_memory_days: Positive = Field(description="time constant of the rolling rating")
     late_rating_penalty: NonNegative = Field(description="stars a late delivery costs")
     lost_rating_penalty: NonNegative
@@ -279,7 +279,7 @@ class Disposition(Frozen):
 class Returns(Frozen):
     """Each delivered order returns with its SKU's base probability, raised when late."""
 
-    late_multiplier: Annotated[float, Field(ge=1)]
+    late_multiplier: Annotated[float, Field(ge=1, allow_inf_nan=False)]
     damaged_return_probability: Probability
     return_window_days: Distribution = Field(description="delivery to customer dispatch")
     return_transit_days: Distribution
@@ -298,8 +298,8 @@ class Returns(Frozen):
 
 class Shift(Frozen):
     days_per_week: Annotated[int, Field(ge=1, le=7)]
-    start_hour: Annotated[float, Field(ge=0, lt=24)]
-    hours: Annotated[float, Field(gt=0, le=24)]
+    start_hour: Annotated[float, Field(ge=0, lt=24, allow_inf_nan=False)]
+    hours: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)]
 
     @model_validator(mode="after")
     def _inside_day(self) -> Shift:
@@ -331,7 +331,7 @@ class Finance(Frozen):
     payment_fee_rate: Probability
     payout_cycle_days: PositiveCount
     annual_capital_cost_rate: NonNegative
-    initial_cash_cny: float
+    initial_cash_cny: Annotated[float, Field(allow_inf_nan=False)]
 
 
 # ----------------------------------------------------------------------------- policies
