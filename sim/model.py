@@ -66,4 +66,4 @@ def simulate(scenario: Scenario, seed: int = 0, days: int | None = None) -> RunR
     for process in (daily_operations, replenishment_review, customer_service):
         env.process(process(env, op))
     env.run(until=op.days)
-    return collect(op, seed, time.perf_counter() - started)
+    return collect(op, seed, started)

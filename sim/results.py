@@ -16,6 +16,7 @@ sum(ledger) = contribution margin - (closing - opening inventory value, in trans
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +55,8 @@ def _name(codes: pd.Series | np.ndarray, names: list[str]) -> pd.Categorical:
     return pd.Categorical.from_codes(np.asarray(codes, dtype=int), categories=names)
 
 
-def collect(op: Operation, seed: int, wall_seconds: float) -> RunResult:
+def collect(op: Operation, seed: int, started: float) -> RunResult:
+    """Build the tables and KPIs; ``started`` is the perf_counter() at the run's start."""
     start = np.datetime64(op.scenario.horizon.start_date, "D")
     orders = op.orders.frame()
     orders.insert(1, "order_date", start + orders["order_day"].to_numpy().astype("timedelta64[D]"))
@@ -63,7 +65,8 @@ def collect(op: Operation, seed: int, wall_seconds: float) -> RunResult:
     orders["warehouse"] = _name(orders["warehouse"], op.warehouses)
     orders["mode"] = _name(orders["mode"], op.modes)
     orders["disposition"] = _name(orders["disposition"], list(DISPOSITIONS))
-    orders.insert(8, "route", np.where(orders["direct"], "direct", "warehouse"))
+    orders.insert(8, "route", pd.Categorical.from_codes(
+        (~orders["direct"].to_numpy()).astype(np.int8), ["direct", "warehouse"]))
 
     shipments = op.shipments.frame()
     shipments["mode"] = _name(shipments["mode"], op.modes)
@@ -83,10 +86,10 @@ def collect(op: Operation, seed: int, wall_seconds: float) -> RunResult:
     daily["cs_queue"] = _queue_at_day_end(tickets, op.days)
     daily["working_capital_cny"] = _working_capital(ledger, daily, op.days)
 
-    result = RunResult(op.scenario, seed, orders, daily, shipments, ledger, tickets, {},
-                       wall_seconds=wall_seconds)
+    result = RunResult(op.scenario, seed, orders, daily, shipments, ledger, tickets, {})
     result.conservation = conservation(op, ledger)
     result.summary = kpis(op, result)
+    result.wall_seconds = time.perf_counter() - started
     return result
 
 
@@ -165,9 +168,10 @@ def kpis(op: Operation, result: RunResult) -> dict[str, Any]:
     steady_tickets = tickets[tickets["arrival_hour"] >= 24.0 * warm]
     spec = sc.service
     units_shipped = float(orders["units"].sum())
-    route = orders["market"].astype(str) + " " + orders["route"] + " " + orders["mode"].astype(str)
-    landed = (orders.groupby(route)["landed_cost_cny"].sum()
-              / orders.groupby(route)["units"].sum())
+    by_route = orders.groupby(["market", "route", "mode"], observed=True)[
+        ["landed_cost_cny", "units"]].sum()
+    landed = {" ".join(map(str, key)): row["landed_cost_cny"] / row["units"]
+              for key, row in by_route.iterrows()}
     return {
         "orders": int(len(orders)),
         "units_sold": int(units_shipped),
