@@ -16,6 +16,7 @@ CATEGORIES = (
     "parcel_duty", "pick_pack", "storage", "inbound_fee", "ads", "return_shipping",
     "disposition", "liquidation", "purchase", "inbound_freight", "import_duty",
 )
+_CATEGORY_CODE = {name: code for code, name in enumerate(CATEGORIES)}
 CAPITALISED = ("purchase", "inbound_freight", "import_duty")
 """Flows that become inventory value and reach the margin only as cost of goods sold."""
 
@@ -51,17 +52,21 @@ class Ledger:
         """Record flows; returns their CNY value so capitalised costs match the ledger."""
         cash_day = np.minimum(cash_day, self.n_days - 1)
         amount = np.asarray(amount, dtype=float)
-        amount_cny = amount * self.fx[currency, cash_day]
+        amount_cny = result = amount * self.fx[currency, cash_day]
         key = (((np.asarray(accrual_day, dtype=np.int64) * self.n_days + cash_day) * 1024
-                + np.asarray(market) + 1) * 64 + currency) * 32 + CATEGORIES.index(category)
-        shape = np.broadcast_shapes(np.shape(key), np.shape(amount_cny))
-        self._keys.append(np.broadcast_to(key, shape).ravel())
-        self._amounts.append(np.broadcast_to(amount, shape).ravel())
-        self._amounts_cny.append(np.broadcast_to(amount_cny, shape).ravel())
-        self._pending += self._keys[-1].size
+                + np.asarray(market) + 1) * 64 + currency) * 32 + _CATEGORY_CODE[category]
+        if np.shape(key) == np.shape(amount_cny) == np.shape(amount):
+            key, amount, amount_cny = np.ravel(key), np.ravel(amount), np.ravel(amount_cny)
+        else:
+            key, amount, amount_cny = (np.ravel(a) for a in
+                                       np.broadcast_arrays(key, amount, amount_cny))
+        self._keys.append(key)
+        self._amounts.append(amount)
+        self._amounts_cny.append(amount_cny)
+        self._pending += key.size
         if self._pending > self.COMPACT_ROWS:
             self._compact()
-        return amount_cny
+        return result
 
     def _compact(self) -> None:
         keys, inverse = np.unique(np.concatenate(self._keys), return_inverse=True)

@@ -168,6 +168,9 @@ class Operation:
         whs = [sc.warehouses[w] for w in self.warehouses]
         self.currency_of_warehouse = np.array([self.currencies.index(w.currency) for w in whs])
         self.pick_pack_fee = np.array([w.pick_pack_fee_per_order for w in whs])
+        self.storage_fee = np.array([w.storage_fee_per_m3_day for w in whs])
+        self.currency_of_channel = np.array([self.currencies.index(sc.ad_channels[c].currency)
+                                             for c in self.channels], dtype=int)
         self.origin_warehouse = next(i for i, w in enumerate(whs) if w.kind == "origin")
         self.lane_of = {(self.warehouses.index(lane.destination), self.modes.index(k)): name
                         for name, lane in sc.lanes.items() if lane.destination in sc.warehouses
@@ -335,20 +338,15 @@ class Operation:
                 "lost_sales_units": int(units[lost].sum())}
 
     def spend_on_ads(self, t: int) -> float:
-        total = 0.0
-        for c, name in enumerate(self.channels):
-            spend = self.ad_spend[c, t]
-            if spend > 0:
-                currency = self.currencies.index(self.scenario.ad_channels[name].currency)
-                total += float(self.ledger.book("ads", currency, -spend, t, t))
-        return -total
+        """Pay today's ad spend; returns it in CNY."""
+        spend = self.ad_spend[:, t]
+        if not spend.any():
+            return 0.0
+        return -float(self.ledger.book("ads", self.currency_of_channel, -spend, t, t).sum())
 
     def charge_storage(self, t: int) -> None:
-        volume = self.stock.on_hand @ self.volume
-        for w, name in enumerate(self.warehouses):
-            fee = self.scenario.warehouses[name].storage_fee_per_m3_day * volume[w]
-            if fee > 0:
-                self.ledger.book("storage", int(self.currency_of_warehouse[w]), -fee, t, t)
+        fee = self.storage_fee * (self.stock.on_hand @ self.volume)
+        self.ledger.book("storage", self.currency_of_warehouse, -fee, t, t)
 
     def update_rating(self, t: int) -> None:
         """Move each market's rating toward today's delivery experience score."""
