@@ -37,7 +37,9 @@ def allocate(key: np.ndarray, units: np.ndarray, priority: np.ndarray,
     order = np.lexsort((priority, key))
     k, u = key[order], units[order]
     cumulative = np.cumsum(u)
-    first = np.r_[True, k[1:] != k[:-1]]
+    first = np.empty(len(k), dtype=bool)
+    first[0] = True
+    np.not_equal(k[1:], k[:-1], out=first[1:])
     group_start = np.maximum.accumulate(np.where(first, np.arange(len(k)), 0))
     within_group = cumulative - (cumulative - u)[group_start]
     filled = np.empty(len(key), dtype=bool)

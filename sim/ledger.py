@@ -55,8 +55,9 @@ class Ledger:
         amount_cny = result = amount * self.fx[currency, cash_day]
         key = (((np.asarray(accrual_day, dtype=np.int64) * self.n_days + cash_day) * 1024
                 + np.asarray(market) + 1) * 64 + currency) * 32 + _CATEGORY_CODE[category]
-        if np.shape(key) == np.shape(amount_cny) == np.shape(amount):
-            key, amount, amount_cny = np.ravel(key), np.ravel(amount), np.ravel(amount_cny)
+        if (type(key) is np.ndarray and type(amount_cny) is np.ndarray
+                and key.ndim == 1 and key.shape == amount_cny.shape == amount.shape):
+            pass
         else:
             key, amount, amount_cny = (np.ravel(a) for a in
                                        np.broadcast_arrays(key, amount, amount_cny))

@@ -17,7 +17,7 @@ from sim.calendar import Timeline, shutdown_windows
 from sim.fulfilment import allocate, ship_orders
 from sim.inventory import NO_POLICY, Policies, Stock
 from sim.ledger import Ledger, fx_path
-from sim.recorder import Recorder
+from sim.recorder import Recorder, RowRecorder
 from sim.returns import DISPOSITIONS
 from sim.rng import Streams
 from sim.scenario import BASE_CURRENCY, Scenario
@@ -133,7 +133,7 @@ class Operation:
         self.orders = Recorder(ORDER_COLUMNS)
         self.shipments = Recorder(SHIPMENT_COLUMNS)
         self.ticket_log = Recorder(TICKET_COLUMNS)
-        self.daily = Recorder(self._daily_columns())
+        self.daily = RowRecorder(self._daily_columns())
 
     # ------------------------------------------------------------------ compilation
     def _compile_arrays(self) -> None:
@@ -324,7 +324,7 @@ class Operation:
         new_filled = filled[n_old:]
         self.units.filled_on_demand += int(units[new_filled].sum())
 
-        waiting = ~filled & np.r_[np.ones(n_old, bool), self.backorders[market]]
+        waiting = ~filled & np.concatenate([np.ones(n_old, bool), self.backorders[market]])
         lost = ~new_filled & ~self.backorders[market]
         self.units.lost_sales += int(units[lost].sum())
         base = int(b["sequence"].max()) + 1 if n_old else 0

@@ -45,3 +45,22 @@ class Recorder:
                       for p in parts]
             data[name] = (np.concatenate(arrays) if arrays else np.array([])).astype(dtype)
         return pd.DataFrame(data)
+
+
+class RowRecorder:
+    """One row of scalars per call (a day's state): cheaper than columns for few rows."""
+
+    def __init__(self, columns: dict[str, str]) -> None:
+        self.dtypes = columns
+        self._rows: list[tuple] = []
+
+    def add(self, **values) -> None:
+        if values.keys() != self.dtypes.keys():
+            raise KeyError(f"expected columns {sorted(self.dtypes)}, got {sorted(values)}")
+        self._rows.append(tuple(values[name] for name in self.dtypes))
+
+    def frame(self) -> pd.DataFrame:
+        columns = list(zip(*self._rows, strict=True)) if self._rows else [()] * len(self.dtypes)
+        return pd.DataFrame({name: np.asarray(column, dtype=dtype)
+                             for (name, dtype), column in zip(self.dtypes.items(), columns,
+                                                              strict=True)})
