@@ -47,6 +47,13 @@ def allocate(key: np.ndarray, units: np.ndarray, priority: np.ndarray,
     return filled
 
 
+def add_counts(table: np.ndarray, row: np.ndarray, column: np.ndarray,
+               selected: np.ndarray) -> None:
+    """table[row, column] += 1 for each selected element (repeats accumulate)."""
+    flat = row[selected].astype(np.int64) * table.shape[1] + column[selected]
+    table += np.bincount(flat, minlength=table.size).reshape(table.shape)
+
+
 def payout_day(day: np.ndarray, cycle: int) -> np.ndarray:
     """The marketplace pays what accrued on ``day`` at the end of its payout cycle."""
     return (np.asarray(day) // cycle + 1) * cycle
@@ -109,11 +116,11 @@ def ship_orders(op: Operation, t: int, order_day: np.ndarray, market: np.ndarray
                          damaged, lost, delivery_time, ~direct)
     refunds = _book_returns(op, market, sku, units, warehouse, direct, value, draws)
 
-    np.add.at(op.events, (0, market, delivery_day), ~lost)
-    np.add.at(op.events, (1, market, delivery_day), late & ~lost)
-    np.add.at(op.events, (2, market, delivery_day), lost)
     returned_day = op.timeline.day(np.nan_to_num(draws.dispatch_time))
-    np.add.at(op.events, (3, market[draws.returned], returned_day[draws.returned]), 1)
+    add_counts(op.events[0], market, delivery_day, ~lost)
+    add_counts(op.events[1], market, delivery_day, late & ~lost)
+    add_counts(op.events[2], market, delivery_day, lost)
+    add_counts(op.events[3], market, returned_day, draws.returned)
     _raise_tickets(op, market, order_day, promise, late, lost, delivery_day, draws.returned,
                    returned_day)
 
@@ -240,6 +247,7 @@ def _raise_tickets(op: Operation, market, order_day, promise, late, lost, delive
     delay = late & ~lost & (rng.random(n) < rates.per_late_order)
     loss = lost & (rng.random(n) < rates.per_lost_order)
     ret = returned & (rng.random(n) < rates.per_return)
-    np.add.at(op.tickets, (1, overdue_day[delay]), 1)
-    np.add.at(op.tickets, (2, delivery_day[loss]), 1)
-    np.add.at(op.tickets, (3, returned_day[ret]), 1)
+    n_days = op.tickets.shape[1]
+    op.tickets[1] += np.bincount(overdue_day[delay], minlength=n_days)
+    op.tickets[2] += np.bincount(delivery_day[loss], minlength=n_days)
+    op.tickets[3] += np.bincount(returned_day[ret], minlength=n_days)

@@ -44,7 +44,9 @@ class Recorder:
             arrays = [p if isinstance(p, np.ndarray) else np.full(p[1], p[0], dtype=dtype)
                       for p in parts]
             data[name] = (np.concatenate(arrays) if arrays else np.array([])).astype(dtype)
-        return pd.DataFrame(data)
+        # copy=False keeps one block per column: consolidating a million rows costs more
+        # than the whole simulation of them.
+        return pd.DataFrame(data, copy=False)
 
 
 class RowRecorder:
