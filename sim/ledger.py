@@ -30,12 +30,28 @@ def fx_path(rng: np.random.Generator, start_rates: np.ndarray, volatility: np.nd
                                          * np.arange(n_days)[None, :])
 
 
+def _sum_by_key(key: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Sum values per distinct key in O(n): one call's keys cover a few days and markets,
+    so after dropping their common factors they span a small range that bincount can use."""
+    low = key.min()
+    offset = key - low
+    step = np.gcd.reduce(offset) if offset.any() else 1
+    dense = offset // step
+    span = int(dense.max()) + 1
+    if span > 8 * key.size:
+        return (key, *values)
+    present = np.bincount(dense, minlength=span) > 0
+    sums = [np.bincount(dense, v, minlength=span)[present] for v in values]
+    return (low + step * np.flatnonzero(present), *sums)
+
+
 class Ledger:
     """Entries are summed per (accrual day, cash day, market, category, currency): booking
     appends coded rows, and they are compacted whenever many have piled up, so the ledger
     grows with days and categories, not with orders."""
 
     COMPACT_ROWS = 250_000
+    DENSE_FROM_ROWS = 512
 
     def __init__(self, currencies: list[str], fx: np.ndarray) -> None:
         self.currencies = currencies
@@ -61,6 +77,8 @@ class Ledger:
         else:
             key, amount, amount_cny = (np.ravel(a) for a in
                                        np.broadcast_arrays(key, amount, amount_cny))
+        if key.size > self.DENSE_FROM_ROWS:
+            key, amount, amount_cny = _sum_by_key(key, amount, amount_cny)
         self._keys.append(key)
         self._amounts.append(amount)
         self._amounts_cny.append(amount_cny)

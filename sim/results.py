@@ -149,8 +149,11 @@ def kpis(op: Operation, result: RunResult) -> dict[str, Any]:
     sc = op.scenario
     warm = sc.horizon.warmup_days
     orders, daily, tickets = result.orders, result.daily, result.tickets
-    steady = orders[orders["order_day"] >= warm]
-    delivered = steady[~steady["lost"]]
+    steady = orders["order_day"].to_numpy() >= warm
+    lost = orders["lost"].to_numpy()
+    delivered = steady & ~lost
+    n_delivered = int(delivered.sum())
+    delivery_days = orders["delivery_days"].to_numpy()[delivered]
     day_rows = daily[daily["day"] >= warm]
     pnl = profit_and_loss(op, result.ledger)
     net_revenue = pnl["net_revenue_cny"]
@@ -186,13 +189,12 @@ def kpis(op: Operation, result: RunResult) -> dict[str, Any]:
         "fill_rate": _ratio(day_rows["units_filled"].sum(), day_rows["units_demanded"].sum()),
         "lost_sales_units": int(day_rows["lost_sales_units"].sum()),
         "stockout_sku_days": int(day_rows["skus_out_of_stock"].sum()),
-        "on_time_rate": _ratio(delivered["on_time"].sum(), len(delivered)),
-        "mean_delivery_days": float(delivered["delivery_days"].mean()) if len(delivered) else 0,
-        "p95_delivery_days": float(delivered["delivery_days"].quantile(0.95))
-        if len(delivered) else 0.0,
-        "return_rate": _ratio(delivered["returned"].sum(), len(delivered)),
+        "on_time_rate": _ratio((orders["on_time"].to_numpy() & delivered).sum(), n_delivered),
+        "mean_delivery_days": float(delivery_days.mean()) if n_delivered else 0.0,
+        "p95_delivery_days": float(np.quantile(delivery_days, 0.95)) if n_delivered else 0.0,
+        "return_rate": _ratio((orders["returned"].to_numpy() & delivered).sum(), n_delivered),
         "refund_cost_cny": -pnl["refund_cny"],
-        "lost_parcels": int(steady["lost"].sum()),
+        "lost_parcels": int((lost & steady).sum()),
         "cs_tickets": int(len(steady_tickets)),
         "cs_first_response_sla": _ratio(
             (steady_tickets["first_response_hours"] <= spec.first_response_sla_hours).sum(),
