@@ -39,7 +39,7 @@ ORDER_COLUMNS = {
 }
 SHIPMENT_COLUMNS = {
     "shipment": "int32", "kind": "object", "mode": "int16", "origin": "int16",
-    "destination": "int16", "sku": "int16", "units": "int64", "ordered_units": "int64",
+    "destination": "int16", "sku": "int16", "ordered_units": "int64", "units": "int64",
     "created_day": "float64", "departed_day": "float64", "arrived_day": "float64",
     "containers": "int32", "freight_cny": "float64", "duty_cny": "float64",
     "lost_units": "int64", "damaged_units": "int64",
@@ -254,20 +254,18 @@ class Operation:
         if fee > 0:
             self.ledger.book("inbound_fee", int(self.currency_of_warehouse[w]), -fee, day, day)
 
-    def record_shipment(self, *, kind: str, mode: int, origin: int, destination: int,
-                        units: int, ordered: int, skus: np.ndarray, unit_counts: np.ndarray,
-                        created: float, departed: float, arrived: float, containers: int,
-                        freight_cny: float, duty_cny: float, lost: int, damaged: int) -> None:
-        """One row per SKU line; shipment-level figures sit on the first line only."""
-        first = np.arange(len(skus)) == 0
+    def record_shipment(self, *, shipment: int, kind: str, mode: int, origin: int,
+                        destination: int, skus: np.ndarray, ordered: np.ndarray,
+                        delivered: np.ndarray, created: float, departed: float, arrived: float,
+                        containers: int, freight_cny: np.ndarray, duty_cny: np.ndarray,
+                        lost: np.ndarray, damaged: np.ndarray) -> None:
+        """One row per SKU line; the container count sits on the first line only."""
         self.shipments.add(
-            shipment=self.next_shipment_id() if kind == "purchase_order" else -1,
-            kind=kind, mode=mode, origin=origin, destination=destination, sku=skus,
-            units=unit_counts, ordered_units=np.where(first, ordered, 0), created_day=created,
+            shipment=shipment, kind=kind, mode=mode, origin=origin, destination=destination,
+            sku=skus, ordered_units=ordered, units=delivered, created_day=created,
             departed_day=departed, arrived_day=arrived,
-            containers=np.where(first, containers, 0), freight_cny=np.where(first, freight_cny, 0),
-            duty_cny=np.where(first, duty_cny, 0), lost_units=np.where(first, lost, 0),
-            damaged_units=np.where(first, damaged, 0))
+            containers=np.where(np.arange(len(skus)) == 0, containers, 0),
+            freight_cny=freight_cny, duty_cny=duty_cny, lost_units=lost, damaged_units=damaged)
 
     def backlog_units(self) -> np.ndarray:
         """Backordered units [warehouse, sku]."""
@@ -373,18 +371,18 @@ class Operation:
             position = self.stock.on_hand[w] + self.stock.inbound[w] - backlog[w]
             qty = p.order_quantity(w, position, due[w])
             if self.scenario.warehouses[self.warehouses[w]].kind == "origin":
-                self._buy(w, t, qty)
+                self._buy(w, qty)
             else:
-                self._transfer(w, t, qty)
+                self._transfer(w, qty)
 
-    def _buy(self, w: int, t: float, qty: np.ndarray) -> None:
+    def _buy(self, w: int, qty: np.ndarray) -> None:
         qty = np.where(qty > 0, np.maximum(qty, self.moq), 0)
         for i, line in enumerate(self.supplier_lines.values()):
             skus = np.flatnonzero((qty > 0) & (self.supplier_of_sku == i))
             if len(skus) and line.warehouse == w:
                 self.env.process(purchase_order(self.env, self, line, skus, qty[skus]))
 
-    def _transfer(self, w: int, t: float, qty: np.ndarray) -> None:
+    def _transfer(self, w: int, qty: np.ndarray) -> None:
         for k in np.unique(self.policies.mode[w][qty > 0]):
             lane = self.lane_of[(w, int(k))]
             origin = self.warehouses.index(self.scenario.lanes[lane].origin)

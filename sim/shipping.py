@@ -14,7 +14,7 @@ dispatched as one daily numpy cohort per day with the carrier's daily capacity a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,9 +40,6 @@ class BulkShipment:
     created: float
     departed: float = math.nan
     containers: int = 0
-    freight_cny: float = 0.0
-    duty_cny: float = 0.0
-    volume_m3: float = field(init=False, default=0.0)
 
 
 def _allocate(shipment: BulkShipment, op: Operation, part: int, cny: float) -> None:
@@ -72,14 +69,12 @@ def bulk_shipment(env: simpy.Environment, op: Operation, shipment: BulkShipment)
     k = shipment.mode
     volume = float(op.volume[shipment.skus] @ shipment.units)
     weight = float(op.weight[shipment.skus] @ shipment.units)
-    shipment.volume_m3 = volume
     op.open_shipments[shipment.id] = shipment
     day = int(env.now)
 
     cny = op.ledger.book("inbound_freight", 0, -lane.first_mile_cost_per_m3_cny * volume,
                          day, day)
     _allocate(shipment, op, 1, -float(cny))
-    shipment.freight_cny -= float(cny)
     yield env.timeout(float(lane.first_mile_days.sample(rng, 1)[0]))
 
     departure = op.next_departure(k, env.now, volume)
@@ -94,7 +89,6 @@ def bulk_shipment(env: simpy.Environment, op: Operation, shipment: BulkShipment)
     main_leg *= 1.0 + op.timeline.surcharge[k, day]
     cny = op.ledger.book("inbound_freight", op.currency_of_mode[k], -main_leg, day, day)
     _allocate(shipment, op, 1, -float(cny))
-    shipment.freight_cny -= float(cny)
     transit = float(mode.transit_days.sample(rng, 1)[0])
     transit += float(extra_transit(rng, op.timeline.disruption, np.array([k]),
                                    np.array([day]))[0])
@@ -110,14 +104,12 @@ def bulk_shipment(env: simpy.Environment, op: Operation, shipment: BulkShipment)
     duty = market.duty_rate * customs_value
     cny = op.ledger.book("import_duty", currency, -duty, day, day, m)
     shipment.value[:, 2] -= cny
-    shipment.duty_cny -= float(cny.sum())
     yield env.timeout(customs)
 
     day = int(env.now)
     cny = op.ledger.book("inbound_freight", 0, -lane.final_delivery_cost_per_m3_cny * volume,
                          day, day)
     _allocate(shipment, op, 1, -float(cny))
-    shipment.freight_cny -= float(cny)
     yield env.timeout(float(lane.final_delivery_days.sample(rng, 1)[0]))
 
     lost = rng.binomial(shipment.units, mode.loss_probability)
@@ -132,13 +124,12 @@ def bulk_shipment(env: simpy.Environment, op: Operation, shipment: BulkShipment)
     op.units.bulk_damaged += int(damaged.sum())
     op.charge_inbound_fee(w, int(good.sum()), int(env.now))
     del op.open_shipments[shipment.id]
-    op.record_shipment(kind="bulk", mode=k, origin=shipment.origin, destination=w,
-                       units=int(shipment.units.sum()), ordered=int(shipment.units.sum()),
-                       skus=shipment.skus, unit_counts=shipment.units,
-                       created=shipment.created, departed=shipment.departed, arrived=env.now,
-                       containers=shipment.containers, freight_cny=shipment.freight_cny,
-                       duty_cny=shipment.duty_cny, lost=int(lost.sum()),
-                       damaged=int(damaged.sum()))
+    op.record_shipment(shipment=shipment.id, kind="bulk", mode=k, origin=shipment.origin,
+                       destination=w, skus=shipment.skus, ordered=shipment.units,
+                       delivered=shipment.units, created=shipment.created,
+                       departed=shipment.departed, arrived=env.now,
+                       containers=shipment.containers, freight_cny=shipment.value[:, 1],
+                       duty_cny=shipment.value[:, 2], lost=lost, damaged=damaged)
 
 
 def carrier_queue_wait(units: np.ndarray, mode: np.ndarray, queued: np.ndarray,

@@ -39,6 +39,7 @@ def purchase_order(env: simpy.Environment, op: Operation, line: SupplierLine,
     spec = op.scenario.suppliers[line.name]
     rng = op.streams.supply
     placed = env.now
+    shipment = op.next_shipment_id()
     w = line.warehouse
     op.stock.inbound[w, skus] += ordered
     start = max(placed, line.busy_until)
@@ -67,8 +68,8 @@ def purchase_order(env: simpy.Environment, op: Operation, line: SupplierLine,
     op.money.write_off_cny += float((op.unit_cost[skus] * defects).sum())
     op.units.purchased += int(delivered.sum())
     op.units.defective += int(defects.sum())
-    op.record_shipment(kind="purchase_order", mode=-1, origin=-1, destination=w,
-                       units=int(delivered.sum()), ordered=int(ordered.sum()), skus=skus,
-                       unit_counts=delivered, created=placed, departed=placed, arrived=env.now,
-                       containers=0, freight_cny=0.0, duty_cny=0.0,
-                       lost=0, damaged=int(defects.sum()))
+    op.record_shipment(shipment=shipment, kind="purchase_order", mode=-1, origin=-1,
+                       destination=w, skus=skus, ordered=ordered, delivered=delivered,
+                       created=placed, departed=placed, arrived=env.now, containers=0,
+                       freight_cny=np.zeros(len(skus)), duty_cny=np.zeros(len(skus)),
+                       lost=np.zeros(len(skus), dtype=np.int64), damaged=defects)
