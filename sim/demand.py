@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.calendar import Timeline
+from sim.rng import Streams
 from sim.scenario import Scenario
 
 
@@ -118,3 +120,86 @@ def expected_daily_units(scenario: Scenario, markets: list[str], skus: list[str]
     units_per_order = 1.0 + scenario.conversion.extra_units_per_order_mean
     return (sessions[:, None] * popularity_shares(scenario, skus)[None, :]
             * static_conversion(scenario, markets, skus) * units_per_order)
+
+
+class DemandModel:
+    """The day-by-day demand of one run: sessions by source and Poisson orders per SKU.
+
+    The simulation draws its orders from it, and the optimisers sample or average the same
+    object, so planning and simulation share one model of uncertainty. Sessions (with their
+    day-to-day noise) are drawn for the whole calendar up front from the ``traffic`` stream;
+    orders are drawn day by day from the ``demand`` stream because conversion depends on
+    the rating the simulation has reached.
+    """
+
+    def __init__(self, scenario: Scenario, markets: list[str], skus: list[str],
+                 timeline: Timeline, streams: Streams) -> None:
+        self.scenario = scenario
+        self.rng = streams.demand
+        channels = list(scenario.ad_channels)
+        n = timeline.n_days
+        organic = np.array([scenario.markets[m].organic_sessions_per_day for m in markets])
+        sigma = np.sqrt(np.log1p(scenario.traffic.daily_noise_cv**2))
+        noise = streams.traffic.lognormal(-0.5 * sigma**2, sigma, (len(markets), n))
+        self.organic_sessions = organic[:, None] * timeline.seasonality[None, :] \
+            * timeline.peak * noise
+        self.ad_spend = ad_spend_schedule(scenario, channels, n)
+        self.paid_sessions = paid_sessions(scenario, channels, markets, self.ad_spend)
+        paid_buyers = converting_paid(scenario, channels, self.paid_sessions).sum(axis=0)
+        self.converting_sessions = self.organic_sessions + paid_buyers
+        self.paid_order_share = np.divide(paid_buyers, self.converting_sessions,
+                                          out=np.zeros_like(paid_buyers),
+                                          where=self.converting_sessions > 0)
+        self.conversion = static_conversion(scenario, markets, skus)
+        self.sku_share = popularity_shares(scenario, skus)
+        self.n_skus = len(skus)
+
+    def sessions(self, t: int) -> np.ndarray:
+        """All sessions per market on day t (organic and paid)."""
+        return self.organic_sessions[:, t] + self.paid_sessions[:, :, t].sum(axis=0)
+
+    def order_rate(self, t: int, rating_effect: np.ndarray | float = 1.0) -> np.ndarray:
+        """Expected orders [market, sku] on day t."""
+        buyers = self.converting_sessions[:, t] * rating_effect
+        return buyers[:, None] * self.sku_share[None, :] * self.conversion
+
+    def draw_orders(self, t: int, rating_effect: np.ndarray | float = 1.0
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Today's orders as (market, sku, units) arrays, one element per order."""
+        counts = self.rng.poisson(self.order_rate(t, rating_effect))
+        cell = np.repeat(np.arange(counts.size), counts.ravel())
+        extra = self.scenario.conversion.extra_units_per_order_mean
+        units = 1 + self.rng.poisson(extra, len(cell))
+        return cell // self.n_skus, cell % self.n_skus, units
+
+
+def expected_units_by_day(scenario: Scenario) -> np.ndarray:
+    """Mean demand in units [market, sku, day] over the horizon, at the scheduled ad spend
+    and the opening rating: the planning figure the optimisers work from."""
+    markets, skus = list(scenario.markets), list(scenario.skus)
+    timeline = Timeline.build(scenario, markets, list(scenario.modes))
+    model = DemandModel(scenario, markets, skus, timeline, Streams(0))
+    days = scenario.horizon.days
+    organic = np.array([scenario.markets[m].organic_sessions_per_day for m in markets])
+    organic_mean = organic[:, None] * timeline.seasonality[None, :days] * timeline.peak[:, :days]
+    paid = converting_paid(scenario, list(scenario.ad_channels),
+                           model.paid_sessions).sum(axis=0)[:, :days]
+    buyers = organic_mean + paid
+    units_per_order = 1.0 + scenario.conversion.extra_units_per_order_mean
+    return (buyers[:, None, :] * model.sku_share[None, :, None]
+            * model.conversion[:, :, None] * units_per_order)
+
+
+def sample_units_by_day(scenario: Scenario, seeds: list[int], days: range) -> np.ndarray:
+    """Demand in units [sample, market, sku, day] drawn exactly as runs with these seeds
+    draw it (before any rating or stock-out feedback), for sample-average planning."""
+    markets, skus = list(scenario.markets), list(scenario.skus)
+    timeline = Timeline.build(scenario, markets, list(scenario.modes))
+    out = np.zeros((len(seeds), len(markets), len(skus), len(days)))
+    for i, seed in enumerate(seeds):
+        model = DemandModel(scenario, markets, skus, timeline, Streams(seed))
+        for t in range(days.stop):
+            market, sku, units = model.draw_orders(t)
+            if t >= days.start:
+                np.add.at(out[i, :, :, t - days.start], (market, sku), units)
+    return out

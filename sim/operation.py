@@ -177,22 +177,9 @@ class Operation:
                         for k in lane.modes}
 
     def _compile_demand(self) -> None:
-        sc, t = self.scenario, self.timeline
-        n = t.n_days
-        organic = np.array([sc.markets[m].organic_sessions_per_day for m in self.markets])
-        noise_cv = sc.traffic.daily_noise_cv
-        sigma = np.sqrt(np.log1p(noise_cv**2))
-        noise = self.streams.traffic.lognormal(-0.5 * sigma**2, sigma, (len(self.markets), n))
-        self.organic_sessions = organic[:, None] * t.seasonality[None, :] * t.peak * noise
-        self.ad_spend = demand.ad_spend_schedule(sc, self.channels, n)
-        self.paid_sessions = demand.paid_sessions(sc, self.channels, self.markets, self.ad_spend)
-        paid_buyers = demand.converting_paid(sc, self.channels, self.paid_sessions).sum(axis=0)
-        self.converting_sessions = self.organic_sessions + paid_buyers
-        self.paid_order_share = np.divide(paid_buyers, self.converting_sessions,
-                                          out=np.zeros_like(paid_buyers),
-                                          where=self.converting_sessions > 0)
-        self.static_conversion = demand.static_conversion(sc, self.markets, self.skus)
-        self.sku_share = demand.popularity_shares(sc, self.skus)
+        sc = self.scenario
+        self.demand = demand.DemandModel(sc, self.markets, self.skus, self.timeline,
+                                         self.streams)
         per_market = demand.expected_daily_units(sc, self.markets, self.skus)
         self.daily_units = np.zeros((len(self.warehouses), self.n_skus))
         np.add.at(self.daily_units, self.fulfil_warehouse, per_market)
@@ -290,20 +277,15 @@ class Operation:
 
     def serve_demand(self, t: int) -> dict[str, float]:
         """Today's orders: draw them, fill backorders then new orders, dispatch, record."""
-        sc, rng = self.scenario, self.streams.demand
-        sessions = self.organic_sessions[:, t] + self.paid_sessions[:, :, t].sum(axis=0)
-        buyers = self.converting_sessions[:, t]
+        sc = self.scenario
         cv = sc.conversion
         rating_effect = (self.rating / cv.initial_rating) ** cv.rating_elasticity
-        rate = (buyers[:, None] * self.sku_share[None, :] * self.static_conversion
-                * rating_effect[:, None])
-        counts = rng.poisson(rate)
-        cell = np.repeat(np.arange(counts.size), counts.ravel())
-        market, sku = cell // self.n_skus, cell % self.n_skus
-        units = 1 + rng.poisson(sc.conversion.extra_units_per_order_mean, len(cell))
+        market, sku, units = self.demand.draw_orders(t, rating_effect)
+        n_new = len(market)
         self.units.demanded += int(units.sum())
         inquiries = self.streams.service.poisson(
-            sessions.sum() * sc.service.tickets.inquiries_per_1000_sessions / 1000.0)
+            self.demand.sessions(t).sum() * sc.service.tickets.inquiries_per_1000_sessions
+            / 1000.0)
         self.tickets[0, t] += inquiries
 
         b = self.backlog
@@ -311,10 +293,10 @@ class Operation:
         all_market = np.concatenate([b["market"], market])
         all_sku = np.concatenate([b["sku"], sku])
         all_units = np.concatenate([b["units"], units])
-        all_day = np.concatenate([b["order_day"], np.full(len(cell), t)])
+        all_day = np.concatenate([b["order_day"], np.full(n_new, t)])
         # Backorders keep their place in line; today's orders arrive in random order.
         priority = np.concatenate([b["sequence"] - 2.0**40,
-                                   self.streams.fulfilment.random(len(cell))])
+                                   self.streams.fulfilment.random(n_new)])
         key = self.fulfil_warehouse[all_market] * self.n_skus + all_sku
         filled = allocate(key, all_units, priority, self.stock.on_hand.ravel())
         ship_orders(self, t, all_day[filled], all_market[filled], all_sku[filled],
@@ -326,18 +308,18 @@ class Operation:
         lost = ~new_filled & ~self.backorders[market]
         self.units.lost_sales += int(units[lost].sum())
         base = int(b["sequence"].max()) + 1 if n_old else 0
-        sequence = np.concatenate([b["sequence"], base + np.arange(len(cell))])
+        sequence = np.concatenate([b["sequence"], base + np.arange(n_new)])
         self.backlog = {"order_day": all_day[waiting], "market": all_market[waiting],
                         "sku": all_sku[waiting], "units": all_units[waiting],
                         "sequence": sequence[waiting]}
-        return {"orders": len(cell), "units_demanded": int(units.sum()),
+        return {"orders": n_new, "units_demanded": int(units.sum()),
                 "units_filled": int(units[new_filled].sum()),
                 "units_shipped": int(all_units[filled].sum()),
                 "lost_sales_units": int(units[lost].sum())}
 
     def spend_on_ads(self, t: int) -> float:
         """Pay today's ad spend; returns it in CNY."""
-        spend = self.ad_spend[:, t]
+        spend = self.demand.ad_spend[:, t]
         if not spend.any():
             return 0.0
         return -float(self.ledger.book("ads", self.currency_of_channel, -spend, t, t).sum())
@@ -431,9 +413,10 @@ class Operation:
 
     def record_day(self, t: int, flows: dict[str, float], ad_cny: float) -> None:
         transit_units, transit_value = self.in_transit()
-        columns = {"day": t, "sessions_organic": float(self.organic_sessions[:, t].sum())}
+        columns = {"day": t,
+                   "sessions_organic": float(self.demand.organic_sessions[:, t].sum())}
         for c, name in enumerate(self.channels):
-            columns[f"sessions_{name}"] = float(self.paid_sessions[c, :, t].sum())
+            columns[f"sessions_{name}"] = float(self.demand.paid_sessions[c, :, t].sum())
         columns.update(flows)
         columns["backlog_units"] = int(self.backlog["units"].sum())
         selling = np.unique(self.fulfil_warehouse)

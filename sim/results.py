@@ -165,7 +165,7 @@ def kpis(op: Operation, result: RunResult) -> dict[str, Any]:
     cell = market_code * op.days + orders["order_day"].to_numpy()
     revenue = np.bincount(cell, orders["revenue_cny"] * vat_share,
                           minlength=len(op.markets) * op.days)
-    attributed = float(np.dot(revenue, op.paid_order_share[:, : op.days].ravel()))
+    attributed = float(np.dot(revenue, op.demand.paid_order_share[:, : op.days].ravel()))
     stock_value = (daily["inventory_value_cny"] + daily["in_transit_value_cny"]).to_numpy()
     cogs_per_day = op.money.cogs_cny / op.days
     steady_tickets = tickets[tickets["arrival_hour"] >= 24.0 * warm]

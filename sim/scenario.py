@@ -236,6 +236,10 @@ class Mode(Frozen):
     damage_probability: Probability
     surcharges: list[Surcharge] = []
     capacity_cuts: list[CapacityCut] = []
+    contract_fixed_cost_cny: NonNegative = Field(
+        0.0, description="cost of using the mode on a lane at all over the plan horizon")
+    contract_min_units: NonNegative = Field(
+        0.0, description="units a contract commits to over the horizon if the mode is used")
 
     @model_validator(mode="after")
     def _family_fields(self) -> Mode:
@@ -402,6 +406,54 @@ class Policies(Frozen):
     ad_spend: dict[str, AdSpend] = {}
 
 
+# ----------------------------------------------------------------------------- planning
+class ChannelPlanning(Frozen):
+    """Settings of the logistics channel optimiser (optimize/channels)."""
+
+    promise_percentile: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = Field(
+        0.9, description="a route meets a promise if this share of its deliveries do")
+    lost_sale_penalty_factor: NonNegative = Field(
+        1.0, description="a lost unit costs this times its net revenue (ex VAT and fees)")
+    allow_lost_sales: bool = True
+    keep_closing_stock: bool = Field(
+        True, description="end the horizon with at least the opening overseas stock")
+
+
+class AdPlanning(Frozen):
+    """Settings of the ad budget optimiser (optimize/ads); money in CNY per day."""
+
+    objective: Literal["contribution", "orders", "marginal_roas"] = "contribution"
+    total_budget_cny: NonNegative | None = Field(
+        None, description="spend over the horizon; null means the current schedule's total")
+    weekly_budget_cny: NonNegative | None = None
+    target_roas: Positive = Field(3.0, description="revenue per unit of spend")
+    min_spend_cny_per_day: dict[str, NonNegative] = {}
+    max_spend_cny_per_day: dict[str, NonNegative] = {}
+    min_spend_if_active_cny_per_day: dict[str, NonNegative] = {}
+    fixed_spend_cny_per_day: dict[str, NonNegative] = {}
+    breakpoints: Annotated[int, Field(ge=4, le=200)] = 24
+    tail_weeks: Count = Field(8, description="weeks after the horizon whose carry-over counts")
+
+
+class PeakPlanning(Frozen):
+    """Settings of the two-stage peak-season planner (optimize/peak)."""
+
+    start: dt.date = Field(description="first day of the peak window")
+    weeks: PositiveCount
+    commit_modes: Annotated[list[str], Field(min_length=1)] = Field(
+        description="bulk modes committed before demand is known (sea, rail)")
+    expedite_modes: Annotated[list[str], Field(min_length=1)] = Field(
+        description="bulk air or parcel express modes used once demand is seen")
+    scenarios: PositiveCount = 50
+    seed: Count = 0
+
+
+class Planning(Frozen):
+    channels: ChannelPlanning = ChannelPlanning()
+    ads: AdPlanning = AdPlanning()
+    peak: PeakPlanning | None = None
+
+
 # ----------------------------------------------------------------------------- scenario
 class Scenario(Frozen):
     name: str
@@ -422,6 +474,7 @@ class Scenario(Frozen):
     service: Service
     finance: Finance
     policies: Policies
+    planning: Planning = Planning()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Scenario:
@@ -542,3 +595,22 @@ def _policy_problems(sc: Scenario):
     for channel in sc.policies.ad_spend:
         if channel not in sc.ad_channels:
             yield f"policies.ad_spend.{channel}", "unknown ad channel"
+    yield from _planning_problems(sc)
+
+
+def _planning_problems(sc: Scenario):
+    ads = sc.planning.ads
+    for field in ("min_spend_cny_per_day", "max_spend_cny_per_day",
+                  "min_spend_if_active_cny_per_day", "fixed_spend_cny_per_day"):
+        for channel in getattr(ads, field):
+            if channel not in sc.ad_channels:
+                yield f"planning.ads.{field}.{channel}", "unknown ad channel"
+    peak = sc.planning.peak
+    if peak is None:
+        return
+    for field in ("commit_modes", "expedite_modes"):
+        for mode in getattr(peak, field):
+            if mode not in sc.modes:
+                yield f"planning.peak.{field}", f"unknown mode '{mode}'"
+    if any(sc.modes[k].family != "bulk" for k in peak.commit_modes if k in sc.modes):
+        yield "planning.peak.commit_modes", "committed modes must be bulk modes"
