@@ -1,0 +1,20 @@
+"""What every optimiser returns: the plan, its tables, its key figures and solver timings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from optimize.plan import Plan
+from optimize.solve import SolveReport
+
+
+@dataclass
+class Outcome:
+    plan: Plan
+    summary: dict[str, float]
+    """Key figures for the printed table, e.g. cost per unit, orders, marginal ROAS."""
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Named tables written as CSV and parquet (e.g. 'costs', 'flows', 'frontier')."""
+    report: SolveReport | None = None

@@ -1,0 +1,99 @@
+"""A Plan: what an optimiser decided, as plain data the simulation can execute.
+
+Plans are written to YAML or JSON (by file suffix) and read back without loss, so a plan
+made today can be evaluated tomorrow, attached to a ticket, or edited by hand. Quantities
+are in units per week of the plan (week 1 starts on the scenario's start date); money in
+CNY.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sim.atomic import atomic_write
+
+
+class _Plain(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ShipmentLine(_Plain):
+    """Units of a SKU sent from an origin warehouse to an overseas warehouse by a bulk mode,
+    departing in a week (and, for sample-average plans, in one demand scenario)."""
+
+    week: int
+    sku: str
+    origin: str
+    destination: str
+    mode: str
+    units: float
+    scenario: int | None = None
+
+
+class FulfilmentLine(_Plain):
+    """Units of a SKU delivered to a market in a week by a route: a parcel mode from origin
+    (``warehouse`` is the origin) or the last mile from an overseas warehouse."""
+
+    week: int
+    sku: str
+    market: str
+    route: Literal["direct", "warehouse"]
+    mode: str
+    warehouse: str
+    units: float
+    scenario: int | None = None
+
+
+class AdSpendLine(_Plain):
+    week: int
+    channel: str
+    spend_cny_per_day: float
+
+
+class Plan(_Plain):
+    kind: Literal["channels", "ads", "peak", "frontier"]
+    scenario: str
+    scenario_hash: str
+    weeks: int
+    objective_cny: float = Field(description="the optimiser's objective value")
+    costs_cny: dict[str, float] = {}
+    shipments: list[ShipmentLine] = []
+    fulfilment: list[FulfilmentLine] = []
+    ad_spend: list[AdSpendLine] = []
+    containers: dict[str, float] = Field({}, description="'lane mode week' -> containers")
+    metrics: dict[str, float] = {}
+    solver: dict[str, Any] = {}
+
+
+class PlanFileError(Exception):
+    """A plan file that cannot be read; the message names the file and the reason."""
+
+
+def save_plan(plan: Plan, path: str | Path) -> Path:
+    """Write the plan as YAML (.yaml/.yml) or JSON (.json), atomically."""
+    path = Path(path)
+    data = plan.model_dump(mode="json")
+    if path.suffix == ".json":
+        text = json.dumps(data, indent=1) + "\n"
+    else:
+        text = yaml.safe_dump(data, sort_keys=False)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return path
+
+
+def load_plan(path: str | Path) -> Plan:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return Plan.model_validate(data)
+    except FileNotFoundError:
+        raise PlanFileError(f"{path}: no such file") from None
+    except (ValueError, yaml.YAMLError, ValidationError) as exc:
+        reason = str(exc).splitlines()[0]
+        raise PlanFileError(f"{path}: not a plan: {reason}") from None

@@ -1,0 +1,176 @@
+"""Solve a Pyomo model with HiGHS and say what went wrong in words a planner understands.
+
+Every optimiser builds a ``pyo.ConcreteModel`` and hands it here. ``Solver`` wraps one
+persistent APPSI HiGHS instance, so a model that is re-solved with changed mutable
+parameters (an epsilon bound, a budget, the state of a rolling horizon) is not rebuilt or
+re-sent. It records where the time went: building in Python, handing the model to HiGHS,
+and HiGHS itself.
+
+When a model is infeasible, the optimiser rebuilds it *elastic*: every constraint family
+that can be short (demand, capacity, budget) gets a slack variable with a large penalty,
+registered with ``add_elastic``. Solving that model shows which families, lanes and weeks
+needed slack and by how much, e.g. "US_WH sea_fcl week 47: capacity short by 1,240 m3".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pyomo.environ as pyo
+from pyomo.contrib.appsi.base import TerminationCondition
+from pyomo.contrib.appsi.solvers.highs import Highs
+
+ELASTIC_PENALTY = 1e7
+"""Cost per unit of slack: large against any business cost, small enough for HiGHS."""
+
+
+class SolveError(Exception):
+    """The optimiser found no usable plan; the message says why in business terms."""
+
+
+class Infeasible(SolveError):
+    def __init__(self, shortfalls: list[str]) -> None:
+        self.shortfalls = shortfalls
+        lines = shortfalls[:8] + ([f"... and {len(shortfalls) - 8} more"]
+                                  if len(shortfalls) > 8 else [])
+        super().__init__("no feasible plan: " + "; ".join(lines))
+
+
+class Unbounded(SolveError):
+    pass
+
+
+class NoSolution(SolveError):
+    """The time limit ran out before HiGHS found any feasible plan."""
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    time_limit_s: float | None = None
+    mip_gap: float = 1e-4
+    threads: int | None = None
+
+
+@dataclass
+class SolveReport:
+    """The outcome of one solve and where its time went (seconds)."""
+
+    status: str
+    objective: float
+    bound: float | None
+    build_s: float = 0.0
+    handoff_s: float = 0.0
+    highs_s: float = 0.0
+    solve_s: float = 0.0
+
+    @property
+    def gap(self) -> float | None:
+        if self.bound is None or self.objective == 0:
+            return None
+        return abs(self.objective - self.bound) / max(abs(self.objective), 1e-9)
+
+
+@dataclass
+class Elastic:
+    """A family of slack variables and how to say, in words, what each one means."""
+
+    variables: pyo.Var
+    describe: Callable[[object, float], str]
+
+
+def add_elastic(model: pyo.ConcreteModel, family: str, variables: pyo.Var,
+                describe: Callable[[object, float], str]) -> None:
+    """Register slack variables (already in the model) with a describer of one slack."""
+    if not hasattr(model, "_elastic"):
+        model._elastic = {}
+    model._elastic[family] = Elastic(variables, describe)
+
+
+def elastic_penalty(model: pyo.ConcreteModel) -> pyo.Expression:
+    """The penalty term an elastic model adds to its (minimised) objective."""
+    families = getattr(model, "_elastic", {})
+    return ELASTIC_PENALTY * sum(pyo.quicksum(e.variables.values())
+                                 for e in families.values())
+
+
+@dataclass
+class Solver:
+    """One persistent HiGHS instance for one model."""
+
+    options: SolveOptions = field(default_factory=SolveOptions)
+    _highs: Highs | None = None
+    _model: pyo.ConcreteModel | None = None
+
+    def solve(self, model: pyo.ConcreteModel, build_s: float = 0.0) -> SolveReport:
+        """Solve (or re-solve after parameter changes) and load the solution."""
+        handoff = 0.0
+        if self._highs is None or self._model is not model:
+            self._highs = _new_highs(self.options)
+            started = time.perf_counter()
+            self._highs.set_instance(model)
+            handoff = time.perf_counter() - started
+            self._model = model
+        started = time.perf_counter()
+        results = self._highs.solve(model)
+        solve_s = time.perf_counter() - started
+        highs_s = float(self._highs._solver_model.getRunTime())
+        condition = results.termination_condition
+        if condition == TerminationCondition.infeasible:
+            raise Infeasible(["the constraints contradict each other"])
+        if condition in (TerminationCondition.unbounded,
+                         TerminationCondition.infeasibleOrUnbounded):
+            raise Unbounded("the plan is unbounded: some cost or limit is missing")
+        if results.best_feasible_objective is None:
+            raise NoSolution(f"HiGHS stopped ({condition.name}) without a feasible plan; "
+                             "raise the time limit")
+        return SolveReport(condition.name, float(results.best_feasible_objective),
+                           results.best_objective_bound, build_s, handoff, highs_s,
+                           solve_s)
+
+    def duals(self, constraints) -> dict:
+        """Dual values of the given constraints (LPs only)."""
+        return self._highs.get_duals(list(constraints))
+
+
+def _new_highs(options: SolveOptions) -> Highs:
+    highs = Highs()
+    highs.config.stream_solver = False
+    highs.config.load_solution = True
+    if options.time_limit_s is not None:
+        highs.config.time_limit = options.time_limit_s
+    highs.config.mip_gap = options.mip_gap
+    if options.threads is not None:
+        highs.highs_options = {"threads": options.threads}
+    return highs
+
+
+def solve_or_explain(build: Callable[[bool], pyo.ConcreteModel],
+                     options: SolveOptions) -> tuple[pyo.ConcreteModel, SolveReport, Solver]:
+    """Build and solve; if infeasible, solve the elastic variant and explain the shortfall.
+
+    ``build(elastic)`` returns the model; with ``elastic=True`` it must add the slack
+    variables of its families (``add_elastic``) and ``elastic_penalty`` to its objective.
+    """
+    started = time.perf_counter()
+    model = build(False)
+    build_s = time.perf_counter() - started
+    solver = Solver(options)
+    try:
+        return model, solver.solve(model, build_s), solver
+    except Infeasible:
+        elastic = build(True)
+        Solver(options).solve(elastic)
+        raise Infeasible(shortfalls(elastic)) from None
+
+
+def shortfalls(model: pyo.ConcreteModel, tolerance: float = 1e-6) -> list[str]:
+    """Describe every slack an elastic model had to use, largest first."""
+    found = []
+    for elastic in getattr(model, "_elastic", {}).values():
+        for index, var in elastic.variables.items():
+            amount = var.value or 0.0
+            if amount > tolerance:
+                found.append((amount, elastic.describe(index, amount)))
+    return [text for _, text in sorted(found, key=lambda pair: -pair[0])]
