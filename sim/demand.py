@@ -37,9 +37,13 @@ def ad_spend_schedule(scenario: Scenario, channels: list[str], n_days: int) -> n
 
 
 def adstock(spend: np.ndarray, carryover: np.ndarray) -> np.ndarray:
-    """Carried-over spend a_t = (1 - r) s_t + r a_{t-1}, per channel (rows)."""
+    """Carried-over spend a_t = (1 - r) s_t + r a_{t-1}, per channel (rows).
+
+    The channels ran before the horizon, so the level starts where day 0's spend, held,
+    would have left it (the ad optimiser assumes the same carry-in).
+    """
     stock = np.zeros_like(spend)
-    level = np.zeros(spend.shape[0])
+    level = spend[:, 0].copy() if spend.shape[1] else np.zeros(spend.shape[0])
     for t in range(spend.shape[1]):
         level = (1.0 - carryover) * spend[:, t] + carryover * level
         stock[:, t] = level

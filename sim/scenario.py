@@ -52,7 +52,8 @@ class Window(Frozen):
 
 
 class PeakEvent(Window):
-    """A sales event (Prime Day, Black Friday) that multiplies organic and paid traffic."""
+    """A sales event (Prime Day, Black Friday) that multiplies organic traffic; paid traffic
+    follows the ad spend schedule (raise it for the event's weeks)."""
 
     name: str
     demand_multiplier: Positive
@@ -420,12 +421,18 @@ class ChannelPlanning(Frozen):
 
 
 class AdPlanning(Frozen):
-    """Settings of the ad budget optimiser (optimize/ads); money in CNY per day."""
+    """Settings of the ad budget optimiser (optimize/ads); money in CNY.
+
+    Budgets are CNY over the horizon or a week; per-channel limits are CNY per day (a
+    week's average). Objectives: 'contribution' (margin less spend), 'orders' (most paid
+    orders with average ROAS >= target_roas) or 'marginal_roas' (spend until one more CNY
+    brings target_roas of revenue; no total budget unless one is set).
+    """
 
     objective: Literal["contribution", "orders", "marginal_roas"] = "contribution"
     total_budget_cny: NonNegative | None = Field(
         None, description="spend over the horizon; null means the current schedule's total")
-    weekly_budget_cny: NonNegative | None = None
+    weekly_budget_cny: NonNegative | None = Field(None, description="spend in any one week")
     target_roas: Positive = Field(3.0, description="revenue per unit of spend")
     min_spend_cny_per_day: dict[str, NonNegative] = {}
     max_spend_cny_per_day: dict[str, NonNegative] = {}
@@ -605,6 +612,18 @@ def _planning_problems(sc: Scenario):
         for channel in getattr(ads, field):
             if channel not in sc.ad_channels:
                 yield f"planning.ads.{field}.{channel}", "unknown ad channel"
+    for channel, least in ads.min_spend_cny_per_day.items():
+        most = ads.max_spend_cny_per_day.get(channel)
+        if most is not None and least > most:
+            yield (f"planning.ads.min_spend_cny_per_day.{channel}",
+                   f"minimum {least:g} is above the maximum {most:g}")
+    for channel, fixed in ads.fixed_spend_cny_per_day.items():
+        least = max(ads.min_spend_cny_per_day.get(channel, 0.0),
+                    ads.min_spend_if_active_cny_per_day.get(channel, 0.0) if fixed > 0 else 0.0)
+        most = ads.max_spend_cny_per_day.get(channel, float("inf"))
+        if not least <= fixed <= most:
+            yield (f"planning.ads.fixed_spend_cny_per_day.{channel}",
+                   f"{fixed:g} is outside the channel's minimum {least:g} and maximum {most:g}")
     peak = sc.planning.peak
     if peak is None:
         return

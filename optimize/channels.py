@@ -1,0 +1,465 @@
+"""Logistics channel choice: which route serves each SKU and market, week by week (MILP).
+
+Indices: s SKU, m market, h overseas warehouse, k mode, w week. Routes are
+d = (origin, market, parcel mode) for direct parcels, b = (origin, warehouse, bulk mode) for
+bulk replenishment and l = (warehouse, market, last-mile mode) for deliveries from stock.
+
+    min  sum_sdw c_sdw direct_sdw + sum_sbw c_sbw ship_sbw + sum_slw c_slw deliver_slw
+         + sum_bw F_b containers_bw + sum_shw h_sh inv_shw + sum_smw p_sm lost_smw
+         + sum_r G_r use_r
+
+    demand_met[s,m,w]:   sum_d direct_sdw + sum_l deliver_slw + lost_smw = D_smw
+    balance[s,h,w]:      inv_shw = inv_sh,w-1 + sum_b ship_sb,w-L_b - sum_l deliver_slw
+    closing[s,h]:        inv_shW >= inv_sh0                       (optional)
+    parcel_capacity[k,w]:  sum_sd(k) direct_sdw <= U_kw            (units)
+    bulk_capacity[k,w]:    sum_sb(k) v_s ship_sbw <= V_kw          (m3 per week)
+    container_fill[b,w]:   sum_s v_s ship_sbw <= C_b containers_bw  (FCL: whole containers)
+    warehouse_space[h,w]:  sum_s v_s inv_shw <= Q_h
+    activation[r]:         flow_r <= M use_r,  flow_r >= N_r use_r  (contract fixed cost G_r,
+                                                                     minimum volume N_r)
+
+Costs c are landed per unit in CNY: freight by leg with peak surcharges, duties (import duty
+on bulk, parcel duty above the de minimis value), warehouse fees, and the capital cost of
+the goods while in transit; h_sh is storage plus capital cost per unit-week on hand; p_sm is
+the lost net revenue (price ex VAT less commission and payment fee) times a penalty factor.
+A route may serve a market only if its P-th percentile delivery time (processing, transit,
+customs inspections; sampled from the scenario's own distributions) meets the market's
+promise. Demand D is the simulator's expected demand (sim.demand.expected_units_by_day).
+Origin stock is taken as available: suppliers are planned outside this model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from optimize.outcome import Outcome
+from optimize.plan import FulfilmentLine, Plan, ShipmentLine
+from optimize.solve import SolveOptions, add_elastic, elastic_penalty, solve_or_explain
+from sim.calendar import Timeline
+from sim.demand import expected_units_by_day
+from sim.loader import scenario_hash
+from sim.scenario import Scenario
+
+DAYS_SAMPLES = 4000
+"""Draws per route used to estimate delivery-time percentiles and means."""
+
+
+@dataclass
+class Route:
+    """One way to move goods, with its per-unit cost [sku, week] and timing."""
+
+    kind: str                 # "direct", "bulk" or "last_mile"
+    origin: str               # origin warehouse, or overseas warehouse for last mile
+    destination: str          # market (direct, last mile) or overseas warehouse (bulk)
+    mode: str
+    lane: str
+    unit_cost: np.ndarray     # CNY per unit [sku, week]
+    mean_days: float          # delivery (direct, last mile) or door-to-warehouse (bulk) days
+    percentile_days: float
+    lead_weeks: int = 0       # bulk: weeks from departure to availability
+    container_cost: np.ndarray | None = None  # CNY per container [week]
+    container_m3: float | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.origin}->{self.destination} {self.mode}"
+
+
+@dataclass
+class ChannelData:
+    """Everything the model needs, as arrays prepared from one scenario."""
+
+    scenario: str
+    scenario_hash: str
+    skus: list[str]
+    markets: list[str]
+    warehouses: list[str]
+    weeks: int
+    demand: np.ndarray            # units [sku, market, week]
+    lost_penalty: np.ndarray      # CNY per unit [sku, market]
+    holding: np.ndarray           # CNY per unit-week [sku, warehouse]
+    volume: np.ndarray            # m3 per unit [sku]
+    opening: np.ndarray           # units [sku, warehouse]
+    routes: list[Route]
+    parcel_capacity: dict[str, np.ndarray]   # units per week, by parcel mode
+    bulk_capacity_m3: dict[str, np.ndarray]  # m3 per week, by bulk mode
+    warehouse_m3: dict[str, float]
+    contracts: dict[tuple[str, str], tuple[float, float]]  # (lane, mode) -> (fixed, min)
+    promise_days: dict[str, float]
+    allow_lost_sales: bool = True
+    keep_closing_stock: bool = True
+    enforce_promise: bool = True
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def allowed(self, route: Route) -> bool:
+        """Whether a customer-facing route meets its market's promise."""
+        if route.kind == "bulk" or not self.enforce_promise:
+            return True
+        return route.percentile_days <= self.promise_days[route.destination] + 1e-9
+
+
+# ----------------------------------------------------------------------------- data
+def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelData:
+    """Prepare the model's arrays from a scenario (the single source of every figure)."""
+    sc = scenario
+    skus, markets = list(sc.skus), list(sc.markets)
+    warehouses = [w for w, spec in sc.warehouses.items() if spec.kind == "overseas"]
+    weeks = sc.horizon.days // 7
+    timeline = Timeline.build(sc, markets, list(sc.modes))
+    daily = expected_units_by_day(sc)[:, :, : weeks * 7]
+    demand = daily.reshape(len(markets), len(skus), weeks, 7).sum(axis=3).transpose(1, 0, 2)
+    rng = np.random.default_rng(0)
+    q = sc.planning.channels.promise_percentile
+    fx = {m.currency: m.fx_to_cny for m in sc.markets.values()} | {"CNY": 1.0}
+    unit_cost = np.array([sc.skus[s].unit_cost_cny for s in skus])
+    weight = np.array([sc.skus[s].weight_kg for s in skus])
+    volume = np.array([sc.skus[s].volume_m3 for s in skus])
+    capital_per_day = sc.finance.annual_capital_cost_rate / 365.0
+    week_of_day = np.arange(weeks * 7) // 7
+
+    def weekly_mean(daily_values: np.ndarray) -> np.ndarray:
+        return np.bincount(week_of_day, daily_values[: weeks * 7], minlength=weeks) / 7.0
+
+    def surcharge(mode: str) -> np.ndarray:
+        return 1.0 + weekly_mean(timeline.surcharge[list(sc.modes).index(mode)])
+
+    def per_unit_freight(mode: str) -> np.ndarray:
+        spec = sc.modes[mode]
+        chargeable = np.maximum(weight, volume * spec.chargeable_kg_per_m3)
+        per_unit = spec.cost_per_unit + spec.cost_per_kg * chargeable + spec.cost_per_m3 * volume
+        return per_unit * fx[spec.currency]
+
+    units_per_order = 1.0 + sc.conversion.extra_units_per_order_mean
+    routes: list[Route] = []
+    for lane_name, lane in sc.lanes.items():
+        for mode in lane.modes:
+            spec = sc.modes[mode]
+            if lane.destination in sc.markets:
+                market = sc.markets[lane.destination]
+                processing = sc.policies.fulfilment[lane.destination].order_processing_days
+                days = (processing.sample(rng, DAYS_SAMPLES)
+                        + spec.transit_days.sample(rng, DAYS_SAMPLES)
+                        + (rng.random(DAYS_SAMPLES) < market.customs.inspection_probability)
+                        * market.customs.inspection_delay_days.sample(rng, DAYS_SAMPLES))
+                price_ex_vat = np.array([sc.skus[s].price[lane.destination] for s in skus]) \
+                    / (1.0 + market.vat_rate)
+                duty = np.where(price_ex_vat * units_per_order > market.de_minimis_value,
+                                market.duty_rate * price_ex_vat, 0.0) * fx[market.currency]
+                pick = sc.warehouses[lane.origin].pick_pack_fee_per_order / units_per_order \
+                    * fx[sc.warehouses[lane.origin].currency]
+                cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
+                        + (duty + pick + unit_cost * capital_per_day * days.mean())[:, None])
+                routes.append(Route("direct", lane.origin, lane.destination, mode, lane_name,
+                                    cost, float(days.mean()), float(np.quantile(days, q))))
+            else:
+                h_spec = sc.warehouses[lane.destination]
+                market = sc.markets[h_spec.market]
+                days = (lane.first_mile_days.sample(rng, DAYS_SAMPLES)
+                        + spec.transit_days.sample(rng, DAYS_SAMPLES)
+                        + market.customs.clearance_days.sample(rng, DAYS_SAMPLES)
+                        + (rng.random(DAYS_SAMPLES) < market.customs.inspection_probability)
+                        * market.customs.inspection_delay_days.sample(rng, DAYS_SAMPLES)
+                        + lane.final_delivery_days.sample(rng, DAYS_SAMPLES))
+                legs = (lane.first_mile_cost_per_m3_cny + lane.final_delivery_cost_per_m3_cny) \
+                    * volume
+                fees = (market.duty_rate * unit_cost
+                        + h_spec.inbound_fee_per_unit * fx[h_spec.currency]
+                        + unit_cost * capital_per_day * days.mean())
+                cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
+                        + (legs + fees)[:, None])
+                container_cost = (spec.cost_per_container * fx[spec.currency] * surcharge(mode)
+                                  if spec.container_volume_m3 else None)
+                routes.append(Route("bulk", lane.origin, lane.destination, mode, lane_name,
+                                    cost, float(days.mean()), float(np.quantile(days, q)),
+                                    lead_weeks=int(np.ceil(days.mean() / 7.0)),
+                                    container_cost=container_cost,
+                                    container_m3=spec.container_volume_m3))
+    for h in warehouses:
+        h_spec = sc.warehouses[h]
+        for market_name in markets:
+            mode = _last_mile_mode(sc, h, market_name)
+            if mode is None:
+                continue
+            spec = sc.modes[mode]
+            processing = sc.policies.fulfilment[market_name].order_processing_days \
+                if sc.policies.fulfilment[market_name].warehouse == h \
+                else sc.policies.fulfilment[h_spec.market].order_processing_days
+            days = processing.sample(rng, DAYS_SAMPLES) + spec.transit_days.sample(
+                rng, DAYS_SAMPLES)
+            pick = h_spec.pick_pack_fee_per_order / units_per_order * fx[h_spec.currency]
+            cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
+                    + (pick + unit_cost * capital_per_day * days.mean())[:, None])
+            routes.append(Route("last_mile", h, market_name, mode, f"{h} last mile", cost,
+                                float(days.mean()), float(np.quantile(days, q))))
+
+    net_revenue = np.zeros((len(skus), len(markets)))
+    for m, name in enumerate(markets):
+        market = sc.markets[name]
+        price = np.array([sc.skus[s].price[name] for s in skus])
+        net_revenue[:, m] = (price / (1.0 + market.vat_rate)
+                             * (1.0 - sc.finance.commission_rate - sc.finance.payment_fee_rate)
+                             * fx[market.currency])
+    holding = np.zeros((len(skus), len(warehouses)))
+    opening = np.zeros((len(skus), len(warehouses)))
+    per_day = daily.sum(axis=2).T / (weeks * 7)  # [sku, market]
+    for i, h in enumerate(warehouses):
+        h_spec = sc.warehouses[h]
+        holding[:, i] = 7.0 * (h_spec.storage_fee_per_m3_day * fx[h_spec.currency] * volume
+                               + unit_cost * capital_per_day)
+        served = [m for m, name in enumerate(markets)
+                  if sc.policies.fulfilment[name].warehouse == h]
+        opening[:, i] = np.round(h_spec.initial_stock_days * per_day[:, served].sum(axis=1))
+    parcel_capacity, bulk_capacity = {}, {}
+    for k, (mode, spec) in enumerate(sc.modes.items()):
+        factor = timeline.capacity[k]
+        if spec.family == "parcel" and spec.capacity_units_per_day is not None:
+            parcel_capacity[mode] = 7.0 * spec.capacity_units_per_day * weekly_mean(factor)
+        if spec.family == "bulk" and spec.capacity_per_departure_m3 is not None:
+            bulk_capacity[mode] = (spec.departures_per_week * spec.capacity_per_departure_m3
+                                   * weekly_mean(factor))
+    contracts = {(r.lane, r.mode): (sc.modes[r.mode].contract_fixed_cost_cny,
+                                    sc.modes[r.mode].contract_min_units)
+                 for r in routes if r.kind != "last_mile"
+                 and (sc.modes[r.mode].contract_fixed_cost_cny > 0
+                      or sc.modes[r.mode].contract_min_units > 0)}
+    planning = sc.planning.channels
+    return ChannelData(
+        scenario=sc.name, scenario_hash=scenario_hash(sc), skus=skus, markets=markets,
+        warehouses=warehouses, weeks=weeks, demand=demand,
+        lost_penalty=planning.lost_sale_penalty_factor * net_revenue, holding=holding,
+        volume=volume, opening=opening, routes=routes, parcel_capacity=parcel_capacity,
+        bulk_capacity_m3=bulk_capacity,
+        warehouse_m3={h: sc.warehouses[h].capacity_m3 for h in warehouses
+                      if sc.warehouses[h].capacity_m3 is not None},
+        contracts=contracts,
+        promise_days={m: sc.policies.fulfilment[m].promise_days for m in markets},
+        allow_lost_sales=planning.allow_lost_sales,
+        keep_closing_stock=planning.keep_closing_stock, enforce_promise=enforce_promise)
+
+
+def _last_mile_mode(sc: Scenario, warehouse: str, market: str) -> str | None:
+    """The last-mile mode from a warehouse to a market: the fulfilment policy's when it
+    names this warehouse, else the warehouse's own market is served by the first last-mile
+    mode billed in the warehouse's currency; other markets are not served from it."""
+    policy = sc.policies.fulfilment[market]
+    if policy.route == "warehouse" and policy.warehouse == warehouse:
+        return policy.mode
+    if sc.warehouses[warehouse].market != market:
+        return None
+    currency = sc.warehouses[warehouse].currency
+    return next((k for k, spec in sc.modes.items()
+                 if spec.family == "last_mile" and spec.currency == currency), None)
+
+
+# ----------------------------------------------------------------------------- model
+def build_channels_model(data: ChannelData, elastic: bool = False) -> pyo.ConcreteModel:
+    """The MILP of the module docstring; pure: the same data gives the same model."""
+    m = pyo.ConcreteModel(name="channels")
+    S, M, H = range(len(data.skus)), range(len(data.markets)), range(len(data.warehouses))
+    W = range(1, data.weeks + 1)
+    routes = data.routes
+    allowed = [r for r, route in enumerate(routes) if data.allowed(route)]
+    direct = [r for r in allowed if routes[r].kind == "direct"]
+    bulk = [r for r in allowed if routes[r].kind == "bulk"
+            and routes[r].destination in data.warehouses]
+    last = [r for r in allowed if routes[r].kind == "last_mile"]
+    market_of = {r: data.markets.index(routes[r].destination) for r in direct + last}
+    home_of = {r: data.warehouses.index(routes[r].origin) for r in last}
+    dest_of = {r: data.warehouses.index(routes[r].destination) for r in bulk}
+
+    m.flow = pyo.Var([(s, r, w) for s in S for r in direct + bulk + last for w in W],
+                     domain=pyo.NonNegativeReals)
+    m.inv = pyo.Var(S, H, W, domain=pyo.NonNegativeReals)
+    m.lost = pyo.Var(S, M, W, domain=pyo.NonNegativeReals,
+                     bounds=None if data.allow_lost_sales else (0, 0))
+    fcl = [r for r in bulk if routes[r].container_m3]
+    m.containers = pyo.Var(fcl, W, domain=pyo.NonNegativeIntegers)
+    contract_routes = [r for r in direct + bulk if (routes[r].lane, routes[r].mode)
+                       in data.contracts]
+    m.use_mode = pyo.Var(contract_routes, domain=pyo.Binary)
+
+    serving = {(mk): [r for r in direct + last if market_of[r] == mk] for mk in M}
+    if elastic:
+        m.unmet = pyo.Var(S, M, W, domain=pyo.NonNegativeReals)
+        add_elastic(m, "demand", m.unmet, lambda i, v: (
+            f"{data.markets[i[1]]} {data.skus[i[0]]} week {i[2]}: no allowed route can "
+            f"deliver {v:,.0f} units (promise {data.promise_days[data.markets[i[1]]]:g} d)"))
+
+    def demand_rule(mm, s, mk, w):
+        served = sum(mm.flow[s, r, w] for r in serving[mk]) + mm.lost[s, mk, w]
+        if elastic:
+            served += mm.unmet[s, mk, w]
+        return served == float(data.demand[s, mk, w - 1])
+    m.demand_met = pyo.Constraint(S, M, W, rule=demand_rule)
+
+    arriving = {h: [r for r in bulk if dest_of[r] == h] for h in H}
+    leaving = {h: [r for r in last if home_of[r] == h] for h in H}
+
+    def balance_rule(mm, s, h, w):
+        previous = mm.inv[s, h, w - 1] if w > 1 else float(data.opening[s, h])
+        arrivals = sum(mm.flow[s, r, w - routes[r].lead_weeks] for r in arriving[h]
+                       if w - routes[r].lead_weeks >= 1)
+        return mm.inv[s, h, w] == previous + arrivals - sum(mm.flow[s, r, w]
+                                                             for r in leaving[h])
+    m.balance = pyo.Constraint(S, H, W, rule=balance_rule)
+    if data.keep_closing_stock:
+        m.closing = pyo.Constraint(S, H, rule=lambda mm, s, h: mm.inv[s, h, data.weeks]
+                                   >= float(data.opening[s, h]))
+    _capacity_rows(m, data, direct, bulk, fcl, elastic, S, W, H)
+    _activation_rows(m, data, contract_routes, S, W)
+
+    cost = sum(float(routes[r].unit_cost[s, w - 1]) * m.flow[s, r, w]
+               for s in S for r in direct + bulk + last for w in W)
+    cost += sum(float(routes[r].container_cost[w - 1]) * m.containers[r, w]
+                for r in fcl for w in W)
+    cost += sum(float(data.holding[s, h]) * m.inv[s, h, w] for s in S for h in H for w in W)
+    cost += sum(float(data.lost_penalty[s, mk]) * m.lost[s, mk, w]
+                for s in S for mk in M for w in W)
+    cost += sum(data.contracts[(routes[r].lane, routes[r].mode)][0] * m.use_mode[r]
+                for r in contract_routes)
+    m.total_cost = pyo.Expression(expr=cost)
+    penalty = elastic_penalty(m) if elastic else 0.0
+    m.objective = pyo.Objective(expr=m.total_cost + penalty, sense=pyo.minimize)
+    m._routes = {"direct": direct, "bulk": bulk, "last": last}
+    return m
+
+
+def _capacity_rows(m, data: ChannelData, direct, bulk, fcl, elastic, S, W, H) -> None:
+    routes = data.routes
+    parcel_modes = sorted({routes[r].mode for r in direct} & set(data.parcel_capacity))
+    bulk_modes = sorted({routes[r].mode for r in bulk} & set(data.bulk_capacity_m3))
+    if elastic:
+        m.parcel_short = pyo.Var(parcel_modes, W, domain=pyo.NonNegativeReals)
+        m.bulk_short = pyo.Var(bulk_modes, W, domain=pyo.NonNegativeReals)
+        m.space_short = pyo.Var(list(data.warehouse_m3), W, domain=pyo.NonNegativeReals)
+        add_elastic(m, "parcel capacity", m.parcel_short, lambda i, v: (
+            f"{i[0]} week {i[1]}: carrier capacity short by {v:,.0f} units"))
+        add_elastic(m, "bulk capacity", m.bulk_short, lambda i, v: (
+            f"{i[0]} departures week {i[1]}: capacity short by {v:,.1f} m3"))
+        add_elastic(m, "warehouse space", m.space_short, lambda i, v: (
+            f"{i[0]} week {i[1]}: warehouse space short by {v:,.1f} m3"))
+    m.parcel_capacity = pyo.Constraint(parcel_modes, W, rule=lambda mm, k, w: (
+        sum(mm.flow[s, r, w] for s in S for r in direct if routes[r].mode == k)
+        <= float(data.parcel_capacity[k][w - 1]) + (mm.parcel_short[k, w] if elastic else 0)))
+    m.bulk_capacity = pyo.Constraint(bulk_modes, W, rule=lambda mm, k, w: (
+        sum(float(data.volume[s]) * mm.flow[s, r, w] for s in S for r in bulk
+            if routes[r].mode == k)
+        <= float(data.bulk_capacity_m3[k][w - 1]) + (mm.bulk_short[k, w] if elastic else 0)))
+    m.container_fill = pyo.Constraint(fcl, W, rule=lambda mm, r, w: (
+        sum(float(data.volume[s]) * mm.flow[s, r, w] for s in S)
+        <= routes[r].container_m3 * mm.containers[r, w]))
+    spaces = [h for h in H if data.warehouses[h] in data.warehouse_m3]
+    m.warehouse_space = pyo.Constraint(spaces, W, rule=lambda mm, h, w: (
+        sum(float(data.volume[s]) * mm.inv[s, h, w] for s in S)
+        <= data.warehouse_m3[data.warehouses[h]]
+        + (mm.space_short[data.warehouses[h], w] if elastic else 0)))
+
+
+def _activation_rows(m, data: ChannelData, contract_routes, S, W) -> None:
+    routes = data.routes
+    big = float(data.demand.sum() + data.opening.sum())
+
+    def volume(mm, r):
+        return sum(mm.flow[s, r, w] for s in S for w in W)
+    m.activation_upper = pyo.Constraint(contract_routes, rule=lambda mm, r: (
+        volume(mm, r) <= big * mm.use_mode[r]))
+    m.activation_lower = pyo.Constraint(contract_routes, rule=lambda mm, r: (
+        volume(mm, r) >= data.contracts[(routes[r].lane, routes[r].mode)][1] * mm.use_mode[r]))
+
+
+# ----------------------------------------------------------------------------- results
+def flows_table(m: pyo.ConcreteModel, data: ChannelData) -> pd.DataFrame:
+    """Units per (week, SKU, route) with their cost, from a solved model."""
+    rows = []
+    for (s, r, w), var in m.flow.items():
+        units = var.value or 0.0
+        if units > 1e-6:
+            route = data.routes[r]
+            rows.append((w, data.skus[s], route.kind, route.origin, route.destination,
+                         route.mode, units, units * route.unit_cost[s, w - 1],
+                         route.mean_days))
+    return pd.DataFrame(rows, columns=["week", "sku", "kind", "origin", "destination", "mode",
+                                       "units", "cost_cny", "mean_days"])
+
+
+def cost_breakdown(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame) -> dict:
+    """Cost by component in CNY, and per unit of demand served."""
+    routes = data.routes
+    containers = sum(float(routes[r].container_cost[w - 1]) * (var.value or 0.0)
+                     for (r, w), var in m.containers.items())
+    holding = sum(float(data.holding[s, h]) * (var.value or 0.0)
+                  for (s, h, w), var in m.inv.items())
+    lost_units = sum(var.value or 0.0 for var in m.lost.values())
+    lost_cost = sum(float(data.lost_penalty[s, mk]) * (var.value or 0.0)
+                    for (s, mk, w), var in m.lost.items())
+    fixed = sum(data.contracts[(routes[r].lane, routes[r].mode)][0] * (var.value or 0.0)
+                for r, var in m.use_mode.items())
+    by_kind = flows.groupby("kind")["cost_cny"].sum()
+    served = float(data.demand.sum()) - lost_units
+    costs = {
+        "direct_parcels": float(by_kind.get("direct", 0.0)),
+        "bulk_replenishment": float(by_kind.get("bulk", 0.0)),
+        "containers": containers,
+        "last_mile": float(by_kind.get("last_mile", 0.0)),
+        "holding": holding,
+        "contracts": fixed,
+        "lost_sales_penalty": lost_cost,
+    }
+    costs["total"] = sum(costs.values())
+    costs["logistics_per_unit_served"] = (costs["total"] - lost_cost) / served if served else 0.0
+    costs["lost_units"] = lost_units
+    return costs
+
+
+def delivered_days(flows: pd.DataFrame) -> float:
+    """Mean delivery days over customer-facing flows."""
+    customer = flows[flows["kind"] != "bulk"]
+    if customer.empty:
+        return 0.0
+    return float(np.average(customer["mean_days"], weights=customer["units"]))
+
+
+def plan_from(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame, kind: str,
+              objective: float, costs: dict, solver: dict) -> Plan:
+    shipments = [ShipmentLine(week=int(row.week), sku=row.sku, origin=row.origin,
+                              destination=row.destination, mode=row.mode,
+                              units=round(float(row.units), 3))
+                 for row in flows[flows["kind"] == "bulk"].itertuples()]
+    fulfilment = [FulfilmentLine(week=int(row.week), sku=row.sku, market=row.destination,
+                                 route="direct" if row.kind == "direct" else "warehouse",
+                                 mode=row.mode, warehouse=row.origin,
+                                 units=round(float(row.units), 3))
+                  for row in flows[flows["kind"] != "bulk"].itertuples()]
+    containers = {f"{data.routes[r].name} week {w}": float(round(var.value or 0.0))
+                  for (r, w), var in m.containers.items() if (var.value or 0.0) > 0.5}
+    return Plan(kind=kind, scenario=data.scenario, scenario_hash=data.scenario_hash,
+                weeks=data.weeks, objective_cny=objective, costs_cny=costs,
+                shipments=shipments, fulfilment=fulfilment, containers=containers,
+                metrics={"mean_delivery_days": delivered_days(flows)}, solver=solver)
+
+
+def optimize_channels(scenario: Scenario, options: SolveOptions | None = None) -> Outcome:
+    """Choose routes, shipments and containers for the scenario's horizon."""
+    data = channel_data(scenario)
+    model, report, _ = solve_or_explain(lambda elastic: build_channels_model(data, elastic),
+                                        options or SolveOptions())
+    flows = flows_table(model, data)
+    costs = cost_breakdown(model, data, flows)
+    solver = {"status": report.status, "gap": report.gap, "build_s": report.build_s,
+              "handoff_s": report.handoff_s, "highs_s": report.highs_s}
+    plan = plan_from(model, data, flows, "channels", report.objective, costs, solver)
+    mix = (flows[flows["kind"] != "bulk"].groupby(["destination", "kind", "mode"])["units"]
+           .sum().rename("units").reset_index())
+    summary = {"total_cost_cny": costs["total"],
+               "logistics_cost_per_unit_cny": costs["logistics_per_unit_served"],
+               "lost_units": costs["lost_units"],
+               "mean_delivery_days": delivered_days(flows),
+               "containers": float(sum(plan.containers.values())),
+               "mip_gap": report.gap or 0.0}
+    costs_table = pd.DataFrame({"component": list(costs), "cny": list(costs.values())})
+    return Outcome(plan, summary, {"flows": flows, "costs": costs_table, "mix": mix}, report)
+
