@@ -287,7 +287,8 @@ def build_channels_model(data: ChannelData, elastic: bool = False) -> pyo.Concre
         m.unmet = pyo.Var(S, M, W, domain=pyo.NonNegativeReals)
         add_elastic(m, "demand", m.unmet, lambda i, v: (
             f"{data.markets[i[1]]} {data.skus[i[0]]} week {i[2]}: no allowed route can "
-            f"deliver {v:,.0f} units (promise {data.promise_days[data.markets[i[1]]]:g} d)"))
+            f"deliver {v:,.0f} units (promise {data.promise_days[data.markets[i[1]]]:g} d)"),
+            weight=10.0)
 
     def demand_rule(mm, s, mk, w):
         served = sum(mm.flow[s, r, w] for r in serving[mk]) + mm.lost[s, mk, w]

@@ -82,20 +82,25 @@ class Elastic:
 
     variables: pyo.Var
     describe: Callable[[object, float], str]
+    weight: float = 1.0
 
 
 def add_elastic(model: pyo.ConcreteModel, family: str, variables: pyo.Var,
-                describe: Callable[[object, float], str]) -> None:
-    """Register slack variables (already in the model) with a describer of one slack."""
+                describe: Callable[[object, float], str], weight: float = 1.0) -> None:
+    """Register slack variables (already in the model) with a describer of one slack.
+
+    A family with a higher ``weight`` is used only when no cheaper explanation exists, e.g.
+    "no route can serve this demand" only when no capacity shortfall would do.
+    """
     if not hasattr(model, "_elastic"):
         model._elastic = {}
-    model._elastic[family] = Elastic(variables, describe)
+    model._elastic[family] = Elastic(variables, describe, weight)
 
 
 def elastic_penalty(model: pyo.ConcreteModel) -> pyo.Expression:
     """The penalty term an elastic model adds to its (minimised) objective."""
     families = getattr(model, "_elastic", {})
-    return ELASTIC_PENALTY * sum(pyo.quicksum(e.variables.values())
+    return ELASTIC_PENALTY * sum(e.weight * pyo.quicksum(e.variables.values())
                                  for e in families.values())
 
 
