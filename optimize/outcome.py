@@ -18,3 +18,6 @@ class Outcome:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     """Named tables written as CSV and parquet (e.g. 'costs', 'flows', 'frontier')."""
     report: SolveReport | None = None
+    plans: list[Plan] = field(default_factory=list)
+    """Every plan of a multi-plan result (the frontier's points); ``plan`` is the one
+    recommended."""
