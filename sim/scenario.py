@@ -453,6 +453,8 @@ class PeakPlanning(Frozen):
         description="bulk air or parcel express modes used once demand is seen")
     scenarios: PositiveCount = 50
     seed: Count = 0
+    leftover_holding_weeks: NonNegative = Field(
+        13.0, description="stock left after the window is held this long before it sells")
 
 
 class Planning(Frozen):
