@@ -1,0 +1,81 @@
+"""``xbsim optimize channels|ads|frontier|peak SCENARIO --out DIR``.
+
+Writes the plan (plan.yaml; the frontier also writes one plan per point under plans/),
+every result table as CSV and parquet, the frontier's Pareto curve as PNG, and prints the
+key figures with the solver's timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from experiments.plots import pareto_figure
+from experiments.store import write_parquet
+from optimize.ads import optimize_ads
+from optimize.channels import optimize_channels
+from optimize.outcome import Outcome
+from optimize.peak import optimize_peak
+from optimize.plan import save_plan
+from optimize.solve import SolveOptions
+from optimize.tradeoff import optimize_frontier
+from sim.atomic import atomic_write
+from sim.scenario import Scenario
+
+MODELS = ("channels", "ads", "frontier", "peak")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", choices=MODELS, help="which decision to optimise")
+    p.add_argument("--out", type=Path, default=None, help="output directory")
+    p.add_argument("--time-limit", type=float, default=SolveOptions.time_limit_s,
+                   help="seconds per solve (default %(default)s)")
+    p.add_argument("--mip-gap", type=float, default=SolveOptions.mip_gap,
+                   help="relative MIP gap at which to stop (default %(default)s)")
+    p.add_argument("--points", type=int, default=10, help="frontier points (default 10)")
+    p.add_argument("--metric", choices=("mean_days", "share_within"), default="mean_days",
+                   help="frontier time measure")
+    p.add_argument("--within-days", type=float, default=5.0,
+                   help="N for --metric share_within (default 5)")
+
+
+def optimise(args: argparse.Namespace, scenario: Scenario) -> Outcome:
+    options = SolveOptions(time_limit_s=args.time_limit, mip_gap=args.mip_gap)
+    if args.model == "channels":
+        return optimize_channels(scenario, options)
+    if args.model == "ads":
+        return optimize_ads(scenario, options)
+    if args.model == "frontier":
+        return optimize_frontier(scenario, args.points, args.metric, args.within_days, options)
+    return optimize_peak(scenario, options)
+
+
+def write_outcome(outcome: Outcome, out: Path, model: str) -> list[Path]:
+    """Plan, tables (CSV and parquet) and figures; returns the paths written."""
+    written = [save_plan(outcome.plan, out / "plan.yaml")]
+    for i, plan in enumerate(outcome.plans):
+        written.append(save_plan(plan, out / "plans" / f"point_{i:02d}.yaml"))
+    for name, table in outcome.tables.items():
+        csv = out / f"{name}.csv"
+        atomic_write(csv, lambda tmp, t=table: t.to_csv(tmp, index=False))
+        write_parquet(out / f"{name}.parquet", table)
+        written += [csv, out / f"{name}.parquet"]
+    if model == "frontier":
+        front = outcome.tables["frontier"]
+        time_column = next(c for c in front.columns
+                           if c == "mean_delivery_days" or c.startswith("share_within"))
+        written.append(pareto_figure(front, time_column, out / "frontier.png",
+                                     outcome.plans.index(outcome.plan)))
+    return written
+
+
+def summary_table(outcome: Outcome) -> str:
+    rows = [(key, f"{value:,.4g}" if abs(value) < 100 else f"{value:,.0f}")
+            for key, value in outcome.summary.items() if isinstance(value, int | float)]
+    report = outcome.report
+    if report is not None:
+        rows += [("solver status", report.status),
+                 ("build / hand-off / HiGHS s",
+                  f"{report.build_s:.2f} / {report.handoff_s:.2f} / {report.highs_s:.2f}")]
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{name:<{width}}  {value:>14}" for name, value in rows)
