@@ -23,6 +23,8 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m experiments.bench.sim_speed
+	$(BIN)/python -m experiments.bench.optimize_speed
+	$(BIN)/python -m experiments.bench.sweep_speed
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -1,4 +1,4 @@
-"""The ``xbsim`` command: validate, show and run scenarios.
+"""The ``xbsim`` command: validate, show, run, optimize, compare and sweep scenarios.
 
 Library code raises typed exceptions; only this module turns them into one line on stderr
 and an exit code (2 for bad input), so users never see a traceback for a bad file.
@@ -12,12 +12,28 @@ from pathlib import Path
 
 import yaml
 
+from experiments import reporting
+from experiments.api import scenario_models, with_variants
+from experiments.backends import KINDS, open_backend
+from experiments.comparison import compare
+from experiments.errors import CellError, ExperimentError
+from experiments.kpis import check_scenario_kpis
+from experiments.models import ScenarioModel
+from experiments.optimize_command import add_arguments, optimise, summary_table, write_outcome
+from experiments.progress import for_stream
+from experiments.replications import DEFAULT_MAX_REPLICATIONS, replicate
 from experiments.store import OutputDirectoryError, write_run
+from experiments.sweep import run_sweep
+from experiments.sweepfile import load_sweep
 from experiments.tables import kpi_table
+from experiments.tablestore import write_tables
+from optimize.plan import PlanFileError
+from optimize.solve import SolveError
 from sim.loader import ScenarioError, load_scenario
 from sim.model import simulate
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,28 +49,111 @@ def _parser() -> argparse.ArgumentParser:
 
     scenario_command("validate", "check a scenario file")
     scenario_command("show", "print the fully resolved scenario as YAML")
-    run = scenario_command("run", "simulate a scenario and write its tables")
-    run.add_argument("--seed", type=int, default=0, help="root random seed (default 0)")
+    run = scenario_command("run", "simulate a scenario (once, or replicated) and write results")
+    run.add_argument("--seed", type=int, default=0,
+                     help="the run's seed; with --replications, the root seed from which each "
+                          "replication's seed is spawned (default 0)")
     run.add_argument("--days", type=int, default=None, help="simulate only the first D days")
     run.add_argument("--out", type=Path, default=None, help="output directory")
+    run.add_argument("--replications", type=int, default=None, metavar="N",
+                     help="run N replications and report each KPI's mean and 95 %% interval")
+    run.add_argument("--precision", type=float, default=None, metavar="P",
+                     help="add replications until every watched KPI's relative half-width "
+                          "is below P (e.g. 0.02); starts from --replications (default 10)")
+    run.add_argument("--max-replications", type=int, default=DEFAULT_MAX_REPLICATIONS,
+                     metavar="M", help="cap for --precision (default %(default)s)")
+    run.add_argument("--kpi", dest="kpis", action="append", default=None, metavar="KPI",
+                     help="KPI watched by --precision (repeatable; default: headline KPIs)")
+    _backend_options(run)
+
+    opt = sub.add_parser("optimize", help="find the best channel mix, ad plan, time-versus-"
+                                          "cost frontier or peak-season order plan")
+    add_arguments(opt)
+    opt.add_argument("scenario", type=Path, help="scenario YAML file")
+    opt.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="PATH=VALUE", help="override a field by dotted path")
+
+    cmp = sub.add_parser("compare", help="compare scenarios on common random numbers")
+    cmp.add_argument("scenarios", type=Path, nargs="+", metavar="scenario",
+                     help="scenario files (two or more, counting --variant)")
+    cmp.add_argument("--variant", dest="variants", nargs="+", action="append", default=[],
+                     metavar=("NAME", "PATH=VALUE"),
+                     help="also compare the first scenario with these overrides, as NAME "
+                          "(repeatable)")
+    cmp.add_argument("--replications", type=int, default=10, metavar="N",
+                     help="replications per scenario (default 10)")
+    cmp.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    cmp.add_argument("--days", type=int, default=None, help="simulate only the first D days")
+    cmp.add_argument("--kpi", dest="kpis", action="append", default=None, metavar="KPI",
+                     help="KPI to compare (repeatable; default: headline KPIs)")
+    cmp.add_argument("--independent", action="store_true",
+                     help="independent seeds per scenario instead of common random numbers")
+    cmp.add_argument("--out", type=Path, default=None,
+                     help="also write samples, summary, differences and ranking here")
+    _backend_options(cmp)
+
+    swp = sub.add_parser("sweep", help="run (or resume) a sweep file")
+    swp.add_argument("sweep", type=Path, help="sweep YAML file")
+    swp.add_argument("--out", type=Path, default=None,
+                     help="results directory (default out/sweeps/NAME); re-run to resume")
+    swp.add_argument("--force", action="store_true",
+                     help="discard results in --out made with another sweep file, scenario "
+                          "or code version")
+    _backend_options(swp)
     return parser
+
+
+def _backend_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=KINDS, default="local",
+                   help="local process pool (default), dask, or serial (this process)")
+    p.add_argument("--workers", type=int, default=None, metavar="K",
+                   help="worker processes (default: one per core)")
+    p.add_argument("--address", default=None, metavar="tcp://HOST:PORT",
+                   help="Dask scheduler to use instead of a LocalCluster")
+    p.add_argument("--batch-seconds", type=float, default=1.0, metavar="S",
+                   help="group cells into tasks of about S seconds (default 1)")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        scenario = load_scenario(args.scenario, args.overrides)
-    except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _dispatch(args)
+    except (ScenarioError, ExperimentError, SolveError, PlanFileError) as exc:
+        return _bad_input(exc)
+    except CellError as exc:
+        if not exc.bad_input:
+            raise
+        return _bad_input(exc)
+    except KeyboardInterrupt:
+        where = (f"; finished cells are kept in {args.out}, run the same command to resume"
+                 if args.command == "sweep" and args.out else "")
+        print(f"interrupted{where}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _bad_input(exc: Exception) -> int:
+    print(f"error: {exc}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "compare":
+        return _compare(args)
+    if args.command == "sweep":
+        return _sweep(args)
+    scenario = load_scenario(args.scenario, args.overrides)
     if args.command == "validate":
         print(f"{args.scenario}: ok ({scenario.name}: {len(scenario.markets)} markets, "
               f"{len(scenario.skus)} SKUs, {scenario.horizon.days} days)")
         return 0
+    if args.command == "optimize":
+        return _optimize(args, scenario)
     if args.command == "show":
         print(yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False),
               end="")
         return 0
+    if args.replications is not None or args.precision is not None:
+        return _replicate(args)
     return _run(args, scenario)
 
 
@@ -70,8 +169,7 @@ def _run(args: argparse.Namespace, scenario) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:
-        print(f"error: cannot write results to {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        return _cannot_write(out, exc)
     days = result.scenario.horizon.days
     print(f"{scenario.name}: {days} days, seed {args.seed}, "
           f"{result.summary['orders']:,} orders in {result.wall_seconds:.2f} s")
@@ -79,6 +177,105 @@ def _run(args: argparse.Namespace, scenario) -> int:
     print(f"\nresults: {out}/ (orders, daily, shipments, ledger, tickets .parquet; "
           "summary.json; manifest.json)")
     return 0
+
+
+def _optimize(args: argparse.Namespace, scenario) -> int:
+    out = args.out or Path("out") / scenario.name / args.model
+    outcome = optimise(args, scenario)
+    try:
+        written = write_outcome(outcome, out, args.model)
+    except OSError as exc:
+        return _cannot_write(out, exc)
+    print(f"{scenario.name}: {args.model} plan")
+    print(summary_table(outcome))
+    names = sorted({p.name if p.parent == out else f"{p.parent.name}/" for p in written})
+    print(f"\nresults: {out}/ ({', '.join(names)})")
+    return 0
+
+
+def _replicate(args: argparse.Namespace) -> int:
+    model = ScenarioModel.from_file(args.scenario, args.overrides, args.days)
+    check_scenario_kpis(args.kpis or ())
+    out = args.out or Path("out") / f"{model.name}-replications"
+    with _backend(args) as backend:
+        reps = replicate(model, backend, args.replications, args.seed, args.precision,
+                         args.kpis, args.max_replications, progress=for_stream(),
+                         batch_seconds=args.batch_seconds)
+        where = backend.describe()
+    days = model.scenario().horizon.days if args.days is None else args.days
+    manifest = {"command": "run", "scenario_file": str(args.scenario),
+                "scenario_hash": model.fingerprint(), "overrides": list(args.overrides),
+                "days": days, "root_seed": args.seed,
+                "replication_seeds": reps.samples["seed"].tolist(),
+                "precision": args.precision, "watched_kpis": list(reps.watched),
+                "backend": where}
+    try:
+        written = write_tables(out, {"replications": reps.samples,
+                                     "summary": reps.summary.reset_index()}, manifest)
+    except OSError as exc:
+        return _cannot_write(out, exc)
+    print(f"{model.name}: {len(reps.samples)} replications of {days} days, root seed "
+          f"{args.seed}, {reps.stats.wall_seconds:.1f} s on {where}")
+    print(reporting.replications_report(reps))
+    print(f"\nresults: {out}/ ({', '.join(written)})")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    variants = {name: overrides for name, *overrides in args.variants}
+    if len(variants) < len(args.variants):
+        raise ExperimentError("--variant names must differ")
+    models = with_variants(scenario_models(args.scenarios, args.days), variants)
+    check_scenario_kpis(args.kpis or ())
+    with _backend(args) as backend:
+        result = compare(models, backend, args.replications, args.seed, not args.independent,
+                         args.kpis, progress=for_stream(), batch_seconds=args.batch_seconds)
+        where = backend.describe()
+    seeds = "independent seeds" if args.independent else "common random numbers"
+    print(f"compare {', '.join(result.labels)}: {args.replications} replications each, {seeds} "
+          f"(root seed {args.seed}), {result.stats.wall_seconds:.1f} s on {where}\n")
+    print(reporting.comparison_report(result))
+    if args.out:
+        manifest = {"command": "compare", "scenario_files": [str(s) for s in args.scenarios],
+                    "variants": variants,
+                    "scenario_hashes": {k: m.fingerprint() for k, m in models.items()},
+                    "root_seed": args.seed, "common_random_numbers": not args.independent,
+                    "replications": args.replications, "backend": where}
+        try:
+            written = write_tables(args.out, {
+                "samples": result.samples, "summary": result.summary.reset_index(),
+                "differences": result.differences, "ranking": result.ranking}, manifest)
+        except OSError as exc:
+            return _cannot_write(args.out, exc)
+        print(f"\nresults: {args.out}/ ({', '.join(written)})")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    sweep = load_sweep(args.sweep)
+    out = args.out or Path("out") / "sweeps" / sweep.spec.name
+    args.out = out
+    with _backend(args) as backend:
+        result = run_sweep(sweep, backend, out, args.force, for_stream(), args.batch_seconds)
+        where = backend.describe()
+    spec, stats = sweep.spec, result.stats
+    rate = f", {stats.cells / stats.wall_seconds:.2f} cells/s" if stats.cells else ""
+    print(f"sweep {spec.name}: {sweep.design.kind} design, {len(sweep.design)} points x "
+          f"{spec.replications} replications = {sweep.cells} cells; {result.cells_before} "
+          f"done earlier, {stats.cells} run now in {stats.wall_seconds:.1f} s on {where}{rate}")
+    print(reporting.sweep_report(result))
+    files = sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("."))
+    print(f"\nresults: {out}/ ({', '.join(files)})")
+    return 0
+
+
+def _backend(args: argparse.Namespace):
+    return open_backend(args.backend, args.workers, args.address)
+
+
+def _cannot_write(out: Path, exc: OSError) -> int:
+    print(f"error: cannot write results to {out}: {exc.strerror or exc}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

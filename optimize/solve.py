@@ -124,6 +124,8 @@ class Solver:
         started = time.perf_counter()
         highs_before = float(self._highs._solver_model.getRunTime()) if handoff == 0.0 else 0.0
         results = self._highs.solve(model)
+        if results.termination_condition == TerminationCondition.unknown:
+            results = self._solve_cold(model)
         solve_s = time.perf_counter() - started
         # HiGHS's run-time clock accumulates over the runs of one persistent instance.
         highs_s = float(self._highs._solver_model.getRunTime()) - highs_before
@@ -140,6 +142,16 @@ class Solver:
         return SolveReport(condition.name, float(results.best_feasible_objective),
                            results.best_objective_bound, build_s, handoff, highs_s,
                            solve_s)
+
+    def _solve_cold(self, model: pyo.ConcreteModel):
+        """Solve again from no basis. A warm start from a point can give HiGHS a basis so
+        badly conditioned that dual simplex gives up (seen on the ads model's LP copy)."""
+        self._highs._solver_model.clearSolver()
+        self._highs.config.warmstart = False
+        try:
+            return self._highs.solve(model)
+        finally:
+            self._highs.config.warmstart = True
 
     def duals(self, constraints) -> dict:
         """Dual values of the given constraints (LPs only)."""

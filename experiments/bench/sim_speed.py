@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import simpy
 
+from experiments.bench.report import print_summary, verdict
 from sim.loader import load_scenario
 from sim.model import simulate
 from sim.scenario import Scenario
@@ -284,10 +285,6 @@ def time_naive(scenario: Scenario, orders, days: int) -> tuple[int, float, dict[
 
 
 # ---------------------------------------------------------------------------- report
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
 def main() -> None:
     began = time.perf_counter()
     print("== machine")
@@ -379,14 +376,8 @@ def main() -> None:
         ("(c) per extra order", f"{ratio_marginal:.0f}x", f">= {TARGET_RATIO:g}x",
          verdict(ratio_marginal >= TARGET_RATIO)),
     ]
-    print(f"\n== summary ({file.name}, {days} days; whole process = slowest of "
-          f"{PROCESS_REPEATS} fresh runs)")
-    width = max(len(r[0]) for r in rows)
-    print(f"{'figure':<{width}}  {'value':>10}  {'target':>8}  result")
-    for name, value, target, result_text in rows:
-        print(f"{name:<{width}}  {value:>10}  {target:>8}  {result_text}")
-    print(f"loadavg now {tuple(round(x, 2) for x in os.getloadavg())}; "
-          f"benchmark took {time.perf_counter() - began:.0f} s")
+    print_summary(f"{file.name}, {days} days; whole process = slowest of "
+                  f"{PROCESS_REPEATS} fresh runs", rows, began)
 
 
 if __name__ == "__main__":

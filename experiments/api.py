@@ -1,0 +1,132 @@
+"""The Python API for notebooks: ``run``, ``replicate``, ``compare``, ``sweep``.
+
+Each takes scenario files (or, for ``replicate`` and ``sweep``, any model function
+``f(params, seed) -> {kpi: value}``) and returns pandas frames::
+
+    from experiments import api
+
+    reps = api.replicate("scenarios/baseline.yaml", replications=20, days=90)
+    reps.summary.loc[["fill_rate", "contribution_margin_cny"]]       # mean, CI, ...
+
+    cmp = api.compare("scenarios/baseline.yaml", replications=20, days=180,
+                      variants={"tariff25": ["markets.US.duty_rate=0.25"]})
+    cmp.differences[["kpi", "a", "b", "difference", "ci_low", "ci_high", "better"]]
+
+    sw = api.sweep("scenarios/sweeps/baseline_smoke.yaml", out="out/smoke")
+    sw.points, sw.sensitivity
+
+The backend is a local process pool unless ``backend="serial"`` (this process) or
+``backend="dask"`` (a LocalCluster, or the scheduler at ``address``). Results do not depend
+on the backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from experiments.backends import open_backend
+from experiments.comparison import Comparison
+from experiments.comparison import compare as _compare
+from experiments.errors import ExperimentError
+from experiments.models import Model, ScenarioModel
+from experiments.progress import Progress, for_stream
+from experiments.replications import DEFAULT_MAX_REPLICATIONS, Replications
+from experiments.replications import replicate as _replicate
+from experiments.stats import CONFIDENCE
+from experiments.sweep import SweepResult, run_sweep
+from experiments.sweepfile import build_sweep, load_sweep
+from sim.loader import load_scenario
+from sim.model import simulate
+from sim.results import RunResult
+
+Scenario = str | Path | Callable[[Mapping[str, Any], int], Mapping[str, float]]
+
+
+def run(scenario: str | Path, seed: int = 0, days: int | None = None,
+        overrides: Iterable[str] = ()) -> RunResult:
+    """One simulation; its tables (``.orders``, ``.daily``, ...) are frames, ``.summary`` KPIs."""
+    return simulate(load_scenario(scenario, overrides), seed=seed, days=days)
+
+
+def replicate(scenario: Scenario, replications: int | None = None, seed: int = 0,
+              days: int | None = None, overrides: Iterable[str] = (),
+              precision: float | None = None, kpis: Sequence[str] | None = None,
+              max_replications: int = DEFAULT_MAX_REPLICATIONS,
+              confidence: float = CONFIDENCE, backend: str = "local",
+              workers: int | None = None, address: str | None = None,
+              progress: bool | Progress = False) -> Replications:
+    """Replications from root ``seed``: ``.samples`` (one row each) and ``.summary`` (per KPI)."""
+    model = _model(scenario, overrides, days)
+    with open_backend(backend, workers, address) as pool:
+        return _replicate(model, pool, replications, seed, precision, kpis, max_replications,
+                          confidence, _progress(progress))
+
+
+def compare(*scenarios: str | Path | ScenarioModel, replications: int = 10, seed: int = 0,
+            days: int | None = None, variants: Mapping[str, Sequence[str]] | None = None,
+            crn: bool = True, kpis: Sequence[str] | None = None,
+            confidence: float = CONFIDENCE, backend: str = "local", workers: int | None = None,
+            address: str | None = None, progress: bool | Progress = False) -> Comparison:
+    """Scenarios on common random numbers: ``.summary``, ``.differences``, ``.ranking``.
+
+    A scenario is a file or a ``ScenarioModel``; ``variants`` adds the first scenario with
+    overrides under a name of its own (``{"tariff25": ["markets.US.duty_rate=0.25"]}``)."""
+    models = with_variants(scenario_models(scenarios, days), variants or {})
+    with open_backend(backend, workers, address) as pool:
+        return _compare(models, pool, replications, seed, crn, kpis, confidence,
+                        _progress(progress))
+
+
+def sweep(sweep: str | Path | Mapping[str, Any], out: str | Path | None = None,
+          model: Model | None = None, backend: str = "local", workers: int | None = None,
+          address: str | None = None, force: bool = False, batch_seconds: float = 1.0,
+          progress: bool | Progress = False) -> SweepResult:
+    """A sweep file (or the same as a dict): ``.results``, ``.points``, ``.sensitivity``.
+
+    With ``out`` the sweep is stored there and resumes when run again; ``model`` replaces the
+    sweep's scenario by a function of the parameters and the seed.
+    """
+    loaded = (build_sweep(dict(sweep), model=model) if isinstance(sweep, Mapping)
+              else load_sweep(sweep, model))
+    with open_backend(backend, workers, address) as pool:
+        return run_sweep(loaded, pool, Path(out) if out is not None else None, force,
+                         _progress(progress), batch_seconds)
+
+
+def scenario_models(scenarios: Sequence[str | Path | ScenarioModel], days: int | None = None,
+                    ) -> dict[str, ScenarioModel]:
+    """Scenarios by label: the scenario's name, else the file's stem, else a numbered name."""
+    models = [s if isinstance(s, ScenarioModel) else ScenarioModel.from_file(s, days=days)
+              for s in scenarios]
+    labels = [m.name for m in models]
+    if len(set(labels)) < len(labels):
+        labels = [Path(m.source).stem for m in models]
+    if len(set(labels)) < len(labels):
+        labels = [f"{label}#{i + 1}" for i, label in enumerate(labels)]
+    return dict(zip(labels, models, strict=True))
+
+
+def with_variants(models: dict[str, ScenarioModel], variants: Mapping[str, Sequence[str]],
+                  ) -> dict[str, ScenarioModel]:
+    """Add the first scenario with each variant's overrides, named by the variant."""
+    first = next(iter(models.values()))
+    for name, overrides in variants.items():
+        if name in models or "=" in name:
+            raise ExperimentError(f"--variant needs a new name before its overrides, got "
+                                  f"'{name}'")
+        models[name] = first.variant(overrides)
+    return models
+
+
+def _model(scenario: Scenario, overrides: Iterable[str], days: int | None) -> Model:
+    if callable(scenario):
+        return scenario
+    return ScenarioModel.from_file(scenario, overrides, days)
+
+
+def _progress(progress: bool | Progress) -> Progress:
+    if isinstance(progress, Progress):
+        return progress
+    return for_stream() if progress else Progress()

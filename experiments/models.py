@@ -1,0 +1,104 @@
+"""A scenario as a model: (parameter values, seed) -> KPIs, cheap to ship to any worker.
+
+Everything the runner evaluates is a *model*: a picklable callable
+``model(params, seed) -> {kpi: float}``. ``ScenarioModel`` is the one for xbsim scenarios. It
+carries the scenario *document* (the file with its ``extends:`` chain already merged), not a
+path, so a worker on another machine needs no copy of the scenario files; each call applies the
+fixed overrides, then the design point's parameters, by the same ``dotted.path=value`` syntax as
+``xbsim run --set``, validates, simulates and flattens the KPI summary.
+
+Any other function of that shape (a closed-form test function, a surrogate) runs through the
+same runner, stores and statistics.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from experiments.errors import ExperimentError
+from sim.loader import apply_override, resolve_document, scenario_hash, validate
+from sim.model import simulate
+from sim.scenario import Scenario
+
+Model = Callable[[Mapping[str, Any], int], Mapping[str, float]]
+"""``model(params, seed) -> {kpi: value}``; must be picklable for process and Dask backends."""
+
+
+def flatten_summary(summary: Mapping[str, Any]) -> dict[str, float]:
+    """Scalar KPIs as floats; nested KPI dicts as ``'outer.inner'`` keys (e.g. P&L lines)."""
+    flat: dict[str, float] = {}
+    for key, value in summary.items():
+        if isinstance(value, Mapping):
+            for inner, item in value.items():
+                flat[f"{key}.{inner}"] = float(item)
+        else:
+            flat[key] = float(value)
+    return flat
+
+
+def override_text(path: str, value: Any) -> str:
+    """``path=value`` with the value written so that the loader reads back the same value.
+
+    YAML is the override syntax; ``yaml.safe_dump`` round-trips floats such as 1e-05 that a
+    plain ``str()`` would turn into a string for PyYAML.
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    text = yaml.safe_dump(value, default_flow_style=True, width=math.inf).strip()
+    return f"{path}={text.removesuffix('...').strip()}"
+
+
+@dataclass(frozen=True, eq=False)
+class ScenarioModel:
+    """Simulate a scenario document with parameter overrides; KPIs flattened to floats."""
+
+    document: dict[str, Any]
+    source: str = "<scenario>"
+    overrides: tuple[str, ...] = ()
+    days: int | None = None
+
+    @classmethod
+    def from_file(cls, file: str | Path, overrides: Iterable[str] = (),
+                  days: int | None = None) -> ScenarioModel:
+        """Read and merge the file now; raise ``ScenarioError`` at once if it is bad."""
+        file = Path(file)
+        model = cls(resolve_document(file), str(file), tuple(overrides), days)
+        horizon = model.scenario().horizon.days
+        if days is not None and not 0 < days <= horizon:
+            raise ExperimentError(f"--days must be between 1 and {horizon}")
+        return model
+
+    def variant(self, overrides: Iterable[str]) -> ScenarioModel:
+        """This scenario with more overrides; checked now (``ScenarioError`` if impossible)."""
+        model = dataclasses.replace(self, overrides=(*self.overrides, *overrides))
+        model.scenario()
+        return model
+
+    @property
+    def name(self) -> str:
+        return str(self.document.get("name", Path(self.source).stem))
+
+    def scenario(self, params: Mapping[str, Any] | None = None) -> Scenario:
+        """The validated scenario of one design point (``ScenarioError`` if it is impossible)."""
+        data, origin = copy.deepcopy(self.document), Path(self.source)
+        for assignment in self.overrides:
+            apply_override(data, assignment, origin)
+        for path, value in (params or {}).items():
+            apply_override(data, override_text(path, value), origin)
+        return validate(data, self.source)
+
+    def fingerprint(self) -> str:
+        """Hash of the resolved scenario with the fixed overrides (and ``days``) applied."""
+        return f"{scenario_hash(self.scenario())}:{self.days}"
+
+    def __call__(self, params: Mapping[str, Any], seed: int) -> dict[str, float]:
+        return flatten_summary(simulate(self.scenario(params), seed=seed, days=self.days).summary)

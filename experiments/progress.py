@@ -1,0 +1,125 @@
+"""Progress of a long experiment: a bar on a terminal, plain periodic lines in a log.
+
+On an interactive terminal a rich progress bar shows cells done, elapsed time, ETA and a
+short note (the current precision); when the stream is not a terminal (a batch job, ``nohup``,
+CI) a plain line is written at most every ``interval`` seconds and once at the end, so logs
+stay readable. The library never reports on its own: callers pass a reporter in.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+LINE_INTERVAL_S = 10.0
+
+
+class Progress:
+    """Silent reporter; the interface the experiment functions call."""
+
+    silent = True
+    """Callers skip computing notes nobody will see."""
+
+    def start(self, label: str, total: int, done: int = 0) -> None:
+        """Begin a phase of ``total`` cells of which ``done`` were finished earlier."""
+
+    def update(self, done: int, total: int | None = None, note: str = "") -> None:
+        """``done`` cells finished so far (``total`` may grow, e.g. under a precision target)."""
+
+    def close(self, final: bool = True) -> None:
+        """End the phase: the bar stays on screen; a last line is written if ``final`` (not
+        when the phase failed, so that the error is the last word)."""
+
+
+class LineProgress(Progress):
+    """``sweep: 120/400 cells (30 %), 3.2 cells/s, ETA 1m27s, median +-2.3 %``."""
+
+    silent = False
+
+    def __init__(self, stream: TextIO, interval: float = LINE_INTERVAL_S) -> None:
+        self.stream, self.interval = stream, interval
+        self.label, self.total, self.done, self.note = "", 0, 0, ""
+
+    def start(self, label: str, total: int, done: int = 0) -> None:
+        self.label, self.total, self.done, self.first = label, total, done, done
+        self.started = self.last = time.monotonic()
+
+    def update(self, done: int, total: int | None = None, note: str = "") -> None:
+        self.done, self.note = done, note
+        self.total = total if total is not None else self.total
+        if time.monotonic() - self.last >= self.interval:
+            self._write()
+
+    def close(self, final: bool = True) -> None:
+        if final:
+            self._write()
+
+    def _write(self) -> None:
+        self.last = now = time.monotonic()
+        elapsed = now - self.started
+        rate = (self.done - self.first) / elapsed if elapsed > 0 else 0.0
+        share = self.done / self.total if self.total else 1.0
+        parts = [f"{self.label}: {self.done}/{self.total} cells ({share:.0%})"]
+        if self.done > self.first:
+            parts.append(f"{rate:.2f} cells/s")
+        if 0 < self.done < self.total and rate > 0:
+            parts.append(f"ETA {format_seconds((self.total - self.done) / rate)}")
+        elif self.done >= self.total:
+            parts.append(f"took {format_seconds(elapsed)}")
+        if self.note:
+            parts.append(self.note)
+        self.stream.write(", ".join(parts) + "\n")
+        self.stream.flush()
+
+
+class BarProgress(Progress):
+    """A rich progress bar with ETA and a note column."""
+
+    silent = False
+
+    def __init__(self, stream: TextIO) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(bar_width=24),
+                             MofNCompleteColumn(),
+                             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                             TextColumn("{task.fields[note]}"),
+                             console=Console(file=stream), transient=False)
+        self._task = None
+
+    def start(self, label: str, total: int, done: int = 0) -> None:
+        if self._task is None:
+            self._bar.start()
+        self._task = self._bar.add_task(label, total=total, completed=done, note="")
+
+    def update(self, done: int, total: int | None = None, note: str = "") -> None:
+        self._bar.update(self._task, completed=done, total=total, note=note)
+
+    def close(self, final: bool = True) -> None:
+        self._bar.stop()
+        self._task = None
+
+
+def for_stream(stream: TextIO | None = None) -> Progress:
+    """A bar if ``stream`` (default stderr) is an interactive terminal, else plain lines."""
+    stream = stream or sys.stderr
+    return BarProgress(stream) if stream.isatty() else LineProgress(stream)
+
+
+def format_seconds(seconds: float) -> str:
+    """``42s``, ``3m07s``, ``2h05m``."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
