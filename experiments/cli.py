@@ -27,10 +27,10 @@ from experiments.sweep import run_sweep
 from experiments.sweepfile import load_sweep
 from experiments.tables import kpi_table
 from experiments.tablestore import write_tables
-from optimize.plan import PlanFileError
 from optimize.solve import SolveError
 from sim.loader import ScenarioError, load_scenario
 from sim.model import simulate
+from sim.plan import PlanFileError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130

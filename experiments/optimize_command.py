@@ -16,10 +16,10 @@ from optimize.ads import optimize_ads
 from optimize.channels import optimize_channels
 from optimize.outcome import Outcome
 from optimize.peak import optimize_peak
-from optimize.plan import save_plan
 from optimize.solve import SolveOptions
 from optimize.tradeoff import optimize_frontier
 from sim.atomic import atomic_write
+from sim.plan import save_plan
 from sim.scenario import Scenario
 
 MODELS = ("channels", "ads", "frontier", "peak")

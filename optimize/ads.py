@@ -91,7 +91,6 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimize.outcome import Outcome
-from optimize.plan import AdSpendLine, Plan
 from optimize.solve import (
     Infeasible,
     SolveOptions,
@@ -103,6 +102,7 @@ from optimize.solve import (
 )
 from sim.demand import ad_spend_schedule, hill, popularity_shares, static_conversion
 from sim.loader import scenario_hash
+from sim.plan import AdSpendLine, Plan
 from sim.scenario import BASE_CURRENCY, Scenario
 
 DAYS = 7

@@ -37,11 +37,11 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimize.outcome import Outcome
-from optimize.plan import FulfilmentLine, Plan, ShipmentLine
 from optimize.solve import SolveOptions, add_elastic, elastic_penalty, solve_or_explain
 from sim.calendar import Timeline
 from sim.demand import expected_units_by_day
 from sim.loader import scenario_hash
+from sim.plan import FulfilmentLine, Plan, ShipmentLine
 from sim.scenario import Scenario
 
 DAYS_SAMPLES = 4000

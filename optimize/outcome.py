@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from optimize.plan import Plan
 from optimize.solve import SolveReport
+from sim.plan import Plan
 
 
 @dataclass

@@ -33,10 +33,10 @@ import pyomo.environ as pyo
 
 from optimize.channels import ChannelData, channel_data
 from optimize.outcome import Outcome
-from optimize.plan import Plan, ShipmentLine
 from optimize.solve import SolveOptions, Solver, solve_or_explain
 from sim.calendar import day_of
 from sim.demand import sample_units_by_day
+from sim.plan import Plan, ShipmentLine
 from sim.scenario import Scenario
 
 

@@ -25,8 +25,8 @@ from optimize.ads import (
     solve_ads,
     weekly_response,
 )
-from optimize.plan import load_plan, save_plan
 from optimize.solve import Infeasible, Solver
+from sim.plan import load_plan, save_plan
 
 K = np.array([1000.0, 2000.0, 1500.0])       # half-saturation spend, CNY/day
 S = np.array([500.0, 800.0, 600.0])          # max sessions/day

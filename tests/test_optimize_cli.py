@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from experiments.cli import main
-from optimize.plan import load_plan
+from sim.plan import load_plan
 
 TINY = Path(__file__).parent / "data" / "tiny.yaml"
 

@@ -56,7 +56,7 @@ class AdSpendLine(_Plain):
 
 
 class Plan(_Plain):
-    kind: Literal["channels", "ads", "peak", "frontier"]
+    kind: Literal["channels", "ads", "peak", "frontier", "rolling"]
     scenario: str
     scenario_hash: str
     weeks: int
