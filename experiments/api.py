@@ -31,6 +31,7 @@ from experiments.comparison import Comparison
 from experiments.comparison import compare as _compare
 from experiments.errors import ExperimentError
 from experiments.models import Model, ScenarioModel
+from experiments.policies import run_scenario
 from experiments.progress import Progress, for_stream
 from experiments.replications import DEFAULT_MAX_REPLICATIONS, Replications
 from experiments.replications import replicate as _replicate
@@ -38,7 +39,6 @@ from experiments.stats import CONFIDENCE
 from experiments.sweep import SweepResult, run_sweep
 from experiments.sweepfile import build_sweep, load_sweep
 from sim.loader import load_scenario
-from sim.model import simulate
 from sim.results import RunResult
 
 Scenario = str | Path | Callable[[Mapping[str, Any], int], Mapping[str, float]]
@@ -47,7 +47,7 @@ Scenario = str | Path | Callable[[Mapping[str, Any], int], Mapping[str, float]]
 def run(scenario: str | Path, seed: int = 0, days: int | None = None,
         overrides: Iterable[str] = ()) -> RunResult:
     """One simulation; its tables (``.orders``, ``.daily``, ...) are frames, ``.summary`` KPIs."""
-    return simulate(load_scenario(scenario, overrides), seed=seed, days=days)
+    return run_scenario(load_scenario(scenario, overrides), seed, days)
 
 
 def replicate(scenario: Scenario, replications: int | None = None, seed: int = 0,

@@ -28,6 +28,7 @@ HIGHER_IS_BETTER = frozenset({
     "final_cash_cny", "min_cash_cny"})
 LOWER_IS_BETTER = frozenset({
     "lost_sales_units", "stockout_sku_days", "mean_delivery_days", "p95_delivery_days",
+    "logistics_cost_per_unit_cny",
     "return_rate", "refund_cost_cny", "lost_parcels", "cs_tickets",
     "cs_mean_first_response_hours", "cash_conversion_cycle_days", "peak_working_capital_cny",
     "capital_cost_cny", "profit_and_loss_cny.cogs", "profit_and_loss_cny.write_off"})

@@ -25,8 +25,8 @@ import numpy as np
 import yaml
 
 from experiments.errors import ExperimentError
+from experiments.policies import run_scenario
 from sim.loader import apply_override, resolve_document, scenario_hash, validate
-from sim.model import simulate
 from sim.scenario import Scenario
 
 Model = Callable[[Mapping[str, Any], int], Mapping[str, float]]
@@ -101,4 +101,4 @@ class ScenarioModel:
         return f"{scenario_hash(self.scenario())}:{self.days}"
 
     def __call__(self, params: Mapping[str, Any], seed: int) -> dict[str, float]:
-        return flatten_summary(simulate(self.scenario(params), seed=seed, days=self.days).summary)
+        return flatten_summary(run_scenario(self.scenario(params), seed, self.days).summary)

@@ -18,6 +18,7 @@ KPI_LABELS = {
     "on_time_rate": ("On-time delivery vs promise", "%", "{:.1%}"),
     "mean_delivery_days": ("Mean delivery time", "days", "{:.1f}"),
     "p95_delivery_days": ("95th pct delivery time", "days", "{:.1f}"),
+    "logistics_cost_per_unit_cny": ("Logistics cost per unit sold", "CNY", "{:,.2f}"),
     "return_rate": ("Return rate", "% of delivered", "{:.1%}"),
     "refund_cost_cny": ("Refunds", "CNY", "{:,.0f}"),
     "lost_parcels": ("Lost parcels", "orders", "{:,.0f}"),
@@ -37,14 +38,20 @@ KPI_LABELS = {
 }
 
 
-def kpi_table(summary: dict[str, Any]) -> str:
-    """KPIs as an aligned three-column table (KPI, value, unit)."""
+def kpi_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(KPI, formatted value, unit) for every KPI of a run's summary, in table order."""
     rows = []
     for key, (label, unit, fmt) in KPI_LABELS.items():
         if key in summary:
             rows.append((label, fmt.format(summary[key]), unit))
     for route, cost in summary.get("landed_cost_per_unit_cny", {}).items():
         rows.append((f"Landed cost per unit: {route}", f"{cost:,.2f}", "CNY"))
+    return rows
+
+
+def kpi_table(summary: dict[str, Any]) -> str:
+    """KPIs as an aligned three-column table (KPI, value, unit)."""
+    rows = kpi_rows(summary)
     width = max(len(r[0]) for r in rows)
     value_width = max(len(r[1]) for r in rows)
     lines = [f"{'KPI':<{width}}  {'value':>{value_width}}  unit",

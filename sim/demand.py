@@ -137,7 +137,8 @@ class DemandModel:
     """
 
     def __init__(self, scenario: Scenario, markets: list[str], skus: list[str],
-                 timeline: Timeline, streams: Streams) -> None:
+                 timeline: Timeline, streams: Streams,
+                 ad_spend: np.ndarray | None = None) -> None:
         self.scenario = scenario
         self.rng = streams.demand
         channels = list(scenario.ad_channels)
@@ -147,7 +148,8 @@ class DemandModel:
         noise = streams.traffic.lognormal(-0.5 * sigma**2, sigma, (len(markets), n))
         self.organic_sessions = organic[:, None] * timeline.seasonality[None, :] \
             * timeline.peak * noise
-        self.ad_spend = ad_spend_schedule(scenario, channels, n)
+        self.ad_spend = (ad_spend_schedule(scenario, channels, n) if ad_spend is None
+                         else ad_spend)
         self.paid_sessions = paid_sessions(scenario, channels, markets, self.ad_spend)
         paid_buyers = converting_paid(scenario, channels, self.paid_sessions).sum(axis=0)
         self.converting_sessions = self.organic_sessions + paid_buyers
@@ -157,6 +159,7 @@ class DemandModel:
         self.conversion = static_conversion(scenario, markets, skus)
         self.sku_share = popularity_shares(scenario, skus)
         self.n_skus = len(skus)
+        self._carry = np.zeros((len(markets), len(skus)))
 
     def sessions(self, t: int) -> np.ndarray:
         """All sessions per market on day t (organic and paid)."""
@@ -170,9 +173,16 @@ class DemandModel:
     def draw_orders(self, t: int, rating_effect: np.ndarray | float = 1.0
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Today's orders as (market, sku, units) arrays, one element per order."""
-        counts = self.rng.poisson(self.order_rate(t, rating_effect))
-        cell = np.repeat(np.arange(counts.size), counts.ravel())
         extra = self.scenario.conversion.extra_units_per_order_mean
+        rate = self.order_rate(t, rating_effect)
+        if self.scenario.conversion.order_counts == "expected":
+            due = self._carry + rate * (1.0 + extra)
+            counts = np.floor(due + 1e-9).astype(np.int64)
+            self._carry = due - counts
+            cell = np.repeat(np.arange(counts.size), counts.ravel())
+            return cell // self.n_skus, cell % self.n_skus, np.ones(len(cell), np.int64)
+        counts = self.rng.poisson(rate)
+        cell = np.repeat(np.arange(counts.size), counts.ravel())
         units = 1 + self.rng.poisson(extra, len(cell))
         return cell // self.n_skus, cell % self.n_skus, units
 

@@ -60,16 +60,16 @@ def payout_day(day: np.ndarray, cycle: int) -> np.ndarray:
 
 
 def ship_orders(op: Operation, t: int, order_day: np.ndarray, market: np.ndarray,
-                sku: np.ndarray, units: np.ndarray) -> None:
-    """Dispatch filled orders from their warehouse today and draw everything that follows."""
+                sku: np.ndarray, units: np.ndarray, route: np.ndarray) -> None:
+    """Dispatch filled orders by their routes today and draw everything that follows."""
     n = len(market)
     if n == 0:
         return
     sc = op.scenario
     rng = op.streams.transit
-    warehouse = op.fulfil_warehouse[market]
-    mode = op.fulfil_mode[market]
-    direct = op.route_direct[market]
+    warehouse = op.router.warehouse[route]
+    mode = op.router.mode[route]
+    direct = op.router.direct[route]
 
     # Stock leaves at average value; aggregate per (warehouse, sku) for the stock update.
     key = warehouse * op.n_skus + sku

@@ -50,6 +50,11 @@ def resolve_document(file: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any
         cycle = " -> ".join(p.name for p in (*_chain, real))
         raise ScenarioError(_chain[-1], "extends", f"cyclic extends: {cycle}")
     data = _read_yaml(file)
+    if isinstance(data.get("plan"), str):
+        plan = file.parent / data["plan"]
+        if not plan.is_file():
+            raise ScenarioError(file, "plan", f"no such file '{data['plan']}'")
+        data["plan"] = str(plan)
     parent = data.pop("extends", None)
     if parent is None:
         return data

@@ -14,9 +14,12 @@ import simpy
 
 from sim import demand
 from sim.calendar import Timeline, shutdown_windows
+from sim.execution import TAKES_OVER_ROUTING, PlanBook, Router, execute, execute_first_period
 from sim.fulfilment import allocate, ship_orders
 from sim.inventory import NO_POLICY, Policies, Stock
 from sim.ledger import Ledger, fx_path
+from sim.plan import Plan
+from sim.policy import OperationState, ReplanPolicy
 from sim.recorder import Recorder, RowRecorder
 from sim.returns import DISPOSITIONS
 from sim.rng import Streams
@@ -76,7 +79,8 @@ class MoneyCounts:
 
 
 class Operation:
-    def __init__(self, env: simpy.Environment, scenario: Scenario, seed: int) -> None:
+    def __init__(self, env: simpy.Environment, scenario: Scenario, seed: int,
+                 plan: Plan | None = None, replanning: bool = False) -> None:
         self.env = env
         sc = self.scenario = scenario
         self.streams = Streams(seed)
@@ -91,10 +95,13 @@ class Operation:
                                                    - {BASE_CURRENCY})
         self.timeline = Timeline.build(sc, self.markets, self.modes)
         self._compile_arrays()
-        self._compile_demand()
-
+        self.router = Router(self.fulfil_warehouse, self.fulfil_mode, self.route_direct,
+                             self.n_skus)
+        self.book = PlanBook(sc, self.markets, self.skus, self.warehouses, self.modes,
+                             self.channels)
         rates = np.array([1.0] + [next(m.fx_to_cny for m in sc.markets.values()
                                        if m.currency == c) for c in self.currencies[1:]])
+        self._compile_demand(plan, rates)
         vol = np.array([0.0] + [next(m.fx_daily_volatility for m in sc.markets.values()
                                      if m.currency == c) for c in self.currencies[1:]])
         self.fx = fx_path(self.streams.fx, rates, vol, self.timeline.n_days)
@@ -105,6 +112,12 @@ class Operation:
         self.money = MoneyCounts()
         self.policies = Policies.compile(sc, self.warehouses, self.skus, self.modes,
                                          self.daily_units)
+        if replanning or (plan is not None and plan.kind in TAKES_OVER_ROUTING):
+            overseas = [w for w, name in enumerate(self.warehouses)
+                        if sc.warehouses[name].kind == "overseas"]
+            self.policies.kind[overseas] = NO_POLICY
+        if plan is not None:
+            execute(plan, self.book, self.router)
         self._open_stock()
         self.supplier_lines = {
             name: SupplierLine(name, self.warehouses.index(spec.warehouse),
@@ -116,7 +129,8 @@ class Operation:
 
         n = self.timeline.n_days
         self.backlog = {k: np.zeros(0, dtype=np.int64) for k in
-                        ("order_day", "market", "sku", "units", "sequence")}
+                        ("order_day", "market", "sku", "units", "sequence", "route")}
+        self.demand_units = np.zeros((len(self.markets), self.n_skus, n), dtype=np.int64)
         self.carrier_queue = np.zeros(len(self.modes))
         self.rating = np.full(len(self.markets), sc.conversion.initial_rating)
         self.events = np.zeros((4, len(self.markets), n))  # delivered, late, lost, returned
@@ -176,10 +190,14 @@ class Operation:
                         for name, lane in sc.lanes.items() if lane.destination in sc.warehouses
                         for k in lane.modes}
 
-    def _compile_demand(self) -> None:
+    def _compile_demand(self, plan: Plan | None, fx_rates: np.ndarray) -> None:
         sc = self.scenario
+        ad_spend = None
+        if plan is not None and plan.ad_spend:
+            schedule = demand.ad_spend_schedule(sc, self.channels, self.timeline.n_days)
+            ad_spend = self.book.ad_spend(plan, schedule, fx_rates[self.currency_of_channel])
         self.demand = demand.DemandModel(sc, self.markets, self.skus, self.timeline,
-                                         self.streams)
+                                         self.streams, ad_spend)
         per_market = demand.expected_daily_units(sc, self.markets, self.skus)
         self.daily_units = np.zeros((len(self.warehouses), self.n_skus))
         np.add.at(self.daily_units, self.fulfil_warehouse, per_market)
@@ -258,7 +276,7 @@ class Operation:
         """Backordered units [warehouse, sku]."""
         b = self.backlog
         out = np.zeros((len(self.warehouses), self.n_skus), dtype=np.int64)
-        np.add.at(out, (self.fulfil_warehouse[b["market"]], b["sku"]), b["units"])
+        np.add.at(out, (self.router.warehouse[b["route"]], b["sku"]), b["units"])
         return out
 
     def in_transit(self) -> tuple[int, float]:
@@ -283,6 +301,9 @@ class Operation:
         market, sku, units = self.demand.draw_orders(t, rating_effect)
         n_new = len(market)
         self.units.demanded += int(units.sum())
+        self.demand_units[:, :, t] = np.bincount(
+            market * self.n_skus + sku, units, minlength=self.demand_units[:, :, t].size
+        ).reshape(len(self.markets), self.n_skus)
         inquiries = self.streams.service.poisson(
             self.demand.sessions(t).sum() * sc.service.tickets.inquiries_per_1000_sessions
             / 1000.0)
@@ -294,13 +315,16 @@ class Operation:
         all_sku = np.concatenate([b["sku"], sku])
         all_units = np.concatenate([b["units"], units])
         all_day = np.concatenate([b["order_day"], np.full(n_new, t)])
-        # Backorders keep their place in line; today's orders arrive in random order.
-        priority = np.concatenate([b["sequence"] - 2.0**40,
-                                   self.streams.fulfilment.random(n_new)])
-        key = self.fulfil_warehouse[all_market] * self.n_skus + all_sku
+        # Backorders keep their place in line (and route); today's orders arrive in random
+        # order and take the route the plan (or the scenario) gives them.
+        arrival = self.streams.fulfilment.random(n_new)
+        all_route = np.concatenate([b["route"],
+                                    self.router.assign(t, market, sku, units, arrival)])
+        priority = np.concatenate([b["sequence"] - 2.0**40, arrival])
+        key = self.router.warehouse[all_route] * self.n_skus + all_sku
         filled = allocate(key, all_units, priority, self.stock.on_hand.ravel())
         ship_orders(self, t, all_day[filled], all_market[filled], all_sku[filled],
-                    all_units[filled])
+                    all_units[filled], all_route[filled])
         new_filled = filled[n_old:]
         self.units.filled_on_demand += int(units[new_filled].sum())
 
@@ -311,7 +335,7 @@ class Operation:
         sequence = np.concatenate([b["sequence"], base + np.arange(n_new)])
         self.backlog = {"order_day": all_day[waiting], "market": all_market[waiting],
                         "sku": all_sku[waiting], "units": all_units[waiting],
-                        "sequence": sequence[waiting]}
+                        "sequence": sequence[waiting], "route": all_route[waiting]}
         return {"orders": n_new, "units_demanded": int(units.sum()),
                 "units_filled": int(units[new_filled].sum()),
                 "units_shipped": int(all_units[filled].sum()),
@@ -339,6 +363,45 @@ class Operation:
         weight = 1.0 - np.exp(-1.0 / cv.rating_memory_days)
         self.rating = np.where(experienced > 0, self.rating + weight * (score - self.rating),
                                self.rating)
+
+    def replan(self, t: int, policy: ReplanPolicy) -> None:
+        """Hand today's state to the policy and execute its plan until the next review."""
+        week = t // 7 + 1
+        plan = policy.replan(self.state(t))
+        last = (t + policy.review_days - 1) // 7 + 1
+        execute_first_period(plan, self.book, self.router, range(week, last + 1))
+
+    def state(self, t: int) -> OperationState:
+        """What a re-planning policy sees at the start of day ``t``."""
+        lines = [(s.destination, s.mode, s.skus, s.units, s.created)
+                 for s in self.open_shipments.values()]
+        sizes = [len(line[2]) for line in lines]
+        backlog = np.zeros((len(self.markets), self.n_skus), dtype=np.int64)
+        np.add.at(backlog, (self.backlog["market"], self.backlog["sku"]),
+                  self.backlog["units"])
+        return OperationState(
+            day=t, week=t // 7 + 1, skus=self.skus, markets=self.markets,
+            warehouses=self.warehouses, modes=self.modes, on_hand=self.stock.on_hand.copy(),
+            backlog=backlog,
+            transit_destination=np.repeat([line[0] for line in lines], sizes).astype(int),
+            transit_mode=np.repeat([line[1] for line in lines], sizes).astype(int),
+            transit_sku=np.concatenate([line[2] for line in lines] or [np.zeros(0, int)]),
+            transit_units=np.concatenate([line[3] for line in lines]
+                                         or [np.zeros(0, np.int64)]),
+            transit_created_day=np.repeat([line[4] for line in lines], sizes).astype(float),
+            demand=self.demand_units[:, :, :t].copy())
+
+    def send_planned(self, t: int) -> None:
+        """Planned bulk shipments of the week that starts today leave now."""
+        if t % 7:
+            return
+        by_lane: dict[tuple[int, int, int], np.ndarray] = {}
+        for origin, destination, mode, sku, units in self.book.shipments.get(t // 7 + 1, []):
+            qty = by_lane.setdefault((origin, destination, mode),
+                                     np.zeros(self.n_skus, dtype=np.int64))
+            qty[sku] += units
+        for (origin, destination, mode), qty in by_lane.items():
+            self._send(origin, destination, mode, qty)
 
     def review_stock(self, t: int) -> None:
         """Replenishment reviews: overseas warehouses pull from origin, origin buys."""
@@ -368,16 +431,21 @@ class Operation:
         for k in np.unique(self.policies.mode[w][qty > 0]):
             lane = self.lane_of[(w, int(k))]
             origin = self.warehouses.index(self.scenario.lanes[lane].origin)
-            want = np.where(self.policies.mode[w] == k, qty, 0)
-            take = self._fit_capacity(w, np.minimum(want, self.stock.on_hand[origin]))
-            skus = np.flatnonzero(take > 0)
-            if not len(skus):
-                continue
-            value = self.stock.issue(origin, skus, take[skus])
-            self.stock.inbound[w, skus] += take[skus]
-            shipment = BulkShipment(self.next_shipment_id(), origin, w, int(k), lane, skus,
-                                    take[skus], value, created=self.env.now)
-            self.env.process(bulk_shipment(self.env, self, shipment))
+            self._send(origin, w, int(k), np.where(self.policies.mode[w] == k, qty, 0))
+
+    def _send(self, origin: int, w: int, k: int, want: np.ndarray) -> None:
+        """Ship ``want`` [sku] from origin to warehouse ``w`` by mode ``k`` as far as origin
+        stock and the warehouse's space allow."""
+        lane = self.lane_of[(w, k)]
+        take = self._fit_capacity(w, np.minimum(want, self.stock.on_hand[origin]))
+        skus = np.flatnonzero(take > 0)
+        if not len(skus):
+            return
+        value = self.stock.issue(origin, skus, take[skus])
+        self.stock.inbound[w, skus] += take[skus]
+        shipment = BulkShipment(self.next_shipment_id(), origin, w, k, lane, skus,
+                                take[skus], value, created=self.env.now)
+        self.env.process(bulk_shipment(self.env, self, shipment))
 
     def _fit_capacity(self, w: int, take: np.ndarray) -> np.ndarray:
         """Scale a transfer down so stock on hand plus inbound fits the warehouse's m3."""

@@ -145,6 +145,11 @@ def conservation(op: Operation, ledger: pd.DataFrame) -> dict[str, float]:
             "units_in": float(units_in), "ledger_total_cny": float(ledger["amount_cny"].sum())}
 
 
+LOGISTICS = ("parcel_freight", "last_mile", "parcel_duty", "pick_pack", "storage",
+             "inbound_fee", "inbound_freight", "import_duty")
+"""Ledger categories of moving, clearing and keeping goods: what a channel plan costs."""
+
+
 def kpis(op: Operation, result: RunResult) -> dict[str, Any]:
     sc = op.scenario
     warm = sc.horizon.warmup_days
@@ -184,6 +189,8 @@ def kpis(op: Operation, result: RunResult) -> dict[str, Any]:
         "contribution_margin_cny": pnl["contribution_margin_cny"],
         "contribution_margin_pct": _pct(pnl["contribution_margin_cny"], net_revenue),
         "landed_cost_per_unit_cny": {k: round(float(v), 2) for k, v in landed.items()},
+        "logistics_cost_per_unit_cny": _ratio(
+            -sum(pnl[f"{c}_cny"] for c in LOGISTICS), units_shipped),
         "profit_and_loss_cny": {k.removesuffix("_cny"): v for k, v in pnl.items()
                                 if k.removesuffix("_cny") in (*CATEGORIES, "cogs", "write_off")},
         "fill_rate": _ratio(day_rows["units_filled"].sum(), day_rows["units_demanded"].sum()),

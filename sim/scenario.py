@@ -169,6 +169,10 @@ class Conversion(Frozen):
     return_rating_penalty: NonNegative
     extra_units_per_order_mean: NonNegative = Field(
         description="units per order = 1 + Poisson(this)")
+    order_counts: Literal["poisson", "expected"] = Field(
+        "poisson", description="'expected' replaces the Poisson draw by the expected units "
+                               "as single-unit orders, rounded with carry-over: demand "
+                               "without noise, to check a plan against its prediction")
 
 
 # ----------------------------------------------------------------------------- supply
@@ -401,10 +405,24 @@ class AdSpend(Frozen):
         {}, description="overrides by horizon week (1 = first week)")
 
 
+class Replan(Frozen):
+    """Re-plan order routing and overseas replenishment on a rolling horizon: every
+    ``review_days`` the channel optimiser plans ``window_weeks`` ahead from the simulated
+    state and a forecast scaled to the last ``forecast_weeks`` of observed demand; the
+    first period is executed (model predictive control)."""
+
+    review_days: PositiveCount = 7
+    window_weeks: PositiveCount = 8
+    forecast_weeks: PositiveCount = 4
+
+
 class Policies(Frozen):
     replenishment: Annotated[list[ReplenishmentRule], Field(min_length=1)]
     fulfilment: dict[str, Fulfilment]
     ad_spend: dict[str, AdSpend] = {}
+    replan: Replan | None = Field(
+        None, description="rolling re-planning; replaces the overseas replenishment rules "
+                          "and the fulfilment routes while it runs")
 
 
 # ----------------------------------------------------------------------------- planning
@@ -484,6 +502,9 @@ class Scenario(Frozen):
     finance: Finance
     policies: Policies
     planning: Planning = Planning()
+    plan: str | None = Field(
+        None, description="plan file (YAML/JSON, relative to this file) the simulation "
+                          "executes: routing, bulk shipments, ad spend")
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Scenario:

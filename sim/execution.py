@@ -1,0 +1,167 @@
+"""Executing a Plan: weekly routing quotas, planned bulk shipments and planned ad spend.
+
+A plan says, per week, how many units of each SKU a market gets by each route and how many
+units each bulk lane carries. The simulation executes it literally, the way an operations
+team follows a weekly plan: a day's orders of a (market, SKU) take the warehouse routes'
+quotas first (stock on hand ships fastest), then the direct routes'; demand beyond the
+week's quotas follows the route with the largest quota; an order whose warehouse is out of
+stock waits or is lost by the market's rule. Planned shipments leave on the first day of
+their week, as far as origin stock allows. Adapting to what actually happens is the job of
+re-planning (``sim.policy``), not of the executor.
+
+Which plans take over what:
+- channels, frontier and rolling plans: order routing and the overseas warehouses'
+  replenishment (their rules are switched off; origin purchasing keeps its rules);
+- peak plans: their first-stage shipments are sent on top of the rules (the recourse lines
+  of each demand scenario are not executed: they answer demand the plan did not know);
+- every plan with ad lines: the ad spend of those weeks and channels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.plan import FulfilmentLine, Plan, PlanFileError, ShipmentLine
+from sim.scenario import Scenario
+
+TAKES_OVER_ROUTING = ("channels", "frontier", "rolling")
+
+
+class Router:
+    """Chooses each order's route (warehouse, mode, direct) from the week's quotas."""
+
+    def __init__(self, warehouse: np.ndarray, mode: np.ndarray, direct: np.ndarray,
+                 n_skus: int) -> None:
+        self.warehouse, self.mode, self.direct = (np.array(warehouse, dtype=np.int64),
+                                                  np.array(mode, dtype=np.int64),
+                                                  np.array(direct, dtype=bool))
+        self.default = np.arange(len(self.warehouse))
+        """The option of each market's scenario route: options 0 .. markets - 1."""
+        self.n_markets, self.n_skus = len(self.warehouse), n_skus
+        self.quota: dict[int, np.ndarray] = {}
+        """Remaining units [market, sku, option] of each planned week."""
+
+    def option(self, warehouse: int, mode: int, direct: bool) -> int:
+        """The index of a route, added if new."""
+        same = np.flatnonzero((self.warehouse == warehouse) & (self.mode == mode)
+                              & (self.direct == direct))
+        if len(same):
+            return int(same[0])
+        self.warehouse = np.append(self.warehouse, warehouse)
+        self.mode = np.append(self.mode, mode)
+        self.direct = np.append(self.direct, direct)
+        for week, quota in self.quota.items():
+            self.quota[week] = np.concatenate(
+                [quota, np.zeros((self.n_markets, self.n_skus, 1))], axis=2)
+        return len(self.warehouse) - 1
+
+    def set_week(self, week: int, lines: list[tuple[int, int, int, float]]) -> None:
+        """Replace a week's quotas by (market, sku, option, units) lines."""
+        quota = np.zeros((self.n_markets, self.n_skus, len(self.warehouse)))
+        for market, sku, option, units in lines:
+            quota[market, sku, option] += units
+        self.quota[week] = quota
+
+    def assign(self, t: int, market: np.ndarray, sku: np.ndarray, units: np.ndarray,
+               priority: np.ndarray) -> np.ndarray:
+        """The option of each of today's orders; uses up the week's quotas."""
+        quota = self.quota.get(t // 7 + 1)
+        if quota is None or len(market) == 0:
+            return self.default[market]
+        n_options = quota.shape[2]
+        # Warehouse routes before direct ones; stable within each group.
+        ranked = np.argsort(self.direct[:n_options], kind="stable")
+        key = market * self.n_skus + sku
+        order = np.lexsort((priority, key))
+        k, u = key[order], units[order]
+        first = np.r_[True, k[1:] != k[:-1]]
+        cumulative = np.cumsum(u)
+        start = np.maximum.accumulate(np.where(first, np.arange(len(k)), 0))
+        within = np.empty(len(k))
+        within[order] = cumulative - (cumulative - u)[start]
+        rows = quota[market, sku][:, ranked]
+        reach = np.cumsum(rows, axis=1)
+        position = (reach < within[:, None] - 1e-9).sum(axis=1)
+        chosen = ranked[np.minimum(position, n_options - 1)]
+        beyond = position >= n_options
+        planned = rows.sum(axis=1) > 0
+        largest = ranked[np.argmax(rows, axis=1)]
+        chosen = np.where(beyond, np.where(planned, largest, self.default[market]), chosen)
+        np.subtract.at(quota, (market, sku, chosen), units)
+        np.maximum(quota, 0.0, out=quota)
+        return chosen
+
+
+class PlanBook:
+    """A plan compiled against one operation's indices: quotas, shipments, ad spend."""
+
+    def __init__(self, scenario: Scenario, markets: list[str], skus: list[str],
+                 warehouses: list[str], modes: list[str], channels: list[str]) -> None:
+        self.scenario = scenario
+        self.index = {"market": markets, "sku": skus, "warehouse": warehouses, "mode": modes,
+                      "channel": channels}
+        self.shipments: dict[int, list[tuple[int, int, int, int, int]]] = {}
+        """(origin, destination, mode, sku, units) lines by week."""
+
+    def find(self, kind: str, name: str, where: str) -> int:
+        try:
+            return self.index[kind].index(name)
+        except ValueError:
+            raise PlanFileError(f"{where}: unknown {kind} '{name}' in scenario "
+                                f"'{self.scenario.name}'") from None
+
+    def routing_lines(self, router: Router, lines: list[FulfilmentLine]
+                      ) -> dict[int, list[tuple[int, int, int, float]]]:
+        """Fulfilment lines as router quota lines by week."""
+        by_week: dict[int, list[tuple[int, int, int, float]]] = {}
+        for i, line in enumerate(lines):
+            where = f"fulfilment.{i}"
+            option = router.option(self.find("warehouse", line.warehouse, where),
+                                   self.find("mode", line.mode, where),
+                                   line.route == "direct")
+            by_week.setdefault(line.week, []).append(
+                (self.find("market", line.market, where), self.find("sku", line.sku, where),
+                 option, line.units))
+        return by_week
+
+    def set_shipments(self, lines: list[ShipmentLine], weeks: set[int] | None = None) -> None:
+        """Register shipment lines (whole units) by week; ``weeks`` given are replaced."""
+        for week in weeks or ():
+            self.shipments.pop(week, None)
+        for i, line in enumerate(lines):
+            where = f"shipments.{i}"
+            units = int(round(line.units))
+            if units > 0 and line.scenario is None:
+                self.shipments.setdefault(line.week, []).append(
+                    (self.find("warehouse", line.origin, where),
+                     self.find("warehouse", line.destination, where),
+                     self.find("mode", line.mode, where), self.find("sku", line.sku, where),
+                     units))
+
+    def ad_spend(self, plan: Plan, schedule: np.ndarray, fx_to_cny: np.ndarray) -> np.ndarray:
+        """The schedule [channel, day] in channel currency with the plan's weeks replaced."""
+        spend = schedule.copy()
+        horizon = self.scenario.horizon.days
+        for i, line in enumerate(plan.ad_spend):
+            c = self.find("channel", line.channel, f"ad_spend.{i}")
+            days = slice(7 * (line.week - 1), min(7 * line.week, horizon))
+            spend[c, days] = line.spend_cny_per_day / fx_to_cny[c]
+        return spend
+
+
+def execute(plan: Plan, book: PlanBook, router: Router) -> None:
+    """Load a whole plan: every week's quotas (if it routes) and shipments."""
+    if plan.kind in TAKES_OVER_ROUTING:
+        for week, lines in book.routing_lines(router, plan.fulfilment).items():
+            router.set_week(week, lines)
+    book.set_shipments(plan.shipments)
+
+
+def execute_first_period(plan: Plan, book: PlanBook, router: Router,
+                         weeks: range) -> None:
+    """Load only the given weeks of a re-plan, replacing what earlier plans said of them."""
+    fulfilment = [line for line in plan.fulfilment if line.week in weeks]
+    by_week = book.routing_lines(router, fulfilment)
+    for week in weeks:
+        router.set_week(week, by_week.get(week, []))
+    book.set_shipments([line for line in plan.shipments if line.week in weeks], set(weeks))
