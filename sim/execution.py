@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.fulfilment import units_up_to
 from sim.plan import FulfilmentLine, Plan, PlanFileError, ShipmentLine
 from sim.scenario import Scenario
 
@@ -71,14 +72,7 @@ class Router:
         n_options = quota.shape[2]
         # Warehouse routes before direct ones; stable within each group.
         ranked = np.argsort(self.direct[:n_options], kind="stable")
-        key = market * self.n_skus + sku
-        order = np.lexsort((priority, key))
-        k, u = key[order], units[order]
-        first = np.r_[True, k[1:] != k[:-1]]
-        cumulative = np.cumsum(u)
-        start = np.maximum.accumulate(np.where(first, np.arange(len(k)), 0))
-        within = np.empty(len(k))
-        within[order] = cumulative - (cumulative - u)[start]
+        within = units_up_to(market * self.n_skus + sku, units, priority)
         rows = quota[market, sku][:, ranked]
         reach = np.cumsum(rows, axis=1)
         position = (reach < within[:, None] - 1e-9).sum(axis=1)
