@@ -256,33 +256,63 @@ def _last_mile_mode(sc: Scenario, warehouse: str, market: str) -> str | None:
 
 
 # ----------------------------------------------------------------------------- model
-def build_channels_model(data: ChannelData, elastic: bool = False) -> pyo.ConcreteModel:
-    """The MILP of the module docstring; pure: the same data gives the same model."""
-    m = pyo.ConcreteModel(name="channels")
-    S, M, H = range(len(data.skus)), range(len(data.markets)), range(len(data.warehouses))
-    W = range(1, data.weeks + 1)
+@dataclass(frozen=True)
+class RouteSets:
+    """The routes a model may use (by index into ``data.routes``), grouped the way its rows
+    sum them: by kind, by the market a route serves and by the warehouse it fills or empties.
+    """
+
+    direct: list[int]
+    bulk: list[int]
+    last: list[int]
+    fcl: list[int]                    # bulk routes that move whole containers
+    serving: dict[int, list[int]]     # market -> direct and last-mile routes
+    arriving: dict[int, list[int]]    # warehouse -> bulk routes into it
+    leaving: dict[int, list[int]]     # warehouse -> last-mile routes out of it
+    parcel_modes: list[str]           # parcel modes with a weekly capacity
+    bulk_modes: list[str]             # bulk modes with a weekly capacity
+
+
+def route_sets(data: ChannelData) -> RouteSets:
+    """Group the allowed routes (promise kept) for the model's sums."""
     routes = data.routes
     allowed = [r for r, route in enumerate(routes) if data.allowed(route)]
     direct = [r for r in allowed if routes[r].kind == "direct"]
     bulk = [r for r in allowed if routes[r].kind == "bulk"
             and routes[r].destination in data.warehouses]
     last = [r for r in allowed if routes[r].kind == "last_mile"]
-    market_of = {r: data.markets.index(routes[r].destination) for r in direct + last}
-    home_of = {r: data.warehouses.index(routes[r].origin) for r in last}
-    dest_of = {r: data.warehouses.index(routes[r].destination) for r in bulk}
+    return RouteSets(
+        direct=direct, bulk=bulk, last=last,
+        fcl=[r for r in bulk if routes[r].container_m3],
+        serving={mk: [r for r in direct + last if routes[r].destination == market]
+                 for mk, market in enumerate(data.markets)},
+        arriving={h: [r for r in bulk if routes[r].destination == name]
+                  for h, name in enumerate(data.warehouses)},
+        leaving={h: [r for r in last if routes[r].origin == name]
+                 for h, name in enumerate(data.warehouses)},
+        parcel_modes=sorted({routes[r].mode for r in direct} & set(data.parcel_capacity)),
+        bulk_modes=sorted({routes[r].mode for r in bulk} & set(data.bulk_capacity_m3)))
+
+
+def build_channels_model(data: ChannelData, elastic: bool = False) -> pyo.ConcreteModel:
+    """The MILP of the module docstring; pure: the same data gives the same model."""
+    m = pyo.ConcreteModel(name="channels")
+    S, M, H = range(len(data.skus)), range(len(data.markets)), range(len(data.warehouses))
+    W = range(1, data.weeks + 1)
+    routes = data.routes
+    sets = route_sets(data)
+    direct, bulk, last, fcl = sets.direct, sets.bulk, sets.last, sets.fcl
 
     m.flow = pyo.Var([(s, r, w) for s in S for r in direct + bulk + last for w in W],
                      domain=pyo.NonNegativeReals)
     m.inv = pyo.Var(S, H, W, domain=pyo.NonNegativeReals)
     m.lost = pyo.Var(S, M, W, domain=pyo.NonNegativeReals,
                      bounds=None if data.allow_lost_sales else (0, 0))
-    fcl = [r for r in bulk if routes[r].container_m3]
     m.containers = pyo.Var(fcl, W, domain=pyo.NonNegativeIntegers)
     contract_routes = [r for r in direct + bulk if (routes[r].lane, routes[r].mode)
                        in data.contracts]
     m.use_mode = pyo.Var(contract_routes, domain=pyo.Binary)
 
-    serving = {(mk): [r for r in direct + last if market_of[r] == mk] for mk in M}
     if elastic:
         m.unmet = pyo.Var(S, M, W, domain=pyo.NonNegativeReals)
         add_elastic(m, "demand", m.unmet, lambda i, v: (
@@ -291,26 +321,23 @@ def build_channels_model(data: ChannelData, elastic: bool = False) -> pyo.Concre
             weight=10.0)
 
     def demand_rule(mm, s, mk, w):
-        served = sum(mm.flow[s, r, w] for r in serving[mk]) + mm.lost[s, mk, w]
+        served = sum(mm.flow[s, r, w] for r in sets.serving[mk]) + mm.lost[s, mk, w]
         if elastic:
             served += mm.unmet[s, mk, w]
         return served == float(data.demand[s, mk, w - 1])
     m.demand_met = pyo.Constraint(S, M, W, rule=demand_rule)
 
-    arriving = {h: [r for r in bulk if dest_of[r] == h] for h in H}
-    leaving = {h: [r for r in last if home_of[r] == h] for h in H}
-
     def balance_rule(mm, s, h, w):
         previous = mm.inv[s, h, w - 1] if w > 1 else float(data.opening[s, h])
-        arrivals = sum(mm.flow[s, r, w - routes[r].lead_weeks] for r in arriving[h]
+        arrivals = sum(mm.flow[s, r, w - routes[r].lead_weeks] for r in sets.arriving[h]
                        if w - routes[r].lead_weeks >= 1)
         return mm.inv[s, h, w] == previous + arrivals - sum(mm.flow[s, r, w]
-                                                             for r in leaving[h])
+                                                             for r in sets.leaving[h])
     m.balance = pyo.Constraint(S, H, W, rule=balance_rule)
     if data.keep_closing_stock:
         m.closing = pyo.Constraint(S, H, rule=lambda mm, s, h: mm.inv[s, h, data.weeks]
                                    >= float(data.opening[s, h]))
-    _capacity_rows(m, data, direct, bulk, fcl, elastic, S, W, H)
+    _capacity_rows(m, data, sets, elastic, S, W, H)
     _activation_rows(m, data, contract_routes, S, W)
 
     cost = sum(float(routes[r].unit_cost[s, w - 1]) * m.flow[s, r, w]
@@ -329,10 +356,10 @@ def build_channels_model(data: ChannelData, elastic: bool = False) -> pyo.Concre
     return m
 
 
-def _capacity_rows(m, data: ChannelData, direct, bulk, fcl, elastic, S, W, H) -> None:
+def _capacity_rows(m, data: ChannelData, sets: RouteSets, elastic, S, W, H) -> None:
     routes = data.routes
-    parcel_modes = sorted({routes[r].mode for r in direct} & set(data.parcel_capacity))
-    bulk_modes = sorted({routes[r].mode for r in bulk} & set(data.bulk_capacity_m3))
+    direct, bulk, fcl = sets.direct, sets.bulk, sets.fcl
+    parcel_modes, bulk_modes = sets.parcel_modes, sets.bulk_modes
     if elastic:
         m.parcel_short = pyo.Var(parcel_modes, W, domain=pyo.NonNegativeReals)
         m.bulk_short = pyo.Var(bulk_modes, W, domain=pyo.NonNegativeReals)
@@ -373,15 +400,21 @@ def _activation_rows(m, data: ChannelData, contract_routes, S, W) -> None:
 
 
 # ----------------------------------------------------------------------------- results
-def flows_table(m: pyo.ConcreteModel, data: ChannelData) -> pd.DataFrame:
-    """Units per (week, SKU, route) with their cost, from a solved model."""
+def flows_table(m: pyo.ConcreteModel, data: ChannelData, first_week: int = 1) -> pd.DataFrame:
+    """Units per (week, SKU, route) with their cost, from a solved model.
+
+    A model over a window numbers its weeks from 1 at calendar week ``first_week``; weeks
+    past the horizon are costed at the last week's rates, as the window model costs them.
+    """
     rows = []
     for (s, r, w), var in m.flow.items():
         units = var.value or 0.0
         if units > 1e-6:
             route = data.routes[r]
-            rows.append((w, data.skus[s], route.kind, route.origin, route.destination,
-                         route.mode, units, units * route.unit_cost[s, w - 1],
+            week = first_week + w - 1
+            rows.append((week, data.skus[s], route.kind, route.origin, route.destination,
+                         route.mode, units,
+                         units * route.unit_cost[s, min(week, data.weeks) - 1],
                          route.mean_days))
     return pd.DataFrame(rows, columns=["week", "sku", "kind", "origin", "destination", "mode",
                                        "units", "cost_cny", "mean_days"])
@@ -425,7 +458,9 @@ def delivered_days(flows: pd.DataFrame) -> float:
 
 
 def plan_from(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame, kind: str,
-              objective: float, costs: dict, solver: dict) -> Plan:
+              objective: float, costs: dict, solver: dict, first_week: int = 1) -> Plan:
+    """The solved model as a Plan; ``flows`` from ``flows_table`` (calendar weeks), the
+    model's own weeks numbered from 1 at calendar week ``first_week``."""
     shipments = [ShipmentLine(week=int(row.week), sku=row.sku, origin=row.origin,
                               destination=row.destination, mode=row.mode,
                               units=round(float(row.units), 3))
@@ -435,7 +470,8 @@ def plan_from(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame, kind
                                  mode=row.mode, warehouse=row.origin,
                                  units=round(float(row.units), 3))
                   for row in flows[flows["kind"] != "bulk"].itertuples()]
-    containers = {f"{data.routes[r].name} week {w}": float(round(var.value or 0.0))
+    containers = {f"{data.routes[r].name} week {first_week + w - 1}":
+                  float(round(var.value or 0.0))
                   for (r, w), var in m.containers.items() if (var.value or 0.0) > 0.5}
     return Plan(kind=kind, scenario=data.scenario, scenario_hash=data.scenario_hash,
                 weeks=data.weeks, objective_cny=objective, costs_cny=costs,
