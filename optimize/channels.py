@@ -6,11 +6,12 @@ bulk replenishment and l = (warehouse, market, last-mile mode) for deliveries fr
 
     min  sum_sdw c_sdw direct_sdw + sum_sbw c_sbw ship_sbw + sum_slw c_slw deliver_slw
          + sum_bw F_b containers_bw + sum_shw h_sh inv_shw + sum_smw p_sm lost_smw
-         + sum_r G_r use_r
+         + sum_r G_r use_r + sum_shw q_sh below_shw
 
     demand_met[s,m,w]:   sum_d direct_sdw + sum_l deliver_slw + lost_smw = D_smw
     balance[s,h,w]:      inv_shw = inv_sh,w-1 + sum_b ship_sb,w-L_b - sum_l deliver_slw
     closing[s,h]:        inv_shW >= inv_sh0                       (optional)
+    safety[s,h,w]:       inv_shw + below_shw >= SS_sh   for w > L_h  (soft: q_sh per unit-week)
     parcel_capacity[k,w]:  sum_sd(k) direct_sdw <= U_kw            (units)
     bulk_capacity[k,w]:    sum_sb(k) v_s ship_sbw <= V_kw          (m3 per week)
     container_fill[b,w]:   sum_s v_s ship_sbw <= C_b containers_bw  (FCL: whole containers)
@@ -22,7 +23,11 @@ Costs c are landed per unit in CNY: freight by leg with peak surcharges, duties 
 on bulk, parcel duty above the de minimis value), warehouse fees, and the capital cost of
 the goods while in transit; h_sh is storage plus capital cost per unit-week on hand; p_sm is
 the lost net revenue (price ex VAT less commission and payment fee) times a penalty factor.
-A route may serve a market only if its P-th percentile delivery time (processing, transit,
+SS_sh is the safety stock of a cycle service level (planning.channels.cycle_service_level):
+z sigma of demand and lead time over the slowest lane's lead time L_h plus a week; keeping
+it costs holding, falling below costs q, half a lost sale per unit-week (``_safety_stock``).
+Bulk lead times include the wait for the mode's next departure. A route may serve a market
+only if its P-th percentile delivery time (processing, transit,
 customs inspections; sampled from the scenario's own distributions) meets the market's
 promise. Demand D is the simulator's expected demand (sim.demand.expected_units_by_day).
 Origin stock is taken as available: suppliers are planned outside this model.
@@ -30,7 +35,7 @@ Origin stock is taken as available: suppliers are planned outside this model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -61,6 +66,7 @@ class Route:
     mean_days: float          # delivery (direct, last mile) or door-to-warehouse (bulk) days
     percentile_days: float
     lead_weeks: int = 0       # bulk: weeks from departure to availability
+    sd_days: float = 0.0      # standard deviation of the days
     container_cost: np.ndarray | None = None  # CNY per container [week]
     container_m3: float | None = None
 
@@ -93,7 +99,9 @@ class ChannelData:
     allow_lost_sales: bool = True
     keep_closing_stock: bool = True
     enforce_promise: bool = True
-    extra: dict[str, float] = field(default_factory=dict)
+    safety_stock: np.ndarray | None = None      # units [sku, warehouse]
+    safety_from_week: np.ndarray | None = None  # first week it applies [warehouse]
+    safety_penalty: np.ndarray | None = None    # CNY per unit-week below it [sku, warehouse]
 
     def allowed(self, route: Route) -> bool:
         """Whether a customer-facing route meets its market's promise."""
@@ -158,7 +166,9 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
             else:
                 h_spec = sc.warehouses[lane.destination]
                 market = sc.markets[h_spec.market]
+                # Booked on a review day, a load waits for the mode's next departure.
                 days = (lane.first_mile_days.sample(rng, DAYS_SAMPLES)
+                        + rng.uniform(0.0, 7.0 / spec.departures_per_week, DAYS_SAMPLES)
                         + spec.transit_days.sample(rng, DAYS_SAMPLES)
                         + market.customs.clearance_days.sample(rng, DAYS_SAMPLES)
                         + (rng.random(DAYS_SAMPLES) < market.customs.inspection_probability)
@@ -176,6 +186,7 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
                 routes.append(Route("bulk", lane.origin, lane.destination, mode, lane_name,
                                     cost, float(days.mean()), float(np.quantile(days, q)),
                                     lead_weeks=int(np.ceil(days.mean() / 7.0)),
+                                    sd_days=float(days.std()),
                                     container_cost=container_cost,
                                     container_m3=spec.container_volume_m3))
     for h in warehouses:
@@ -227,10 +238,13 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
                  and (sc.modes[r.mode].contract_fixed_cost_cny > 0
                       or sc.modes[r.mode].contract_min_units > 0)}
     planning = sc.planning.channels
+    lost_penalty = planning.lost_sale_penalty_factor * net_revenue
+    safety, safety_from, safety_penalty = _safety_stock(sc, warehouses, routes, per_day,
+                                                        lost_penalty)
     return ChannelData(
         scenario=sc.name, scenario_hash=scenario_hash(sc), skus=skus, markets=markets,
         warehouses=warehouses, weeks=weeks, demand=demand,
-        lost_penalty=planning.lost_sale_penalty_factor * net_revenue, holding=holding,
+        lost_penalty=lost_penalty, holding=holding,
         volume=volume, opening=opening, routes=routes, parcel_capacity=parcel_capacity,
         bulk_capacity_m3=bulk_capacity,
         warehouse_m3={h: sc.warehouses[h].capacity_m3 for h in warehouses
@@ -238,7 +252,50 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
         contracts=contracts,
         promise_days={m: sc.policies.fulfilment[m].promise_days for m in markets},
         allow_lost_sales=planning.allow_lost_sales,
-        keep_closing_stock=planning.keep_closing_stock, enforce_promise=enforce_promise)
+        keep_closing_stock=planning.keep_closing_stock, enforce_promise=enforce_promise,
+        safety_stock=safety, safety_from_week=safety_from, safety_penalty=safety_penalty)
+
+
+SAFETY_WEIGHT = 0.5
+"""A unit-week below safety stock costs this share of a lost sale: less than losing the sale
+(so demand is served first), far more than holding the unit (so the buffer is kept)."""
+
+
+def _safety_stock(sc: Scenario, warehouses: list[str], routes: list[Route],
+                  per_day: np.ndarray, lost_penalty: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Safety stock [sku, warehouse] = z sigma over the slowest replenishment's lead time
+    plus a review week; the first week [warehouse] it can be rebuilt by (that lead + 1);
+    and the penalty per unit-week below it [sku, warehouse].
+
+    Weekly demand D served from a warehouse varies as compound Poisson (orders Poisson, 1 +
+    Poisson(e) units each: variance D (e + (1+e)^2) / (1+e)) plus the traffic's daily noise
+    (D^2 cv^2 / 7); the lead time's spread adds (D/7 sd_days)^2."""
+    from scipy.stats import norm
+
+    z = float(norm.ppf(sc.planning.channels.cycle_service_level)) \
+        if sc.planning.channels.cycle_service_level > 0 else 0.0
+    e = sc.conversion.extra_units_per_order_mean
+    cv = sc.traffic.daily_noise_cv
+    markets = list(sc.markets)
+    safety = np.zeros((per_day.shape[0], len(warehouses)))
+    start = np.ones(len(warehouses), dtype=int)
+    penalty = np.zeros_like(safety)
+    for h, name in enumerate(warehouses):
+        into = [r for r in routes if r.kind == "bulk" and r.destination == name]
+        served = [m for m, market in enumerate(markets)
+                  if sc.policies.fulfilment[market].warehouse == name]
+        if not into or not served:
+            continue
+        slowest = max(into, key=lambda r: r.lead_weeks)
+        weekly = 7.0 * per_day[:, served].sum(axis=1)
+        variance = weekly * (e + (1 + e) ** 2) / (1 + e) + weekly**2 * cv**2 / 7.0
+        sigma = np.sqrt((slowest.lead_weeks + 1) * variance
+                        + (weekly / 7.0 * slowest.sd_days) ** 2)
+        safety[:, h] = z * sigma
+        start[h] = slowest.lead_weeks + 1
+        penalty[:, h] = SAFETY_WEIGHT * lost_penalty[:, served].max(axis=1)
+    return safety, start, penalty
 
 
 def _last_mile_mode(sc: Scenario, warehouse: str, market: str) -> str | None:
@@ -339,6 +396,7 @@ def build_channels_model(data: ChannelData, elastic: bool = False) -> pyo.Concre
                                    >= float(data.opening[s, h]))
     _capacity_rows(m, data, sets, elastic, S, W, H)
     _activation_rows(m, data, contract_routes, S, W)
+    below = safety_rows(m, data, S, H, W, first_week=1)
 
     cost = sum(float(routes[r].unit_cost[s, w - 1]) * m.flow[s, r, w]
                for s in S for r in direct + bulk + last for w in W)
@@ -349,11 +407,28 @@ def build_channels_model(data: ChannelData, elastic: bool = False) -> pyo.Concre
                 for s in S for mk in M for w in W)
     cost += sum(data.contracts[(routes[r].lane, routes[r].mode)][0] * m.use_mode[r]
                 for r in contract_routes)
+    cost += below
     m.total_cost = pyo.Expression(expr=cost)
     penalty = elastic_penalty(m) if elastic else 0.0
     m.objective = pyo.Objective(expr=m.total_cost + penalty, sense=pyo.minimize)
     m._routes = {"direct": direct, "bulk": bulk, "last": last}
     return m
+
+
+def safety_rows(m: pyo.ConcreteModel, data: ChannelData, S, H, W, first_week: int):
+    """Stock kept at or above the safety stock from the week it can be rebuilt by, softly:
+    ``inv + below >= safety``; returns the penalty term of ``below`` (0 without safety
+    stock). ``W`` numbers the model's weeks from 1 at calendar week ``first_week``."""
+    if data.safety_stock is None or not data.safety_stock.any():
+        return 0.0
+    rows = [(s, h, w) for s in S for h in H for w in W
+            if first_week + w - 1 >= data.safety_from_week[h] and data.safety_stock[s, h] > 0]
+    m.below_safety = pyo.Var(rows, domain=pyo.NonNegativeReals)
+    m.safety = pyo.Constraint(rows, rule=lambda mm, s, h, w: (
+        mm.inv[s, h, w] + mm.below_safety[s, h, w] >= float(data.safety_stock[s, h])))
+    m.safety_shortfall = pyo.Expression(expr=sum(
+        float(data.safety_penalty[s, h]) * m.below_safety[s, h, w] for s, h, w in rows))
+    return m.safety_shortfall
 
 
 def _capacity_rows(m, data: ChannelData, sets: RouteSets, elastic, S, W, H) -> None:
@@ -432,6 +507,7 @@ def cost_breakdown(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame)
                     for (s, mk, w), var in m.lost.items())
     fixed = sum(data.contracts[(routes[r].lane, routes[r].mode)][0] * (var.value or 0.0)
                 for r, var in m.use_mode.items())
+    below = pyo.value(m.safety_shortfall) if hasattr(m, "safety_shortfall") else 0.0
     by_kind = flows.groupby("kind")["cost_cny"].sum()
     served = float(data.demand.sum()) - lost_units
     costs = {
@@ -442,9 +518,11 @@ def cost_breakdown(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame)
         "holding": holding,
         "contracts": fixed,
         "lost_sales_penalty": lost_cost,
+        "safety_stock_penalty": below,
     }
     costs["total"] = sum(costs.values())
-    costs["logistics_per_unit_served"] = (costs["total"] - lost_cost) / served if served else 0.0
+    logistics = costs["total"] - lost_cost - below
+    costs["logistics_per_unit_served"] = logistics / served if served else 0.0
     costs["lost_units"] = lost_units
     return costs
 

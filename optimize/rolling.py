@@ -69,6 +69,7 @@ from optimize.channels import (
     flows_table,
     plan_from,
     route_sets,
+    safety_rows,
 )
 from optimize.solve import SolveOptions, Solver, SolveReport
 from sim.demand import expected_units_by_day
@@ -164,6 +165,7 @@ def build_rolling_model(data: ChannelData, weeks: int, terminal_penalty: np.ndar
     m.terminal = pyo.Constraint(S, H, rule=lambda mm, s, h: (
         mm.inv[s, h, weeks] + mm.short[s, h] >= mm.target[s, h]))
     _capacity_rows(m, data, sets, S, H, J)
+    below = safety_rows(m, data, S, H, J, first_week=1)
 
     m.route_cost = pyo.Expression(expr=sum(m.unit_cost[key] * m.flow[key] for key in keys))
     m.container_total = pyo.Expression(expr=sum(
@@ -175,7 +177,8 @@ def build_rolling_model(data: ChannelData, weeks: int, terminal_penalty: np.ndar
     m.terminal_shortfall = pyo.Expression(expr=sum(
         float(terminal_penalty[s, h]) * m.short[s, h] for s in S for h in H))
     m.objective = pyo.Objective(expr=m.route_cost + m.container_total + m.holding
-                                + m.lost_sales + m.terminal_shortfall, sense=pyo.minimize)
+                                + m.lost_sales + m.terminal_shortfall + below,
+                                sense=pyo.minimize)
     return m
 
 
@@ -356,6 +359,8 @@ class RollingPlanner:
         target = np.einsum("smw,hm,hw->sh", demand, self.serves, cover.astype(float))
         committed = opening[:, :, None] + np.cumsum(arrivals[:, :, :J], axis=2)
         space = np.maximum(self._space[:, None], np.einsum("s,shj->hj", data.volume, committed))
+        if data.safety_stock is not None:
+            target = target + data.safety_stock
         return Window(state.week, demand[:, :, :J], opening, arrivals[:, :, :J],
                       np.maximum(target - arrivals[:, :, J], 0.0), space, ratio)
 
@@ -404,7 +409,8 @@ class RollingPlanner:
                  "last_mile": float(by_kind.get("last_mile", 0.0)),
                  "holding": pyo.value(model.holding),
                  "lost_sales_penalty": pyo.value(model.lost_sales),
-                 "terminal_shortfall": pyo.value(model.terminal_shortfall)}
+                 "terminal_shortfall": pyo.value(model.terminal_shortfall),
+                 "safety_stock_penalty": pyo.value(getattr(model, "safety_shortfall", 0.0))}
         costs["total"] = sum(costs.values())
         solver = {"status": report.status, "gap": report.gap, "update_s": update_s,
                   "handoff_s": report.handoff_s, "highs_s": report.highs_s}

@@ -436,6 +436,10 @@ class ChannelPlanning(Frozen):
     allow_lost_sales: bool = True
     keep_closing_stock: bool = Field(
         True, description="end the horizon with at least the opening overseas stock")
+    cycle_service_level: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
+        0.95, description="overseas stock is planned not to fall below the safety stock "
+                          "z * sigma of demand and lead time over a replenishment cycle, "
+                          "z the normal quantile of this level (0: no safety stock)")
 
 
 class AdPlanning(Frozen):
