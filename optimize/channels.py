@@ -67,6 +67,8 @@ class Route:
     percentile_days: float
     lead_weeks: int = 0       # bulk: weeks from departure to availability
     sd_days: float = 0.0      # standard deviation of the days
+    capital: np.ndarray | None = None  # CNY per unit [sku]: the capital-cost part of the cost
+    on_time: float = 1.0      # customer-facing: share of deliveries within the promise
     container_cost: np.ndarray | None = None  # CNY per container [week]
     container_m3: float | None = None
 
@@ -102,6 +104,7 @@ class ChannelData:
     safety_stock: np.ndarray | None = None      # units [sku, warehouse]
     safety_from_week: np.ndarray | None = None  # first week it applies [warehouse]
     safety_penalty: np.ndarray | None = None    # CNY per unit-week below it [sku, warehouse]
+    holding_capital: np.ndarray | None = None   # capital part of holding [sku, warehouse]
 
     def allowed(self, route: Route) -> bool:
         """Whether a customer-facing route meets its market's promise."""
@@ -159,10 +162,13 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
                                 market.duty_rate * price_ex_vat, 0.0) * fx[market.currency]
                 pick = sc.warehouses[lane.origin].pick_pack_fee_per_order / units_per_order \
                     * fx[sc.warehouses[lane.origin].currency]
+                capital = unit_cost * capital_per_day * days.mean()
                 cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
-                        + (duty + pick + unit_cost * capital_per_day * days.mean())[:, None])
+                        + (duty + pick + capital)[:, None])
+                promise = sc.policies.fulfilment[lane.destination].promise_days
                 routes.append(Route("direct", lane.origin, lane.destination, mode, lane_name,
-                                    cost, float(days.mean()), float(np.quantile(days, q))))
+                                    cost, float(days.mean()), float(np.quantile(days, q)),
+                                    capital=capital, on_time=float(np.mean(days <= promise))))
             else:
                 h_spec = sc.warehouses[lane.destination]
                 market = sc.markets[h_spec.market]
@@ -176,9 +182,9 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
                         + lane.final_delivery_days.sample(rng, DAYS_SAMPLES))
                 legs = (lane.first_mile_cost_per_m3_cny + lane.final_delivery_cost_per_m3_cny) \
                     * volume
+                capital = unit_cost * capital_per_day * days.mean()
                 fees = (market.duty_rate * unit_cost
-                        + h_spec.inbound_fee_per_unit * fx[h_spec.currency]
-                        + unit_cost * capital_per_day * days.mean())
+                        + h_spec.inbound_fee_per_unit * fx[h_spec.currency] + capital)
                 cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
                         + (legs + fees)[:, None])
                 container_cost = (spec.cost_per_container * fx[spec.currency] * surcharge(mode)
@@ -186,7 +192,7 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
                 routes.append(Route("bulk", lane.origin, lane.destination, mode, lane_name,
                                     cost, float(days.mean()), float(np.quantile(days, q)),
                                     lead_weeks=int(np.ceil(days.mean() / 7.0)),
-                                    sd_days=float(days.std()),
+                                    sd_days=float(days.std()), capital=capital,
                                     container_cost=container_cost,
                                     container_m3=spec.container_volume_m3))
     for h in warehouses:
@@ -202,10 +208,13 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
             days = processing.sample(rng, DAYS_SAMPLES) + spec.transit_days.sample(
                 rng, DAYS_SAMPLES)
             pick = h_spec.pick_pack_fee_per_order / units_per_order * fx[h_spec.currency]
+            capital = unit_cost * capital_per_day * days.mean()
             cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
-                    + (pick + unit_cost * capital_per_day * days.mean())[:, None])
+                    + (pick + capital)[:, None])
+            promise = sc.policies.fulfilment[market_name].promise_days
             routes.append(Route("last_mile", h, market_name, mode, f"{h} last mile", cost,
-                                float(days.mean()), float(np.quantile(days, q))))
+                                float(days.mean()), float(np.quantile(days, q)),
+                                capital=capital, on_time=float(np.mean(days <= promise))))
 
     net_revenue = np.zeros((len(skus), len(markets)))
     for m, name in enumerate(markets):
@@ -246,6 +255,8 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
         warehouses=warehouses, weeks=weeks, demand=demand,
         lost_penalty=lost_penalty, holding=holding,
         volume=volume, opening=opening, routes=routes, parcel_capacity=parcel_capacity,
+        holding_capital=np.repeat((7.0 * unit_cost * capital_per_day)[:, None],
+                                  len(warehouses), axis=1),
         bulk_capacity_m3=bulk_capacity,
         warehouse_m3={h: sc.warehouses[h].capacity_m3 for h in warehouses
                       if sc.warehouses[h].capacity_m3 is not None},
@@ -554,7 +565,34 @@ def plan_from(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame, kind
     return Plan(kind=kind, scenario=data.scenario, scenario_hash=data.scenario_hash,
                 weeks=data.weeks, objective_cny=objective, costs_cny=costs,
                 shipments=shipments, fulfilment=fulfilment, containers=containers,
-                metrics={"mean_delivery_days": delivered_days(flows)}, solver=solver)
+                metrics=predicted_kpis(m, data, flows, costs), solver=solver)
+
+
+def predicted_kpis(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame,
+                   costs: dict) -> dict[str, float]:
+    """What the plan expects, named as the simulation's KPIs so ``xbsim evaluate`` can put
+    them side by side: fill rate, on-time rate (each route's share of deliveries within the
+    promise), mean delivery days and logistics cash cost per unit served (the plan's costs
+    without the capital cost it also weighs, which the ledger does not book)."""
+    served = demand = on_time = capital = 0.0
+    for (s, r, _), var in m.flow.items():
+        units, route = var.value or 0.0, data.routes[r]
+        if route.capital is not None:
+            capital += units * float(route.capital[s])
+        if route.kind != "bulk":
+            served += units
+            on_time += units * route.on_time
+    if data.holding_capital is not None:
+        capital += sum(float(data.holding_capital[s, h]) * (var.value or 0.0)
+                       for (s, h, _), var in m.inv.items())
+    demand = served + sum(var.value or 0.0 for var in m.lost.values())
+    cash = (costs["total"] - costs["lost_sales_penalty"]
+            - costs.get("safety_stock_penalty", 0.0) - costs.get("terminal_shortfall", 0.0)
+            - capital)
+    return {"fill_rate": served / demand if demand else 1.0,
+            "on_time_rate": on_time / served if served else 1.0,
+            "mean_delivery_days": delivered_days(flows),
+            "logistics_cost_per_unit_cny": cash / served if served else 0.0}
 
 
 def optimize_channels(scenario: Scenario, options: SolveOptions | None = None) -> Outcome:

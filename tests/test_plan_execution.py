@@ -23,8 +23,7 @@ PLENTY_AT_ORIGIN = "warehouses.SZ.initial_stock_days=120"
 
 @pytest.fixture(scope="module")
 def noiseless():
-    scenario = without_noise(load("tiny", PLENTY_AT_ORIGIN,
-                                  "finance.annual_capital_cost_rate=0"))
+    scenario = without_noise(load("tiny", PLENTY_AT_ORIGIN))
     outcome = optimize_channels(scenario)
     return scenario, outcome, simulate(scenario, seed=3, plan=outcome.plan)
 
@@ -46,9 +45,14 @@ def test_a_noiseless_world_delivers_the_planned_flows(noiseless):
 
 def test_a_noiseless_world_costs_what_the_plan_predicted(noiseless):
     _, outcome, run = noiseless
-    # The plan's cost per unit counts storage weekly, the ledger daily: within 1 %.
+    predicted = outcome.plan.metrics
+    # The plan counts storage weekly, the ledger daily: within 0.5 %.
     assert run.summary["logistics_cost_per_unit_cny"] == pytest.approx(
-        outcome.summary["logistics_cost_per_unit_cny"], rel=0.01)
+        predicted["logistics_cost_per_unit_cny"], rel=0.005)
+    assert run.summary["fill_rate"] == pytest.approx(predicted["fill_rate"], abs=1e-3)
+    assert run.summary["on_time_rate"] == pytest.approx(predicted["on_time_rate"])
+    assert run.summary["mean_delivery_days"] == pytest.approx(
+        predicted["mean_delivery_days"], abs=0.01)
 
 
 def test_a_channel_plan_replaces_the_overseas_replenishment_rules(noiseless):
