@@ -24,6 +24,7 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python -m experiments.bench.sim_speed
 	$(BIN)/python -m experiments.bench.optimize_speed
+	$(BIN)/python -m experiments.bench.rolling_speed
 	$(BIN)/python -m experiments.bench.sweep_speed
 
 clean:

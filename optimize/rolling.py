@@ -21,6 +21,8 @@ t + j - 1 when the window opens in week t.
     bulk_capacity[k,j]:     sum_sb(k) v_s flow_sbj <= V_kj            (m3 per week)
     container_fill[b,j]:    sum_s v_s flow_sbj <= C_b containers_bj   (whole containers)
     warehouse_space[h,j]:   sum_s v_s inv_shj <= Q_hj
+    origin_supply[s,o]:     sum_{d,b leaving o} flow_s,r,1 <= O_so     (on the shelves now)
+    safety[s,h,j]:          inv_shj + below_shj >= SS_sh  for j > L_h  (as in channels)
 
 Everything that moves with the window is a mutable parameter of one model built once:
 D the forecast, I the stock on hand, A the pipeline's arrivals, T the terminal targets,
@@ -51,7 +53,9 @@ the horizon's last week's figures.
 - Lost sales are always allowed (the simulation cannot refuse demand), and space already
   taken by stock on hand or on its way is not held against the plan (Q_hj is the larger of
   the space and that stock's volume), so every state has a plan.
-- Origin stock is taken as available, as in the static model.
+- Origin stock: what the first week sends (parcels and bulk) must be on the origin's
+  shelves now (O); later weeks take it as available, as the static model does, since the
+  origin's own purchasing refills it.
 """
 
 from __future__ import annotations
@@ -123,6 +127,7 @@ class Window:
     target: np.ndarray     # units [sku, warehouse]
     space: np.ndarray      # m3 [warehouse, week]
     ratio: np.ndarray      # observed / expected demand [market]
+    origin_stock: np.ndarray  # units on hand [sku, origin]
 
 
 # ----------------------------------------------------------------------------- model
@@ -150,6 +155,13 @@ def build_rolling_model(data: ChannelData, weeks: int, terminal_penalty: np.ndar
     m.unit_cost, m.container_cost = param(keys), param(sets.fcl, J)
     m.parcel_cap, m.bulk_cap = param(sets.parcel_modes, J), param(sets.bulk_modes, J)
     m.space = param(H, J)
+    origins = origin_names(data, sets)
+    m.origin_stock = param(S, range(len(origins)))
+
+    # What leaves an origin in the first week (to be executed now) is on its shelves now.
+    m.origin_supply = pyo.Constraint(S, range(len(origins)), rule=lambda mm, s, o: (
+        sum(mm.flow[s, r, 1] for r in sets.direct + sets.bulk
+            if routes[r].origin == origins[o]) <= mm.origin_stock[s, o]))
 
     m.demand_met = pyo.Constraint(S, M, J, rule=lambda mm, s, mk, j: (
         sum(mm.flow[s, r, j] for r in sets.serving[mk]) + mm.lost[s, mk, j]
@@ -180,6 +192,11 @@ def build_rolling_model(data: ChannelData, weeks: int, terminal_penalty: np.ndar
                                 + m.lost_sales + m.terminal_shortfall + below,
                                 sense=pyo.minimize)
     return m
+
+
+def origin_names(data: ChannelData, sets: RouteSets) -> list[str]:
+    """The origin warehouses the window's direct and bulk routes leave from."""
+    return sorted({data.routes[r].origin for r in sets.direct + sets.bulk})
 
 
 def _capacity_rows(m, data: ChannelData, sets: RouteSets, S, H, J) -> None:
@@ -361,8 +378,10 @@ class RollingPlanner:
         space = np.maximum(self._space[:, None], np.einsum("s,shj->hj", data.volume, committed))
         if data.safety_stock is not None:
             target = target + data.safety_stock
+        origins = [state.warehouses.index(name) for name in origin_names(data, self.sets)]
+        origin_stock = state.on_hand[np.ix_(origins, skus)].T.astype(float)
         return Window(state.week, demand[:, :, :J], opening, arrivals[:, :, :J],
-                      np.maximum(target - arrivals[:, :, J], 0.0), space, ratio)
+                      np.maximum(target - arrivals[:, :, J], 0.0), space, ratio, origin_stock)
 
     # --------------------------------------------------------------------- solve
     def _build(self) -> pyo.ConcreteModel:
@@ -386,6 +405,7 @@ class RollingPlanner:
         _assign(m.bulk_cap, np.array([data.bulk_capacity_m3[k][weeks]
                                       for k in sets.bulk_modes]))
         _assign(m.space, window.space)
+        _assign(m.origin_stock, window.origin_stock)
 
     def replan(self, state: OperationState) -> Plan:
         """A plan for the window's weeks from ``state.week`` on (absolute week numbers)."""
@@ -425,13 +445,21 @@ class RollingPlanner:
 
 def expected_state(scenario: Scenario, day: int) -> OperationState:
     """The state a run would hand over at ``day`` had demand come exactly as expected, with
-    the opening stock still on hand, nothing on its way and no backlog: a stand-in for the
-    simulation when measuring or testing the planner."""
+    the opening stock still on hand overseas, the horizon's demand at origin, nothing on its
+    way and no backlog: a stand-in for the simulation when measuring or testing the planner.
+    """
     data = channel_data(scenario)
     empty = np.zeros(0, dtype=int)
+    warehouses = list(scenario.warehouses)
+    on_hand = np.zeros((len(warehouses), len(data.skus)))
+    for h, name in enumerate(data.warehouses):
+        on_hand[warehouses.index(name)] = data.opening[:, h]
+    for name, spec in scenario.warehouses.items():
+        if spec.kind == "origin":
+            on_hand[warehouses.index(name)] = data.demand.sum(axis=(1, 2))
     return OperationState(
         day=day, week=day // 7 + 1, skus=data.skus, markets=data.markets,
-        warehouses=data.warehouses, modes=list(scenario.modes), on_hand=data.opening.T.copy(),
+        warehouses=warehouses, modes=list(scenario.modes), on_hand=on_hand,
         backlog=np.zeros((len(data.markets), len(data.skus))), transit_destination=empty,
         transit_mode=empty, transit_sku=empty, transit_units=np.zeros(0),
         transit_created_day=np.zeros(0), demand=expected_units_by_day(scenario)[:, :, :day])
