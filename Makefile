@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= scenarios/baseline.yaml
 OUT ?= out/baseline
 
-.PHONY: run test bench clean
+.PHONY: run test bench policies clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m experiments.bench.optimize_speed
 	$(BIN)/python -m experiments.bench.rolling_speed
 	$(BIN)/python -m experiments.bench.sweep_speed
+
+policies: $(VENV)/.installed
+	$(BIN)/python -m experiments.policy_comparison scenarios/baseline.yaml \
+		scenarios/peak_season.yaml --replications 10 --out out/policies
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

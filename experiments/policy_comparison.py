@@ -145,8 +145,9 @@ def run(scenario_file: Path, out: Path, replications: int, seed: int, backend) -
     models = policy_models(scenario_file, out / "static_plan.yaml")
     result = compare(models, backend, replications, seed, kpis=KPIS, progress=for_stream())
     name = models["rules"].name
-    write_tables(out / "comparison", {"samples": result.samples, "summary": result.summary.reset_index(),
-                       "differences": result.differences, "ranking": result.ranking},
+    tables = {"samples": result.samples, "summary": result.summary.reset_index(),
+              "differences": result.differences, "ranking": result.ranking}
+    write_tables(out / "comparison", tables,
                  {"command": "policy_comparison", "scenario_file": str(scenario_file),
                   "root_seed": seed, "replications": replications,
                   "policies": {k: list(m.overrides) for k, m in models.items()}})
