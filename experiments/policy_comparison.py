@@ -30,6 +30,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from experiments.backends import KINDS, open_backend  # noqa: E402
 from experiments.comparison import Comparison, compare  # noqa: E402
@@ -129,6 +130,8 @@ def figure(result: Comparison, title: str, path: Path) -> Path:
         ax.set_title(label(kpi), fontsize=10)
         ax.invert_yaxis()
         ax.grid(axis="x", alpha=0.3)
+        if kpi.endswith("_cny") and float(values.abs().max()) >= 1e5:
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1e6:,.1f} M"))
         if kpi in ("fill_rate", "on_time_rate"):
             ax.set_xlim(max(0.0, float((values - halves.loc[result.labels, kpi]).min()) - 0.05),
                         1.0)
