@@ -11,6 +11,7 @@ from conftest import load, without_noise
 
 from optimize.ads import optimize_ads
 from optimize.channels import optimize_channels
+from optimize.peak import optimize_peak
 from sim.execution import Router
 from sim.loader import load_scenario
 from sim.model import MissingPolicy, simulate
@@ -180,3 +181,19 @@ def test_the_state_handed_to_a_policy_matches_the_simulation_counts():
     bulk = shipments[shipments["kind"] == "bulk"]
     weekly = bulk.groupby(bulk["created_day"] // 7)["ordered_units"].sum()
     assert (weekly <= 200 * len(scenario.skus)).all() and weekly.iloc[0] == 600
+
+
+def test_a_peak_plan_sends_its_commitments_on_top_of_the_rules():
+    scenario = load("tiny", "warehouses.US_WH.initial_stock_days=10")
+    plan = optimize_peak(scenario).plan
+    committed = {(line.week, line.sku, line.mode): line.units for line in plan.shipments
+                 if line.scenario is None}
+    assert committed
+    bulk = simulate(scenario, seed=0, plan=plan).shipments
+    bulk = bulk[bulk["kind"] == "bulk"]
+    for (week, sku, mode), units in committed.items():
+        sent = bulk[(bulk["created_day"] == 7 * (week - 1) + 0.9) & (bulk["sku"] == sku)
+                    & (bulk["mode"] == mode)]["ordered_units"]
+        assert round(units) in sent.tolist()
+    # The rules still run beside it: the (s,S) reviews keep shipping after the commitment.
+    assert (bulk["created_day"] > 7).any()
