@@ -1,4 +1,5 @@
-"""The ``xbsim`` command: validate, show, run, optimize, compare and sweep scenarios.
+"""The ``xbsim`` command: validate, show, run, optimize, compare and sweep scenarios, and
+write the HTML report of a results directory.
 
 Library code raises typed exceptions; only this module turns them into one line on stderr
 and an exit code (2 for bad input), so users never see a traceback for a bad file.
@@ -17,11 +18,14 @@ from experiments.api import scenario_models, with_variants
 from experiments.backends import KINDS, open_backend
 from experiments.comparison import compare
 from experiments.errors import CellError, ExperimentError
+from experiments.evaluate import evaluate, evaluation_report, plan_model
 from experiments.kpis import check_scenario_kpis
 from experiments.models import ScenarioModel
 from experiments.optimize_command import add_arguments, optimise, summary_table, write_outcome
+from experiments.policies import run_scenario
 from experiments.progress import for_stream
 from experiments.replications import DEFAULT_MAX_REPLICATIONS, replicate
+from experiments.report import write_report
 from experiments.store import OutputDirectoryError, write_run
 from experiments.sweep import run_sweep
 from experiments.sweepfile import load_sweep
@@ -29,7 +33,6 @@ from experiments.tables import kpi_table
 from experiments.tablestore import write_tables
 from optimize.solve import SolveError
 from sim.loader import ScenarioError, load_scenario
-from sim.model import simulate
 from sim.plan import PlanFileError
 
 EXIT_BAD_INPUT = 2
@@ -65,6 +68,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--kpi", dest="kpis", action="append", default=None, metavar="KPI",
                      help="KPI watched by --precision (repeatable; default: headline KPIs)")
     _backend_options(run)
+    _report_option(run)
+
+    ev = scenario_command("evaluate", "run a plan (or the scenario's own policies) in "
+                                      "replications beside the plan's prediction")
+    ev.add_argument("--plan", type=Path, default=None,
+                    help="plan file written by xbsim optimize (default: the scenario's own "
+                         "plan or policies)")
+    ev.add_argument("--replications", type=int, default=10, metavar="N",
+                    help="replications (default 10)")
+    ev.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    ev.add_argument("--days", type=int, default=None, help="simulate only the first D days")
+    ev.add_argument("--out", type=Path, default=None, help="output directory")
+    _backend_options(ev)
+    _report_option(ev)
 
     opt = sub.add_parser("optimize", help="find the best channel mix, ad plan, time-versus-"
                                           "cost frontier or peak-season order plan")
@@ -72,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     opt.add_argument("scenario", type=Path, help="scenario YAML file")
     opt.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="PATH=VALUE", help="override a field by dotted path")
+    _report_option(opt)
 
     cmp = sub.add_parser("compare", help="compare scenarios on common random numbers")
     cmp.add_argument("scenarios", type=Path, nargs="+", metavar="scenario",
@@ -91,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("--out", type=Path, default=None,
                      help="also write samples, summary, differences and ranking here")
     _backend_options(cmp)
+    _report_option(cmp)
 
     swp = sub.add_parser("sweep", help="run (or resume) a sweep file")
     swp.add_argument("sweep", type=Path, help="sweep YAML file")
@@ -100,7 +119,17 @@ def _parser() -> argparse.ArgumentParser:
                      help="discard results in --out made with another sweep file, scenario "
                           "or code version")
     _backend_options(swp)
+    _report_option(swp)
+
+    rep = sub.add_parser("report", help="write DIR/report.html (and DIR/figures/) for the "
+                                        "results of run, compare --out, sweep or optimize")
+    rep.add_argument("directory", type=Path, metavar="DIR", help="results directory")
     return parser
+
+
+def _report_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-report", action="store_true",
+                   help="do not write report.html and figures/ into the results directory")
 
 
 def _backend_options(p: argparse.ArgumentParser) -> None:
@@ -137,6 +166,8 @@ def _bad_input(exc: Exception) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "report":
+        return _report(args.directory)
     if args.command == "compare":
         return _compare(args)
     if args.command == "sweep":
@@ -148,6 +179,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "optimize":
         return _optimize(args, scenario)
+    if args.command == "evaluate":
+        return _evaluate(args)
     if args.command == "show":
         print(yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False),
               end="")
@@ -162,7 +195,7 @@ def _run(args: argparse.Namespace, scenario) -> int:
         print(f"error: --days must be between 1 and {scenario.horizon.days}", file=sys.stderr)
         return EXIT_BAD_INPUT
     out = args.out or Path("out") / scenario.name
-    result = simulate(scenario, seed=args.seed, days=args.days)
+    result = run_scenario(scenario, args.seed, args.days)
     try:
         write_run(result, out, str(args.scenario))
     except OutputDirectoryError as exc:
@@ -176,7 +209,7 @@ def _run(args: argparse.Namespace, scenario) -> int:
     print(kpi_table(result.summary))
     print(f"\nresults: {out}/ (orders, daily, shipments, ledger, tickets .parquet; "
           "summary.json; manifest.json)")
-    return 0
+    return 0 if args.no_report else _report(out)
 
 
 def _optimize(args: argparse.Namespace, scenario) -> int:
@@ -190,7 +223,33 @@ def _optimize(args: argparse.Namespace, scenario) -> int:
     print(summary_table(outcome))
     names = sorted({p.name if p.parent == out else f"{p.parent.name}/" for p in written})
     print(f"\nresults: {out}/ ({', '.join(names)})")
-    return 0
+    return 0 if args.no_report else _report(out)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    model, plan = plan_model(args.scenario, args.plan, args.overrides, args.days)
+    out = args.out or Path("out") / model.name / "evaluation"
+    with _backend(args) as backend:
+        result = evaluate(model, plan, backend, args.replications, args.seed, for_stream(),
+                          args.batch_seconds)
+        where = backend.describe()
+    what = f"plan {args.plan}" if args.plan else "its own policies"
+    print(f"{model.name}: {what}, {args.replications} replications (root seed {args.seed}), "
+          f"{result.replications.stats.wall_seconds:.1f} s on {where}")
+    print(evaluation_report(result))
+    manifest = {"command": "evaluate", "scenario_file": str(args.scenario),
+                "plan_file": str(args.plan) if args.plan else None,
+                "scenario_hash": model.fingerprint(), "overrides": list(args.overrides),
+                "root_seed": args.seed, "replications": args.replications, "backend": where}
+    try:
+        written = write_tables(out, {"evaluation": result.table,
+                                     "replications": result.replications.samples,
+                                     "summary": result.replications.summary.reset_index()},
+                               manifest)
+    except OSError as exc:
+        return _cannot_write(out, exc)
+    print(f"\nresults: {out}/ ({', '.join(written)})")
+    return 0 if args.no_report else _report(out)
 
 
 def _replicate(args: argparse.Namespace) -> int:
@@ -218,7 +277,7 @@ def _replicate(args: argparse.Namespace) -> int:
           f"{args.seed}, {reps.stats.wall_seconds:.1f} s on {where}")
     print(reporting.replications_report(reps))
     print(f"\nresults: {out}/ ({', '.join(written)})")
-    return 0
+    return 0 if args.no_report else _report(out)
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -248,6 +307,7 @@ def _compare(args: argparse.Namespace) -> int:
         except OSError as exc:
             return _cannot_write(args.out, exc)
         print(f"\nresults: {args.out}/ ({', '.join(written)})")
+        return 0 if args.no_report else _report(args.out)
     return 0
 
 
@@ -266,6 +326,18 @@ def _sweep(args: argparse.Namespace) -> int:
     print(reporting.sweep_report(result))
     files = sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("."))
     print(f"\nresults: {out}/ ({', '.join(files)})")
+    return 0 if args.no_report else _report(out)
+
+
+def _report(out: Path) -> int:
+    """Write the HTML report of ``out`` and say where it is."""
+    try:
+        path = write_report(out)
+    except OSError as exc:
+        print(f"error: cannot write the report to {out}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
+    print(f"report: {path}")
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from experiments.plots import pareto_figure
+from experiments.plots import pareto_figure, time_column
 from experiments.store import write_parquet
 from optimize.ads import optimize_ads
 from optimize.channels import optimize_channels
@@ -56,15 +56,15 @@ def write_outcome(outcome: Outcome, out: Path, model: str) -> list[Path]:
     for i, plan in enumerate(outcome.plans):
         written.append(save_plan(plan, out / "plans" / f"point_{i:02d}.yaml"))
     for name, table in outcome.tables.items():
+        if table.index.name is not None:  # labels such as the ads' channel and week columns
+            table = table.reset_index()
         csv = out / f"{name}.csv"
         atomic_write(csv, lambda tmp, t=table: t.to_csv(tmp, index=False))
         write_parquet(out / f"{name}.parquet", table)
         written += [csv, out / f"{name}.parquet"]
     if model == "frontier":
         front = outcome.tables["frontier"]
-        time_column = next(c for c in front.columns
-                           if c == "mean_delivery_days" or c.startswith("share_within"))
-        written.append(pareto_figure(front, time_column, out / "frontier.png",
+        written.append(pareto_figure(front, time_column(front), out / "frontier.png",
                                      outcome.plans.index(outcome.plan)))
     return written
 

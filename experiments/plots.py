@@ -2,22 +2,47 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from sim.atomic import atomic_write  # noqa: E402
 
 
 def save_figure(fig: plt.Figure, path: Path) -> Path:
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120,
-                                               bbox_inches="tight"))
+    """Write a PNG atomically; a figure with a layout engine is already fitted, and skipping
+    the tight bounding box saves one full draw (~0.1 s per figure)."""
+    tight = None if fig.get_layout_engine() else "tight"
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120, bbox_inches=tight))
     plt.close(fig)
     return path
+
+
+def panel_grid(panels: int, cols: int, width: float, height: float,
+               sharey: bool = False) -> tuple[Figure, np.ndarray]:
+    """A figure of ``panels`` small axes, ``cols`` to a row, each ``width`` x ``height``
+    inches; the flat array of axes, the unused ones hidden. Drawn without pyplot, so it needs
+    no closing and holds no global state."""
+    cols = max(1, min(panels, cols))
+    rows = math.ceil(panels / cols)
+    fig = Figure(figsize=(width * cols, height * rows + 0.6), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, sharey=sharey).ravel()
+    for ax in axes[panels:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
+def time_column(frontier: pd.DataFrame) -> str:
+    """The frontier's delivery-speed column: mean days, or the share within N days."""
+    return next(c for c in frontier.columns
+                if c == "mean_delivery_days" or c.startswith("share_within"))
 
 
 def pareto_figure(frontier: pd.DataFrame, time_column: str, path: Path,

@@ -1,13 +1,16 @@
 """Plain-text reports of experiments for the terminal: replications, comparisons, sweeps.
 
 Numbers are formatted as in ``experiments.tables`` (thousands separators for money,
-percentages for rates); intervals print as ``mean ± half-width``.
+percentages for rates); intervals print as ``mean ± half-width``. Each report is built from
+titled tables (``Part``) computed from the result frames alone, so the HTML report
+(``experiments.report``) shows the same rows read back from the stored parquet files.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -21,17 +24,23 @@ from experiments.tables import KPI_LABELS
 POINTS_SHOWN = 12
 
 
-def label(kpi: str) -> str:
-    """``Fill rate (units from stock) [%]``; unknown KPIs print as their names."""
+def name_and_unit(kpi: str) -> tuple[str, str]:
+    """(``Fill rate (units from stock)``, ``%``); unknown KPIs are their own name, no unit."""
     if kpi in KPI_LABELS:
         name, unit, _ = KPI_LABELS[kpi]
-        return f"{name} [{unit}]" if unit else name
+        return name, unit
     outer, _, inner = kpi.partition(".")
     if outer == "landed_cost_per_unit_cny":
-        return f"Landed cost per unit: {inner} [CNY]"
+        return f"Landed cost per unit: {inner}", "CNY"
     if outer == "profit_and_loss_cny":
-        return f"P&L: {inner} [CNY]"
-    return kpi
+        return f"P&L: {inner}", "CNY"
+    return kpi, ""
+
+
+def label(kpi: str) -> str:
+    """``Fill rate (units from stock) [%]``; unknown KPIs print as their names."""
+    name, unit = name_and_unit(kpi)
+    return f"{name} [{unit}]" if unit else name
 
 
 FINER = {"{:.1%}": "{:.2%}", "{:.1f}": "{:.2f}", "{:.0f}": "{:.1f}", "{:.2f}": "{:.3f}"}
@@ -70,20 +79,45 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
 
 
-def replications_report(reps: Replications, confidence: float = CONFIDENCE) -> str:
-    summary = reps.summary
-    kpis = [k for k in KPI_LABELS if k in summary.index]
-    kpis += [k for k in summary.index if k.startswith("landed_cost_per_unit_cny.")]
-    kpis += [k for k in summary.index if k not in kpis and not k.startswith("profit_and_loss")]
+@dataclass(frozen=True)
+class Part:
+    """A titled table: the unit both the terminal and the HTML reports are made of."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    right: list[bool]
+
+    def text(self) -> str:
+        body = table(self.headers, self.rows, self.right)
+        return f"{self.title}\n{body}" if self.title else body
+
+
+def report_kpis(names: Sequence[str]) -> list[str]:
+    """KPIs in table order, then landed cost per route, then the rest; P&L lines left out."""
+    kpis = [k for k in KPI_LABELS if k in names]
+    kpis += [k for k in names if k.startswith("landed_cost_per_unit_cny.")]
+    return kpis + [k for k in names if k not in kpis and not k.startswith("profit_and_loss")]
+
+
+def replications_part(summary: pd.DataFrame, watched: Sequence[str] = (),
+                      confidence: float = CONFIDENCE) -> Part:
+    """Mean, interval, relative half-width and spread per KPI; ``summary`` is indexed by KPI
+    and ``watched`` KPIs (those a precision target watched) are starred."""
     rows = []
-    for kpi in kpis:
+    for kpi in report_kpis(list(summary.index)):
         s = summary.loc[kpi]
-        rows.append([label(kpi) + (" *" if kpi in reps.watched and reps.precision else ""),
+        rows.append([label(kpi) + (" *" if kpi in watched else ""),
                      fmt(kpi, s["mean"]), f"± {fmt(kpi, s['half_width'])}",
                      f"{s['rel_half_width']:.1%}" if math.isfinite(s["rel_half_width"]) else "-",
                      fmt(kpi, s["std"])])
-    text = table(["KPI", "mean", f"{confidence:.0%} CI", "rel.", "std dev"], rows,
-                 [False, True, False, True, True])
+    return Part("", ["KPI", "mean", f"{confidence:.0%} CI", "rel.", "std dev"], rows,
+                [False, True, False, True, True])
+
+
+def replications_report(reps: Replications, confidence: float = CONFIDENCE) -> str:
+    text = replications_part(reps.summary, reps.watched if reps.precision else (),
+                             confidence).text()
     if reps.precision is not None:
         kpi, width = reps.worst()
         n = len(reps.samples)
@@ -93,49 +127,63 @@ def replications_report(reps: Replications, confidence: float = CONFIDENCE) -> s
     return text
 
 
-def comparison_report(cmp: Comparison, confidence: float = CONFIDENCE) -> str:
-    means = cmp.summary["mean"].unstack("scenario")[cmp.labels]
-    halves = cmp.summary["half_width"].unstack("scenario")[cmp.labels]
+def comparison_parts(summary: pd.DataFrame, differences: pd.DataFrame, ranking: pd.DataFrame,
+                     labels: Sequence[str], kpis: Sequence[str], common_random_numbers: bool,
+                     confidence: float = CONFIDENCE) -> list[Part]:
+    """Means per scenario, paired differences and ranking; ``summary`` is indexed by
+    (scenario, KPI) as ``Comparison.summary`` is."""
+    labels = list(labels)
+    means = summary["mean"].unstack("scenario")[labels]
+    halves = summary["half_width"].unstack("scenario")[labels]
     rows = [[label(k), *(f"{fmt(k, means.at[k, s])} ± {fmt(k, halves.at[k, s])}"
-                         for s in cmp.labels)] for k in cmp.kpis]
-    parts = [f"Means ± {confidence:.0%} CI",
-             table(["KPI", *cmp.labels], rows, [False, *[True] * len(cmp.labels)])]
-    pairs = len(cmp.labels) * (len(cmp.labels) - 1) // 2
+                         for s in labels)] for k in kpis]
+    parts = [Part(f"Means ± {confidence:.0%} CI", ["KPI", *labels], rows,
+                  [False, *[True] * len(labels)])]
+    pairs = len(labels) * (len(labels) - 1) // 2
     rows = []
-    for d in cmp.differences.itertuples():
+    for d in differences.itertuples():
         rows.append([label(d.kpi), f"{d.b} - {d.a}", fmt(d.kpi, d.difference, True),
                      f"[{fmt(d.kpi, d.ci_low, True)}, {fmt(d.kpi, d.ci_high, True)}]",
                      d.better or ("differ" if d.significant else "no difference"),
                      f"{d.variance_reduction:.0%}" if math.isfinite(d.variance_reduction)
                      else "-"])
-    seeds = ("common random numbers" if cmp.common_random_numbers else "independent seeds")
-    parts += ["", f"Paired differences ({seeds}; Bonferroni {confidence:.0%} joint intervals "
-              f"over {pairs} pair{'s' if pairs > 1 else ''} per KPI; 'variance removed' = "
-              "1 - Var(difference) / (Var(a) + Var(b)))",
-              table(["KPI", "pair", "difference", "interval", "better", "variance removed"],
-                    rows, [False, False, True, True, False, True])]
+    seeds = "common random numbers" if common_random_numbers else "independent seeds"
+    parts.append(Part(
+        f"Paired differences ({seeds}; Bonferroni {confidence:.0%} joint intervals over "
+        f"{pairs} pair{'s' if pairs > 1 else ''} per KPI; 'variance removed' = "
+        "1 - Var(difference) / (Var(a) + Var(b)))",
+        ["KPI", "pair", "difference", "interval", "better", "variance removed"], rows,
+        [False, False, True, True, False, True]))
     rows = []
-    for kpi, group in cmp.ranking.groupby("kpi", sort=False):
+    for kpi, group in ranking.groupby("kpi", sort=False):
         if not direction(kpi):
             continue
         best = ", ".join(group.loc[group["best"], "scenario"])
         rows.append([label(kpi), _ranking(group), best])
-    parts += ["", f"Ranking by mean; 'best' holds the best scenario with {confidence:.0%} "
-              "confidence", table(["KPI", "ranking", "best"], rows, [False, False, False])]
-    return "\n".join(parts)
+    parts.append(Part(f"Ranking by mean; 'best' holds the best scenario with {confidence:.0%} "
+                      "confidence", ["KPI", "ranking", "best"], rows, [False, False, False]))
+    return parts
+
+
+def comparison_report(cmp: Comparison, confidence: float = CONFIDENCE) -> str:
+    parts = comparison_parts(cmp.summary, cmp.differences, cmp.ranking, cmp.labels, cmp.kpis,
+                             cmp.common_random_numbers, confidence)
+    return "\n\n".join(part.text() for part in parts)
+
+
+def points_part(points: pd.DataFrame, names: Sequence[str], kpis: Sequence[str],
+                shown: int = POINTS_SHOWN) -> Part:
+    """The first ``shown`` design points: parameter values and KPI means ± half-widths."""
+    rows = [[str(int(row["point"])), *(_value(row[n]) for n in names),
+             *(f"{fmt(k, row[f'{k}_mean'])} ± {fmt(k, row[f'{k}_halfwidth'])}" for k in kpis)]
+            for _, row in points.head(shown).iterrows()]
+    return Part("", ["point", *names, *kpis], rows, [True] * (1 + len(names) + len(kpis)))
 
 
 def sweep_report(result: SweepResult) -> str:
     spec, design = result.sweep.spec, result.sweep.design
-    kpis = spec.kpis[:3]
     points = result.points
-    shown = points.head(POINTS_SHOWN)
-    names = [p.name for p in design.parameters]
-    rows = [[str(int(row["point"])), *(_value(row[n]) for n in names),
-             *(f"{fmt(k, row[f'{k}_mean'])} ± {fmt(k, row[f'{k}_halfwidth'])}" for k in kpis)]
-            for _, row in shown.iterrows()]
-    text = table(["point", *names, *kpis], rows,
-                 [True, *[True] * len(names), *[True] * len(kpis)])
+    text = points_part(points, [p.name for p in design.parameters], spec.kpis[:3]).text()
     if len(points) > POINTS_SHOWN:
         text += f"\n... {len(points) - POINTS_SHOWN} more points in points.parquet"
     if result.sensitivity is not None:
@@ -143,7 +191,8 @@ def sweep_report(result: SweepResult) -> str:
     return text
 
 
-def sensitivity_report(sensitivity: pd.DataFrame, kind: str) -> str:
+def sensitivity_part(sensitivity: pd.DataFrame, kind: str) -> Part:
+    """Sobol' S1/ST (and S2) or Morris mu*/sigma per KPI and parameter, with noise share."""
     rows = []
     for r in sensitivity.itertuples():
         if kind == "sobol" and ":" in r.parameter:
@@ -159,7 +208,11 @@ def sensitivity_report(sensitivity: pd.DataFrame, kind: str) -> str:
     title = ("Sobol' indices on replication means (± = 95 % bootstrap half-width)"
              if kind == "sobol" else
              "Morris screening on replication means (effect across each parameter's range)")
-    return title + "\n" + table(headers, rows, [False, False, True, True, True])
+    return Part(title, headers, rows, [False, False, True, True, True])
+
+
+def sensitivity_report(sensitivity: pd.DataFrame, kind: str) -> str:
+    return sensitivity_part(sensitivity, kind).text()
 
 
 def _ranking(group: pd.DataFrame) -> str:

@@ -36,7 +36,9 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+    """Every file under ``directory`` (the report's figures included) by relative path."""
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*"))
+            if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,8 @@ def test_run_writes_every_result_file(baseline_run):
     code, stdout, stderr, out = baseline_run
     assert code == 0, stderr
     assert stderr == ""
-    assert sorted(p.name for p in out.iterdir()) == sorted(RESULT_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*RESULT_FILES, "figures",
+                                                            "report.html"])
 
 
 def test_run_prints_the_kpi_table(baseline_run):

@@ -1,0 +1,44 @@
+"""One self-contained HTML page for any xbsim result directory: ``write_report(DIR)``.
+
+The page (``DIR/report.html``) embeds its figures as base64 PNG and its CSS inline, so it
+can be mailed or archived alone; the same figures are also written to ``DIR/figures/``.
+What the page shows depends on what the directory holds (``detect``): a run, replications,
+a plan's evaluation, a comparison, a sweep, or an optimiser's plan. Each section appears only
+where its data exists.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from experiments.report import sections_experiments, sections_optimize, sections_run
+from experiments.report.detect import ReportError, detect
+from experiments.report.html import Figure, render_page
+from sim.atomic import atomic_write
+
+__all__ = ["ReportError", "write_report"]
+
+PAGES = {"run": sections_run.page, "replications": sections_experiments.replications_page,
+         "evaluation": sections_experiments.evaluation_page,
+         "compare": sections_experiments.compare_page, "sweep": sections_experiments.sweep_page,
+         "frontier": sections_optimize.page, "ads": sections_optimize.page,
+         "channels": sections_optimize.page, "peak": sections_optimize.page}
+
+
+def write_report(directory: str | Path) -> Path:
+    """Write ``report.html`` and ``figures/*.png`` into ``directory``; returns the page's path.
+
+    Raises ``ReportError`` ("DIR: reason") when the directory holds no xbsim result.
+    """
+    result = detect(Path(directory))
+    figures = result.directory / "figures"
+    page = PAGES[result.kind](result, figures)
+    text = render_page(page)
+    path = result.directory / "report.html"
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    drawn = {item.path.name for section in page.sections for item in section.content
+             if isinstance(item, Figure)}
+    for stale in figures.glob("*.png"):
+        if stale.name not in drawn:
+            stale.unlink()
+    return path

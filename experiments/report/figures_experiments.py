@@ -1,0 +1,151 @@
+"""The figures of experiments: replications, paired differences and a sweep's response.
+
+Rates stored as fractions (fill rate, on-time rate) are drawn in percent, as the tables
+print them; every panel's y axis carries the KPI's unit (``experiments.reporting``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis
+from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
+
+from experiments.plots import panel_grid, save_figure
+from experiments.reporting import name_and_unit
+from experiments.tables import KPI_LABELS
+
+
+def scale(kpi: str) -> float:
+    """100 for KPIs stored as fractions and printed in percent, else 1."""
+    return 100.0 if KPI_LABELS.get(kpi, ("", "", ""))[2].endswith("%}") else 1.0
+
+
+def _plain_numbers(axis: Axis, values: np.ndarray) -> None:
+    """Thousands separators instead of a '1e6' offset, for money and counts."""
+    if np.nanmax(np.abs(values), initial=0.0) >= 1e4:
+        axis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+
+
+def replications_figure(samples: pd.DataFrame, summary: pd.DataFrame, kpis: Sequence[str],
+                        path: Path) -> Path:
+    """Each replication's value per KPI, with the mean and its 95 % interval."""
+    fig, axes = panel_grid(len(kpis), 4, 3.0, 2.6)
+    rng = np.random.default_rng(0)
+    for ax, kpi in zip(axes, kpis, strict=False):
+        k = scale(kpi)
+        values = samples[kpi].to_numpy(float) * k
+        row = summary.loc[kpi]
+        ax.axhspan(row["ci_low"] * k, row["ci_high"] * k, color="#1f77b4", alpha=0.2,
+                   label="95 % CI of the mean")
+        ax.axhline(row["mean"] * k, color="#1f77b4", label="mean")
+        ax.scatter(rng.uniform(-0.3, 0.3, len(values)), values, s=14, color="#3d444d",
+                   label="replication")
+        _plain_numbers(ax.yaxis, values)
+        name, unit = name_and_unit(kpi)
+        ax.set_title(name, fontsize=9)
+        ax.set_ylabel(unit or "value", fontsize=8)
+        ax.set_xticks([])
+        ax.set_xlim(-0.6, 0.6)
+        ax.tick_params(labelsize=8)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3,
+               fontsize=8)
+    fig.suptitle(f"{len(samples)} replications: spread and the precision of the mean")
+    return save_figure(fig, path)
+
+
+def differences_figure(differences: pd.DataFrame, path: Path) -> Path:
+    """Paired differences with their joint intervals: one panel per KPI, one row per pair;
+    an interval clear of zero is a significant difference."""
+    kpis = list(dict.fromkeys(differences["kpi"]))
+    fig, axes = panel_grid(len(kpis), 2, 5.4, 0.9 + 0.42 * differences.groupby("kpi").size().max())
+    for ax, kpi in zip(axes, kpis, strict=False):
+        rows = differences[differences["kpi"] == kpi]
+        k = scale(kpi)
+        y = np.arange(len(rows))
+        colours = np.where(rows["significant"], "#d62728", "#7f7f7f")
+        ax.hlines(y, rows["ci_low"] * k, rows["ci_high"] * k, colors=colours, linewidth=2.5)
+        ax.scatter(rows["difference"] * k, y, color=colours, zorder=3)
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        _plain_numbers(ax.xaxis, rows[["ci_low", "ci_high"]].to_numpy(float) * k)
+        ax.set_yticks(y, [f"{b} - {a}" for a, b in zip(rows["a"], rows["b"], strict=True)],
+                      fontsize=8)
+        ax.invert_yaxis()
+        name, unit = name_and_unit(kpi)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel(f"difference [{unit}]" if unit else "difference", fontsize=8)
+        ax.tick_params(axis="x", labelsize=8)
+    fig.suptitle("Paired differences with Bonferroni 95 % joint intervals "
+                 "(red: significant)")
+    return save_figure(fig, path)
+
+
+def evaluation_figure(table: pd.DataFrame, path: Path) -> Path:
+    """Per KPI: the simulated mean and 95 % interval, and the plan's prediction if it made one."""
+    fig, axes = panel_grid(len(table), 4, 3.0, 2.2)
+    for ax, row in zip(axes, table.itertuples(), strict=False):
+        k = scale(row.kpi)
+        ax.errorbar([0], [row.mean * k], yerr=[[row.half_width * k]], fmt="o", capsize=6,
+                    color="#1f77b4", label="simulated mean, 95 % CI")
+        if not np.isnan(row.predicted):
+            ax.plot([0], [row.predicted * k], "D", color="#d62728", label="plan predicted")
+        name, unit = name_and_unit(row.kpi)
+        ax.set_title(name, fontsize=9)
+        ax.set_ylabel(unit or "value", fontsize=8)
+        ax.set_xticks([])
+        ax.tick_params(labelsize=8)
+        _plain_numbers(ax.yaxis, np.array([row.mean * k]))
+    handles: dict[str, object] = {}
+    for ax in axes:
+        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(text, handle)
+    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=2,
+               fontsize=8)
+    fig.suptitle("The plan's predictions against the simulation")
+    return save_figure(fig, path)
+
+
+def response_figure(results: pd.DataFrame, points: pd.DataFrame, parameters: Sequence[str],
+                    kpis: Sequence[str], path: Path) -> Path:
+    """Each KPI (rows) against each parameter (columns): every replication faint, the design
+    points' means solid, and for numeric parameters the mean over quantile bins as a line."""
+    fig = Figure(figsize=(max(7.5, 3.1 * len(parameters)), 1.0 + 2.4 * len(kpis)),
+                 layout="constrained")
+    axes = fig.subplots(len(kpis), len(parameters), squeeze=False)
+    for i, kpi in enumerate(kpis):
+        k = scale(kpi)
+        name, unit = name_and_unit(kpi)
+        for j, parameter in enumerate(parameters):
+            ax = axes[i, j]
+            x_all, x_points = results[parameter], points[parameter]
+            numeric = pd.api.types.is_numeric_dtype(x_points)
+            if not numeric:
+                codes = {v: n for n, v in enumerate(dict.fromkeys(x_points.astype(str)))}
+                x_all = x_all.astype(str).map(codes)
+                x_points = x_points.astype(str).map(codes)
+                ax.set_xticks(list(codes.values()), list(codes), fontsize=7, rotation=30)
+            ax.scatter(x_all, results[kpi] * k, s=6, color="#9ecae1")
+            _plain_numbers(ax.yaxis, results[kpi].to_numpy(float) * k)
+            ax.scatter(x_points, points[f"{kpi}_mean"] * k, s=12, color="#1f77b4")
+            if numeric and x_points.nunique() > 3:
+                _binned_mean(ax, x_points, points[f"{kpi}_mean"] * k)
+            if j == 0:
+                ax.set_ylabel(f"{name} [{unit}]" if unit else name, fontsize=8)
+            if i == len(kpis) - 1:
+                ax.set_xlabel(parameter, fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.grid(alpha=0.3)
+    fig.suptitle("KPI response to each parameter\n(light: replications, dark: design point "
+                 "means, line: mean over parameter bins)")
+    return save_figure(fig, path)
+
+
+def _binned_mean(ax: Axes, x: pd.Series, y: pd.Series, bins: int = 6) -> None:
+    groups = pd.qcut(x, q=bins, duplicates="drop")
+    means = pd.DataFrame({"x": x, "y": y}).groupby(groups, observed=True).mean()
+    ax.plot(means["x"], means["y"], color="#d62728", linewidth=1.5)

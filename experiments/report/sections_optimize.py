@@ -1,0 +1,124 @@
+"""The reports of the optimisers (``xbsim optimize channels|ads|frontier|peak``): the plan's
+key figures, then each model's tables and one figure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from experiments.plots import pareto_figure, time_column
+from experiments.report import figures_optimize
+from experiments.report.detect import ReportError, Result
+from experiments.report.html import Figure, Page, Section
+from experiments.reporting import Part
+
+TITLES = {"channels": "Logistics channel mix", "ads": "Ad budget allocation",
+          "frontier": "Time versus cost frontier", "peak": "Peak-season order plan"}
+
+
+def page(result: Result, figures: Path) -> Page:
+    """The plan's key figures, then the model's own section."""
+    plan = result.plan
+    assert plan is not None
+    rows = [["objective [CNY]", _number(plan.objective_cny)]]
+    rows += [[f"cost: {k} [CNY]", _number(v)] for k, v in plan.costs_cny.items()]
+    rows += [[k, _number(v)] for k, v in plan.metrics.items()]
+    rows += [[f"solver {k}", _number(v) if isinstance(v, float) else str(v)]
+             for k, v in plan.solver.items()]
+    sections = [Section("plan", "The plan's key figures",
+                        "What the optimiser chose and what it costs; the plan itself is "
+                        "plan.yaml, runnable by the simulation.",
+                        [Part("", ["figure", "value"], rows, [False, True])])]
+    build = {"frontier": _frontier, "ads": _ads, "channels": _channels, "peak": _peak}
+    sections.append(build[result.kind](result, figures, plan.weeks))
+    facts = [("model", result.kind), ("scenario", plan.scenario),
+             ("scenario hash", plan.scenario_hash[:16]), ("weeks planned", str(plan.weeks))]
+    return Page(f"xbsim optimize {result.kind}: {plan.scenario}", TITLES[result.kind], facts,
+                sections)
+
+
+def _number(value: float) -> str:
+    return f"{value:,.4g}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def _pairs(title: str, headers: list[str], names: pd.Series, values: pd.Series) -> Part:
+    """A two-column table of names and numbers."""
+    return Part(title, headers, [[str(n), _number(v)] for n, v in zip(names, values,
+                                                                      strict=True)],
+                [False, True])
+
+
+def _rows(frame: pd.DataFrame) -> Part:
+    """A small table as it is, numbers formatted; numeric columns right-aligned."""
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(
+        frame[c]) for c in frame.columns]
+    rows = [[_number(v) if n else str(v) for v, n in zip(row, numeric, strict=True)]
+            for row in frame.itertuples(index=False)]
+    return Part("", [str(c) for c in frame.columns], rows, numeric)
+
+
+def _frontier(result: Result, figures: Path, weeks: int) -> Section:
+    front = pd.read_parquet(result.file("frontier.parquet"))
+    chosen = result.file("plan.yaml").read_bytes()
+    recommended = next((i for i in range(len(front))
+                        if (p := result.file(f"plans/point_{i:02d}.yaml")).is_file()
+                        and p.read_bytes() == chosen), None)
+    table = front.copy()
+    table.insert(0, "point", [f"P{i}" + (" (recommended)" if i == recommended else "")
+                              for i in range(len(front))])
+    return Section(
+        "frontier", "Time versus cost",
+        "Each point is a plan no other plan beats on both delivery speed and cost; the "
+        "recommended one is closest to the ideal of both. Every point's plan is in plans/.",
+        [Figure(pareto_figure(front, time_column(front), figures / "frontier.png",
+                              recommended), "The Pareto frontier, each plan labelled."),
+         _rows(table)])
+
+
+def _ads(result: Result, figures: Path, weeks: int) -> Section:
+    channels = pd.read_parquet(result.file("channels.parquet"))
+    curves = pd.read_parquet(result.file("curves.parquet"))
+    if "channel" not in channels.columns:
+        raise ReportError(result.directory, "channels.parquet names no channel (written by "
+                                            "an older xbsim); run xbsim optimize ads again")
+    columns = ["channel", "shape", "spend_cny", "spend_cny_per_day", "current_spend_cny",
+               "sessions", "orders", "revenue_cny", "roas", "marginal_roas"]
+    return Section(
+        "ads", "Ad spend by channel",
+        f"Spend per channel over {weeks} weeks against each channel's response curve. "
+        "Budget flows to a channel while one more CNY there brings more margin than "
+        "elsewhere, so at the optimum the marginal ROAS of the channels in use is equal "
+        "(or a limit binds).",
+        [Figure(figures_optimize.ads_figure(curves, channels, weeks, figures / "ads.png"),
+                "Response curves; red: chosen spend, grey: current spend."),
+         _rows(channels[[c for c in columns if c in channels.columns]])])
+
+
+def _channels(result: Result, figures: Path, weeks: int) -> Section:
+    costs = pd.read_parquet(result.file("costs.parquet"))
+    mix = pd.read_parquet(result.file("mix.parquet"))
+    return Section(
+        "channels", "Channel mix",
+        "Which mode serves each destination and what the plan costs by component; the "
+        "week-by-week flows are in flows.csv.",
+        [Figure(figures_optimize.channels_figure(costs, mix, figures / "channels.png"),
+                "Cost by component and units by destination and mode."),
+         _pairs("Costs", ["component", "CNY"], costs["component"], costs["cny"]),
+         _rows(mix)])
+
+
+def _peak(result: Result, figures: Path, weeks: int) -> Section:
+    commitments = pd.read_parquet(result.file("commitments.parquet"))
+    value = pd.read_parquet(result.file("value.parquet"))
+    by_route = commitments.groupby("route", sort=False, as_index=False)["units"].sum()
+    return Section(
+        "peak", "Peak commitments and the value of planning for uncertainty",
+        "Units booked on slow modes before demand is known, and the plan's expected cost "
+        "against planning for the mean demand (EEV) and against perfect foresight (WS). "
+        "Per-SKU commitments are in commitments.csv.",
+        [Figure(figures_optimize.peak_figure(commitments, value, figures / "peak.png"),
+                "Committed units by route and expected costs."),
+         _pairs("Measures", ["measure", "value"], value["measure"], value["value"]),
+         _rows(by_route)])
