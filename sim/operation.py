@@ -238,18 +238,22 @@ class Operation:
     def next_departure(self, mode: int, now: float, volume_m3: float) -> float:
         """The first departure at or after ``now`` with room for ``volume_m3``.
 
-        A departure that has nothing on it yet always takes the shipment, so a shipment
-        larger than one departure's capacity is not stranded.
+        ``capacity_per_departure_m3`` is the seller's allocation on a sailing or flight, cut
+        by congestion and capacity crunches, so a shipment waits for a departure whose
+        (cut) allocation it fits. A shipment larger than a whole uncut allocation takes the
+        first empty departure that is not cut, so it is not stranded.
         """
         spec = self.scenario.modes[self.modes[mode]]
         period = 7.0 / spec.departures_per_week
+        full = spec.capacity_per_departure_m3 or np.inf
         index = int(np.ceil(now / period - 1e-9))
         while True:
             day = self.timeline.day(index * period)
-            limit = (spec.capacity_per_departure_m3 or np.inf) * self.timeline.capacity[mode, day]
+            limit = full * self.timeline.capacity[mode, day]
             load = self.departure_load.get((mode, index), 0.0)
             beyond_calendar = index * period >= self.timeline.n_days
-            if (load == 0.0 and limit > 0) or load + volume_m3 <= limit or beyond_calendar:
+            oversize = volume_m3 > full and load == 0.0 and limit >= full
+            if load + volume_m3 <= limit or oversize or beyond_calendar:
                 self.departure_load[(mode, index)] = load + volume_m3
                 return index * period
             index += 1

@@ -17,6 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.atomic import atomic_write
 
+# libyaml where installed: a year's channel plan is a megabyte of lines.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 
 class _Plain(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -81,7 +85,7 @@ def save_plan(plan: Plan, path: str | Path) -> Path:
     if path.suffix == ".json":
         text = json.dumps(data, indent=1) + "\n"
     else:
-        text = yaml.safe_dump(data, sort_keys=False)
+        text = yaml.dump(data, Dumper=_YAML_DUMPER, sort_keys=False)
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
 
@@ -90,7 +94,7 @@ def load_plan(path: str | Path) -> Plan:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else yaml.load(text, _YAML_LOADER)
         return Plan.model_validate(data)
     except FileNotFoundError:
         raise PlanFileError(f"{path}: no such file") from None
