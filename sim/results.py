@@ -68,6 +68,7 @@ def collect(op: Operation, seed: int, started: float) -> RunResult:
     orders.insert(8, "route", pd.Categorical.from_codes(
         (~orders["direct"].to_numpy()).astype(np.int8), ["direct", "warehouse"]))
 
+    _record_open_shipments(op)
     shipments = op.shipments.frame()
     shipments["mode"] = _name(shipments["mode"], op.modes)
     for column in ("origin", "destination"):
@@ -91,6 +92,19 @@ def collect(op: Operation, seed: int, started: float) -> RunResult:
     result.summary = kpis(op, result)
     result.wall_seconds = time.perf_counter() - started
     return result
+
+
+def _record_open_shipments(op: Operation) -> None:
+    """Bulk shipments still on their way at the end: rows with no arrival day and nothing
+    delivered yet, so the table holds every shipment the run made."""
+    for shipment in op.open_shipments.values():
+        none = np.zeros(len(shipment.skus), dtype=np.int64)
+        op.record_shipment(
+            shipment=shipment.id, kind="bulk", mode=shipment.mode, origin=shipment.origin,
+            destination=shipment.destination, skus=shipment.skus, ordered=shipment.units,
+            delivered=none, created=shipment.created, departed=shipment.departed,
+            arrived=np.nan, containers=shipment.containers, freight_cny=shipment.value[:, 1],
+            duty_cny=shipment.value[:, 2], lost=none, damaged=none)
 
 
 def _queue_at_day_end(tickets: pd.DataFrame, days: int) -> np.ndarray:
