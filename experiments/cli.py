@@ -236,6 +236,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     what = f"plan {args.plan}" if args.plan else "its own policies"
     print(f"{model.name}: {what}, {args.replications} replications (root seed {args.seed}), "
           f"{result.replications.stats.wall_seconds:.1f} s on {where}")
+    if plan is not None and plan.scenario != model.name:
+        print(f"note: the plan was made for scenario '{plan.scenario}'; its predictions are "
+              f"that scenario's")
     print(evaluation_report(result))
     manifest = {"command": "evaluate", "scenario_file": str(args.scenario),
                 "plan_file": str(args.plan) if args.plan else None,

@@ -14,11 +14,12 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.backends import Backend
-from experiments.models import ScenarioModel
+from experiments.models import ScenarioModel, override_text
 from experiments.progress import Progress
 from experiments.replications import Replications, replicate
 from experiments.reporting import fmt, label, table
-from sim.plan import Plan, load_plan
+from sim.execution import check_plan
+from sim.plan import Plan, PlanFileError, load_plan
 
 COMPARED = ("logistics_cost_per_unit_cny", "fill_rate", "on_time_rate", "mean_delivery_days",
             "lost_sales_units", "contribution_margin_cny", "ad_spend_cny", "final_cash_cny",
@@ -41,8 +42,12 @@ def plan_model(scenario_file: Path, plan_file: Path | None, overrides: list[str]
     if plan_file is None:
         return ScenarioModel.from_file(scenario_file, overrides, days), None
     plan = load_plan(plan_file)
-    model = ScenarioModel.from_file(scenario_file, [*overrides, f"plan={plan_file.resolve()}"],
-                                    days)
+    model = ScenarioModel.from_file(
+        scenario_file, [*overrides, override_text("plan", str(plan_file.resolve()))], days)
+    try:
+        check_plan(plan, model.scenario())
+    except PlanFileError as exc:
+        raise PlanFileError(f"{plan_file}: {exc}") from None
     return model, plan
 
 

@@ -98,7 +98,7 @@ def policy_models(scenario_file: Path, plan_file: Path) -> dict[str, ScenarioMod
     scenario = rules.scenario()
     save_plan(optimize_channels(scenario).plan, plan_file)
     return {"rules": rules,
-            "static_plan": rules.variant([f"plan={plan_file.resolve()}"]),
+            "static_plan": rules.variant([override_text("plan", str(plan_file.resolve()))]),
             "rolling": rules.variant(["policies.replan={}"]),
             "sS_surface": rules.variant(surface_overrides(scenario)),
             "express_direct": rules.variant(express_overrides(scenario))}

@@ -26,6 +26,7 @@ from experiments.backends import Backend
 from experiments.errors import BackendError, CellError, ExperimentError
 from experiments.models import Model
 from sim.loader import ScenarioError
+from sim.plan import PlanFileError
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ def evaluate(models: Sequence[Model], cells: list[Cell]) -> TaskResult:
         try:
             output = models[cell.model](dict(cell.params), cell.seed)
         except Exception as exc:
-            bad_input = isinstance(exc, ScenarioError)  # an impossible combination of values
+            # an impossible combination of values, or a plan that does not fit the scenario
+            bad_input = isinstance(exc, ScenarioError | PlanFileError)
             reason = str(exc) if bad_input else f"{type(exc).__name__}: {exc}"
             raise CellError(cell.point, cell.replication, cell.seed, dict(cell.params), reason,
                             bad_input) from exc

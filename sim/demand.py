@@ -133,7 +133,8 @@ class DemandModel:
     object, so planning and simulation share one model of uncertainty. Sessions (with their
     day-to-day noise) are drawn for the whole calendar up front from the ``traffic`` stream;
     orders are drawn day by day from the ``demand`` stream because conversion depends on
-    the rating the simulation has reached.
+    the rating the simulation has reached. ``ad_spend`` [channel, day] (channel currency)
+    replaces the scenario's schedule, e.g. with a plan's ad lines.
     """
 
     def __init__(self, scenario: Scenario, markets: list[str], skus: list[str],

@@ -159,3 +159,16 @@ def execute_first_period(plan: Plan, book: PlanBook, router: Router,
     for week in weeks:
         router.set_week(week, by_week.get(week, []))
     book.set_shipments([line for line in plan.shipments if line.week in weeks], set(weeks))
+
+
+def check_plan(plan: Plan, scenario: Scenario) -> None:
+    """Raise ``PlanFileError`` for the first line naming what the scenario does not have."""
+    markets, skus, channels = list(scenario.markets), list(scenario.skus), \
+        list(scenario.ad_channels)
+    book = PlanBook(scenario, markets, skus, list(scenario.warehouses), list(scenario.modes),
+                    channels)
+    none = np.zeros(len(markets), dtype=np.int64)
+    execute(plan.model_copy(update={"kind": "channels"}), book,
+            Router(none, none, none.astype(bool), len(skus)))
+    book.ad_spend(plan, np.zeros((len(channels), scenario.horizon.days)),
+                  np.ones(len(channels)))

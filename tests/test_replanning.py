@@ -14,7 +14,7 @@ from optimize.channels import optimize_channels
 from optimize.rolling import RollingPlanner
 from sim.loader import validate
 from sim.model import simulate
-from sim.plan import save_plan
+from sim.plan import Plan, ShipmentLine, save_plan
 
 SHOCK_DAYS = 120
 SEEDS = range(4)
@@ -79,3 +79,16 @@ def test_evaluate_with_a_broken_plan_is_one_line(tmp_path):
     code, _, stderr = run_cli(["evaluate", "tests/data/tiny.yaml", "--plan", bad])
     assert code == 2 and stderr.startswith(f"error: {bad}: not a plan")
     assert len(stderr.strip().splitlines()) == 1
+
+
+def test_evaluate_refuses_a_plan_made_for_another_network(tmp_path):
+    plan = Plan(kind="channels", scenario="elsewhere", scenario_hash="-", weeks=1,
+                objective_cny=0.0,
+                shipments=[ShipmentLine(week=1, sku="TEE", origin="SZ", destination="EU_WH",
+                                        mode="rail", units=10)])
+    odd = tmp_path / "odd: name"  # a path YAML would misread unless quoted
+    plan_file = save_plan(plan, odd / "plan.yaml")
+    code, _, stderr = run_cli(["evaluate", "tests/data/tiny.yaml", "--plan", plan_file])
+    assert code == 2
+    assert stderr == (f"error: {plan_file}: shipments.0: unknown warehouse 'EU_WH' in "
+                      "scenario 'tiny'\n")
