@@ -547,25 +547,36 @@ def delivered_days(flows: pd.DataFrame) -> float:
 
 
 def plan_from(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame, kind: str,
-              objective: float, costs: dict, solver: dict, first_week: int = 1) -> Plan:
+              objective: float, costs: dict, solver: dict, first_week: int = 1,
+              predict: bool = True) -> Plan:
     """The solved model as a Plan; ``flows`` from ``flows_table`` (calendar weeks), the
-    model's own weeks numbered from 1 at calendar week ``first_week``."""
-    shipments = [ShipmentLine(week=int(row.week), sku=row.sku, origin=row.origin,
-                              destination=row.destination, mode=row.mode,
-                              units=round(float(row.units), 3))
-                 for row in flows[flows["kind"] == "bulk"].itertuples()]
-    fulfilment = [FulfilmentLine(week=int(row.week), sku=row.sku, market=row.destination,
-                                 route="direct" if row.kind == "direct" else "warehouse",
-                                 mode=row.mode, warehouse=row.origin,
-                                 units=round(float(row.units), 3))
-                  for row in flows[flows["kind"] != "bulk"].itertuples()]
+    model's own weeks numbered from 1 at calendar week ``first_week``; ``predict`` adds the
+    KPIs the plan expects (``predicted_kpis``).
+
+    Lines are built without re-validation (``model_construct``): they come typed from the
+    solved model, and a year's plan has thousands of them, re-planned every week."""
+    columns = ("week", "sku", "kind", "origin", "destination", "mode", "units")
+    shipments, fulfilment = [], []
+    for week, sku, route_kind, origin, destination, mode, units in zip(
+            *(flows[c].tolist() for c in columns), strict=True):
+        units = round(float(units), 3)
+        if route_kind == "bulk":
+            shipments.append(ShipmentLine.model_construct(
+                week=int(week), sku=sku, origin=origin, destination=destination, mode=mode,
+                units=units, scenario=None))
+        else:
+            fulfilment.append(FulfilmentLine.model_construct(
+                week=int(week), sku=sku, market=destination,
+                route="direct" if route_kind == "direct" else "warehouse", mode=mode,
+                warehouse=origin, units=units, scenario=None))
     containers = {f"{data.routes[r].name} week {first_week + w - 1}":
                   float(round(var.value or 0.0))
                   for (r, w), var in m.containers.items() if (var.value or 0.0) > 0.5}
     return Plan(kind=kind, scenario=data.scenario, scenario_hash=data.scenario_hash,
                 weeks=data.weeks, objective_cny=objective, costs_cny=costs,
                 shipments=shipments, fulfilment=fulfilment, containers=containers,
-                metrics=predicted_kpis(m, data, flows, costs), solver=solver)
+                metrics=predicted_kpis(m, data, flows, costs) if predict else {},
+                solver=solver)
 
 
 def predicted_kpis(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame,

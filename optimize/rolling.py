@@ -435,7 +435,7 @@ class RollingPlanner:
         solver = {"status": report.status, "gap": report.gap, "update_s": update_s,
                   "handoff_s": report.handoff_s, "highs_s": report.highs_s}
         plan = plan_from(model, self.data, flows, "rolling", report.objective, costs, solver,
-                         window.first_week)
+                         window.first_week, predict=False)
         ratios = {f"demand_ratio_{name}": float(r)
                   for name, r in zip(self.data.markets, window.ratio, strict=True)}
         plan = plan.model_copy(update={"metrics": plan.metrics | ratios})
