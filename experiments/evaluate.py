@@ -22,7 +22,8 @@ from sim.execution import check_plan
 from sim.plan import Plan, PlanFileError, load_plan
 
 COMPARED = ("logistics_cost_per_unit_cny", "fill_rate", "on_time_rate", "mean_delivery_days",
-            "lost_sales_units", "contribution_margin_cny", "ad_spend_cny", "final_cash_cny",
+            "lost_sales_units", "contribution_margin_cny", "ad_spend_cny", "roas",
+            "final_cash_cny",
             "min_cash_cny", "peak_working_capital_cny")
 """KPIs shown side by side; a plan predicts those in its ``metrics`` (by the same names)."""
 

@@ -792,7 +792,8 @@ def _outcome(model: pyo.ConcreteModel, data: AdData, report: SolveReport,
         costs_cny={"ad_spend": float(spend.sum())},
         ad_spend=[AdSpendLine(week=w + 1, channel=name, spend_cny_per_day=float(x[c, w]))
                   for w in range(weeks) for c, name in enumerate(names)],
-        metrics=summary,
+        # Under the simulation's KPI names too, for ``xbsim evaluate``.
+        metrics=summary | {"ad_spend_cny": summary["spend_cny"]},
         solver={"objective": data.objective, "status": report.status,
                 "build_s": report.build_s, "handoff_s": report.handoff_s,
                 "highs_s": report.highs_s, "dual_pass_s": dual_s,

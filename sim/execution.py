@@ -133,13 +133,19 @@ class PlanBook:
                      units))
 
     def ad_spend(self, plan: Plan, schedule: np.ndarray, fx_to_cny: np.ndarray) -> np.ndarray:
-        """The schedule [channel, day] in channel currency with the plan's weeks replaced."""
+        """The schedule [channel, day] in channel currency with the plan's weeks replaced;
+        a channel's last planned week holds for the horizon's days after it (a horizon of
+        whole weeks plus a few days)."""
         spend = schedule.copy()
         horizon = self.scenario.horizon.days
+        last_week: dict[str, int] = {}
+        for line in plan.ad_spend:
+            last_week[line.channel] = max(line.week, last_week.get(line.channel, 0))
         for i, line in enumerate(plan.ad_spend):
             c = self.find("channel", line.channel, f"ad_spend.{i}")
-            days = slice(7 * (line.week - 1), min(7 * line.week, horizon))
-            spend[c, days] = line.spend_cny_per_day / fx_to_cny[c]
+            end = horizon if line.week == last_week[line.channel] else 7 * line.week
+            spend[c, 7 * (line.week - 1): min(end, horizon)] = (line.spend_cny_per_day
+                                                                 / fx_to_cny[c])
         return spend
 
 
