@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import highspy
 import pyomo.environ as pyo
 from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers.highs import Highs
@@ -169,6 +170,8 @@ def _new_highs(options: SolveOptions) -> Highs:
     # rolling horizon is then found in a fraction of the first solve's time.
     highs.config.warmstart = True
     if options.threads is not None:
+        # HiGHS runs one thread pool per process; a different size needs a fresh one.
+        highspy.Highs.resetGlobalScheduler(True)
         highs.highs_options = {"threads": options.threads}
     return highs
 

@@ -173,3 +173,11 @@ def test_scenario_without_lost_sales_names_the_short_carrier_and_weeks():
     assert str(caught.value).startswith("no feasible plan: ")
     assert all(" week " in line and "capacity short by" in line
                for line in caught.value.shortfalls)
+
+
+def test_a_thread_count_can_be_chosen_after_other_solves_in_the_process():
+    tiny = load("tiny")
+    default = optimize_channels(tiny).summary["total_cost_cny"]
+    for threads in (1, 2):
+        assert optimize_channels(tiny, SolveOptions(threads=threads)).summary[
+            "total_cost_cny"] == pytest.approx(default, rel=1e-9)
