@@ -99,6 +99,12 @@ class Operation:
                              self.n_skus)
         self.book = PlanBook(sc, self.markets, self.skus, self.warehouses, self.modes,
                              self.channels)
+        self.fallback_route = np.array([
+            -1 if f.fallback is None else self.router.option(
+                self.warehouses.index(f.fallback.warehouse), self.modes.index(f.fallback.mode),
+                True)
+            for f in (sc.policies.fulfilment[m] for m in self.markets)])
+        """The router option a market's out-of-stock warehouse orders fall back to (-1: none)."""
         rates = np.array([1.0] + [next(m.fx_to_cny for m in sc.markets.values()
                                        if m.currency == c) for c in self.currencies[1:]])
         self._compile_demand(plan, rates)
@@ -329,6 +335,9 @@ class Operation:
         filled = allocate(key, all_units, priority, self.stock.on_hand.ravel())
         ship_orders(self, t, all_day[filled], all_market[filled], all_sku[filled],
                     all_units[filled], all_route[filled])
+        rescued = self._fall_back(t, ~filled, all_day, all_market, all_sku, all_units,
+                                  all_route, priority)
+        filled |= rescued
         new_filled = filled[n_old:]
         self.units.filled_on_demand += int(units[new_filled].sum())
 
@@ -344,6 +353,24 @@ class Operation:
                 "units_filled": int(units[new_filled].sum()),
                 "units_shipped": int(all_units[filled].sum()),
                 "lost_sales_units": int(units[lost].sum())}
+
+    def _fall_back(self, t: int, unfilled: np.ndarray, day: np.ndarray, market: np.ndarray,
+                   sku: np.ndarray, units: np.ndarray, route: np.ndarray,
+                   priority: np.ndarray) -> np.ndarray:
+        """Ship unfilled warehouse-route orders from origin by their market's fallback
+        parcel mode, as far as origin stock goes; returns which orders were shipped."""
+        fallback = self.fallback_route[market]
+        idx = np.flatnonzero(unfilled & (fallback >= 0) & ~self.router.direct[route])
+        rescued = np.zeros(len(unfilled), dtype=bool)
+        if not len(idx):
+            return rescued
+        to = fallback[idx]
+        key = self.router.warehouse[to] * self.n_skus + sku[idx]
+        ok = allocate(key, units[idx], priority[idx], self.stock.on_hand.ravel())
+        ship_orders(self, t, day[idx[ok]], market[idx[ok]], sku[idx[ok]], units[idx[ok]],
+                    to[ok])
+        rescued[idx[ok]] = True
+        return rescued
 
     def spend_on_ads(self, t: int) -> float:
         """Pay today's ad spend; returns it in CNY."""

@@ -391,12 +391,22 @@ class ReplenishmentRule(Frozen):
     mode: str | None = Field(None, description="bulk mode for overseas warehouses")
 
 
+class Fallback(Frozen):
+    """Where a warehouse-route order goes when its warehouse is out of stock."""
+
+    warehouse: str = Field(description="origin warehouse that ships the parcel")
+    mode: str = Field(description="parcel mode, e.g. express")
+
+
 class Fulfilment(Frozen):
     route: Literal["direct", "warehouse"]
     mode: str = Field(description="parcel mode (direct) or last-mile mode (warehouse)")
     warehouse: str = Field(description="warehouse the orders ship from")
     promise_days: Positive
     order_processing_days: Distribution
+    fallback: Fallback | None = Field(
+        None, description="ship from origin by parcel when the warehouse is out of stock "
+                          "(warehouse routes only); without it the order waits or is lost")
 
 
 class AdSpend(Frozen):
@@ -610,6 +620,15 @@ def _policy_problems(sc: Scenario):
                 yield f"{path}.warehouse", "warehouse route needs an overseas warehouse"
             elif mode.family != "last_mile":
                 yield f"{path}.mode", f"'{f.mode}' is not a last_mile mode"
+        if f.fallback is not None:
+            fb, fb_wh = f.fallback, sc.warehouses.get(f.fallback.warehouse)
+            if f.route == "direct":
+                yield f"{path}.fallback", "a fallback backs up a warehouse route only"
+            elif fb_wh is None or fb_wh.kind != "origin":
+                yield f"{path}.fallback.warehouse", f"'{fb.warehouse}' is not an origin"
+            elif not _lane_serves(sc, fb.warehouse, market, fb.mode) \
+                    or sc.modes[fb.mode].family != "parcel":
+                yield f"{path}.fallback.mode", f"no lane carries '{fb.mode}' parcels to {market}"
     for i, rule in enumerate(sc.policies.replenishment):
         path = f"policies.replenishment.{i}"
         wh = sc.warehouses.get(rule.warehouse)

@@ -3,6 +3,8 @@ and the state a re-planning policy is handed."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -192,3 +194,34 @@ def test_a_peak_plan_sends_its_commitments_on_top_of_the_rules():
         assert round(units) in sent.tolist()
     # The rules still run beside it: the (s,S) reviews keep shipping after the commitment.
     assert (bulk["created_day"] > 7).any()
+
+
+# ------------------------------------------------------------------ stock-out fallback
+def test_out_of_stock_warehouse_orders_fall_back_to_parcels_from_origin():
+    short = ("warehouses.US_WH.initial_stock_days=3",)
+    fallback = "policies.fulfilment.US.fallback={warehouse: SZ, mode: express}"
+    without = simulate(load("baseline", *short), seed=2, days=45)
+    with_fallback = simulate(load("baseline", *short, fallback), seed=2, days=45)
+    orders = with_fallback.orders
+    rescued = orders[(orders["market"] == "US") & (orders["mode"] == "express")]
+    assert len(rescued) and (rescued["warehouse"] == "SZ").all() and rescued["direct"].all()
+    assert with_fallback.summary["lost_sales_units"] < without.summary["lost_sales_units"]
+    assert with_fallback.conservation["units_residual"] == 0
+    assert abs(with_fallback.conservation["money_residual_cny"]) < 1e-6
+    # Only the out-of-stock share falls back: the warehouse still ships most orders.
+    us = orders[orders["market"] == "US"]
+    assert (us["mode"] == "us_last_mile").sum() > len(rescued)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("policies.fulfilment.UK.fallback={warehouse: SZ, mode: express}",
+     "policies.fulfilment.UK.fallback: a fallback backs up a warehouse route only"),
+    ("policies.fulfilment.US.fallback={warehouse: US_WH, mode: express}",
+     "policies.fulfilment.US.fallback.warehouse: 'US_WH' is not an origin"),
+    ("policies.fulfilment.US.fallback={warehouse: SZ, mode: sea_fcl}",
+     "policies.fulfilment.US.fallback.mode: no lane carries 'sea_fcl' parcels to US"),
+])
+def test_impossible_fallbacks_are_refused_with_their_path(override, message):
+    from sim.loader import ScenarioError
+    with pytest.raises(ScenarioError, match=re.escape(message)):
+        load("baseline", override)
