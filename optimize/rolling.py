@@ -79,7 +79,7 @@ from optimize.solve import SolveOptions, Solver, SolveReport
 from sim.demand import expected_units_by_day
 from sim.plan import Plan
 from sim.policy import OperationState
-from sim.scenario import Scenario
+from sim.scenario import Scenario, executed_weeks
 
 RATIO_BOUNDS = (0.25, 4.0)
 """Observed/expected demand ratios are clipped to this range: a quiet or wild week must
@@ -272,8 +272,7 @@ class RollingPlanner:
                 raise ValueError(f'"{name}" must be > 0.')
         if terminal_weight < 0:
             raise ValueError('"terminal_weight" must be >= 0.')
-        # A review that falls mid-week executes every week it touches before the next one.
-        touched = (review_days + (6 if review_days % 7 else 0) - 1) // 7 + 1
+        touched = executed_weeks(review_days)
         if touched > window_weeks:
             raise ValueError(f'"window_weeks" must cover the {touched} weeks executed '
                              f'between reviews {review_days} days apart.')

@@ -425,6 +425,20 @@ class Replan(Frozen):
     window_weeks: PositiveCount = 8
     forecast_weeks: PositiveCount = 4
 
+    @model_validator(mode="after")
+    def _window_covers_the_executed_weeks(self) -> Replan:
+        weeks = executed_weeks(self.review_days)
+        if self.window_weeks < weeks:
+            raise ValueError(f"window_weeks must cover the {weeks} weeks executed between "
+                             f"reviews {self.review_days} days apart")
+        return self
+
+
+def executed_weeks(review_days: int) -> int:
+    """Plan weeks one review executes in the worst case: a review that falls mid-week runs
+    every week it touches before the next review."""
+    return (review_days + (6 if review_days % 7 else 0) - 1) // 7 + 1
+
 
 class Policies(Frozen):
     replenishment: Annotated[list[ReplenishmentRule], Field(min_length=1)]

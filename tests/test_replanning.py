@@ -92,3 +92,11 @@ def test_evaluate_refuses_a_plan_made_for_another_network(tmp_path):
     assert code == 2
     assert stderr == (f"error: {plan_file}: shipments.0: unknown warehouse 'EU_WH' in "
                       "scenario 'tiny'\n")
+
+
+def test_a_window_shorter_than_the_review_period_is_one_line():
+    code, _, stderr = run_cli(["run", "tests/data/tiny.yaml", "--set",
+                               "policies.replan={review_days: 30, window_weeks: 2}"])
+    assert code == 2 and stderr == (
+        "error: tests/data/tiny.yaml: policies.replan: window_weeks must cover the 6 weeks "
+        "executed between reviews 30 days apart\n")
