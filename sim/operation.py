@@ -333,11 +333,13 @@ class Operation:
         priority = np.concatenate([b["sequence"] - 2.0**40, arrival])
         key = self.router.warehouse[all_route] * self.n_skus + all_sku
         filled = allocate(key, all_units, priority, self.stock.on_hand.ravel())
+        rescued = self._fall_back(t, filled, key, all_sku, all_units, all_route, all_market,
+                                  priority)
+        all_route = np.where(rescued >= 0, rescued, all_route)
+        filled |= rescued >= 0
+        # One dispatch a day: carrier queues drain by one day's capacity.
         ship_orders(self, t, all_day[filled], all_market[filled], all_sku[filled],
                     all_units[filled], all_route[filled])
-        rescued = self._fall_back(t, ~filled, all_day, all_market, all_sku, all_units,
-                                  all_route, priority)
-        filled |= rescued
         new_filled = filled[n_old:]
         self.units.filled_on_demand += int(units[new_filled].sum())
 
@@ -354,22 +356,26 @@ class Operation:
                 "units_shipped": int(all_units[filled].sum()),
                 "lost_sales_units": int(units[lost].sum())}
 
-    def _fall_back(self, t: int, unfilled: np.ndarray, day: np.ndarray, market: np.ndarray,
-                   sku: np.ndarray, units: np.ndarray, route: np.ndarray,
+    def _fall_back(self, t: int, filled: np.ndarray, key: np.ndarray, sku: np.ndarray,
+                   units: np.ndarray, route: np.ndarray, market: np.ndarray,
                    priority: np.ndarray) -> np.ndarray:
-        """Ship unfilled warehouse-route orders from origin by their market's fallback
-        parcel mode, as far as origin stock goes; returns which orders were shipped."""
+        """The fallback route of each unfilled warehouse-route order its market's fallback
+        origin can ship from the stock the filled orders and this week's planned shipments
+        leave (-1 for every other order)."""
         fallback = self.fallback_route[market]
-        idx = np.flatnonzero(unfilled & (fallback >= 0) & ~self.router.direct[route])
-        rescued = np.zeros(len(unfilled), dtype=bool)
+        rescued = np.full(len(filled), -1)
+        idx = np.flatnonzero(~filled & (fallback >= 0) & ~self.router.direct[route])
         if not len(idx):
             return rescued
+        left = self.stock.on_hand.ravel() - np.bincount(
+            key[filled], units[filled], minlength=self.stock.on_hand.size).astype(np.int64)
+        if t % 7 == 0:  # the week's planned shipments leave this evening
+            for origin, _, _, s, planned in self.book.shipments.get(t // 7 + 1, []):
+                left[origin * self.n_skus + s] -= planned
         to = fallback[idx]
-        key = self.router.warehouse[to] * self.n_skus + sku[idx]
-        ok = allocate(key, units[idx], priority[idx], self.stock.on_hand.ravel())
-        ship_orders(self, t, day[idx[ok]], market[idx[ok]], sku[idx[ok]], units[idx[ok]],
-                    to[ok])
-        rescued[idx[ok]] = True
+        ok = allocate(self.router.warehouse[to] * self.n_skus + sku[idx], units[idx],
+                      priority[idx], np.maximum(left, 0))
+        rescued[idx[ok]] = to[ok]
         return rescued
 
     def spend_on_ads(self, t: int) -> float:

@@ -225,3 +225,14 @@ def test_impossible_fallbacks_are_refused_with_their_path(override, message):
     from sim.loader import ScenarioError
     with pytest.raises(ScenarioError, match=re.escape(message)):
         load("baseline", override)
+
+
+def test_a_fallback_leaves_other_carriers_queues_alone():
+    world = ("warehouses.US_WH.initial_stock_days=3", "conversion.rating_elasticity=0",
+             "modes.dedicated_line.capacity_units_per_day=40")
+    fallback = "policies.fulfilment.US.fallback={warehouse: SZ, mode: express}"
+    without = simulate(load("baseline", *world), seed=1, days=40).daily
+    with_fallback = simulate(load("baseline", *world, fallback), seed=1, days=40).daily
+    # UK's dedicated-line queue sees the same UK orders and one day's capacity a day.
+    assert without["carrier_queue_units"].max() > 100
+    assert (with_fallback["carrier_queue_units"] == without["carrier_queue_units"]).all()
