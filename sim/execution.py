@@ -41,6 +41,9 @@ class Router:
         self.n_markets, self.n_skus = len(self.warehouse), n_skus
         self.quota: dict[int, np.ndarray] = {}
         """Remaining units [market, sku, option] of each planned week."""
+        self.largest: dict[int, np.ndarray] = {}
+        """Each week's option with the largest planned units [market, sku]; -1 where the
+        week plans nothing for the pair (its demand takes the scenario's route)."""
 
     def option(self, warehouse: int, mode: int, direct: bool) -> int:
         """The index of a route, added if new."""
@@ -62,6 +65,7 @@ class Router:
         for market, sku, option, units in lines:
             quota[market, sku, option] += units
         self.quota[week] = quota
+        self.largest[week] = np.where(quota.sum(axis=2) > 0, quota.argmax(axis=2), -1)
 
     def assign(self, t: int, market: np.ndarray, sku: np.ndarray, units: np.ndarray,
                priority: np.ndarray) -> np.ndarray:
@@ -77,10 +81,9 @@ class Router:
         reach = np.cumsum(rows, axis=1)
         position = (reach < within[:, None] - 1e-9).sum(axis=1)
         chosen = ranked[np.minimum(position, n_options - 1)]
-        beyond = position >= n_options
-        planned = rows.sum(axis=1) > 0
-        largest = ranked[np.argmax(rows, axis=1)]
-        chosen = np.where(beyond, np.where(planned, largest, self.default[market]), chosen)
+        largest = self.largest[t // 7 + 1][market, sku]
+        overflow = np.where(largest >= 0, largest, self.default[market])
+        chosen = np.where(position >= n_options, overflow, chosen)
         np.subtract.at(quota, (market, sku, chosen), units)
         np.maximum(quota, 0.0, out=quota)
         return chosen

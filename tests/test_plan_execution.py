@@ -236,3 +236,16 @@ def test_a_fallback_leaves_other_carriers_queues_alone():
     # UK's dedicated-line queue sees the same UK orders and one day's capacity a day.
     assert without["carrier_queue_units"].max() > 100
     assert (with_fallback["carrier_queue_units"] == without["carrier_queue_units"]).all()
+
+
+def test_demand_beyond_a_used_up_quota_follows_the_plans_largest_route():
+    router = Router(warehouse=[1], mode=[0], direct=[False], n_skus=1)
+    direct = router.option(warehouse=0, mode=2, direct=True)
+    router.set_week(1, [(0, 0, 0, 2.0), (0, 0, direct, 3.0)])
+    one = np.zeros(5, dtype=np.int64)
+    assert router.assign(0, one, one, np.ones(5, np.int64), np.arange(5.0)).tolist() == [
+        0, 0, direct, direct, direct]
+    # Day 2: the week's quotas are used up; the plan's main route takes the rest, not the
+    # scenario's own route (option 0).
+    later = router.assign(1, one[:2], one[:2], np.ones(2, np.int64), np.arange(2.0))
+    assert later.tolist() == [direct, direct]
