@@ -23,7 +23,7 @@ import numpy as np
 
 from sim.fulfilment import units_up_to
 from sim.plan import FulfilmentLine, Plan, PlanFileError, ShipmentLine
-from sim.scenario import Scenario
+from sim.scenario import Scenario, lane_serves
 
 TAKES_OVER_ROUTING = ("channels", "frontier", "rolling")
 
@@ -113,12 +113,13 @@ class PlanBook:
         by_week: dict[int, list[tuple[int, int, int, float]]] = {}
         for i, line in enumerate(lines):
             where = f"fulfilment.{i}"
-            option = router.option(self.find("warehouse", line.warehouse, where),
-                                   self.find("mode", line.mode, where),
-                                   line.route == "direct")
-            by_week.setdefault(line.week, []).append(
-                (self.find("market", line.market, where), self.find("sku", line.sku, where),
-                 option, line.units))
+            market, sku = (self.find("market", line.market, where),
+                           self.find("sku", line.sku, where))
+            warehouse, mode = (self.find("warehouse", line.warehouse, where),
+                               self.find("mode", line.mode, where))
+            self._check_route(line, where)
+            option = router.option(warehouse, mode, line.route == "direct")
+            by_week.setdefault(line.week, []).append((market, sku, option, line.units))
         return by_week
 
     def set_shipments(self, lines: list[ShipmentLine], weeks: set[int] | None = None) -> None:
@@ -127,13 +128,38 @@ class PlanBook:
             self.shipments.pop(week, None)
         for i, line in enumerate(lines):
             where = f"shipments.{i}"
+            names = (self.find("warehouse", line.origin, where),
+                     self.find("warehouse", line.destination, where),
+                     self.find("mode", line.mode, where), self.find("sku", line.sku, where))
+            self._check_lane(line, where)
             units = int(round(line.units))
             if units > 0 and line.scenario is None:
-                self.shipments.setdefault(line.week, []).append(
-                    (self.find("warehouse", line.origin, where),
-                     self.find("warehouse", line.destination, where),
-                     self.find("mode", line.mode, where), self.find("sku", line.sku, where),
-                     units))
+                self.shipments.setdefault(line.week, []).append((*names, units))
+
+    def _check_route(self, line: FulfilmentLine, where: str) -> None:
+        """A delivery route the simulation can run: parcels from an origin on a lane to the
+        market, or the last mile from an overseas warehouse."""
+        sc = self.scenario
+        warehouse, mode = sc.warehouses[line.warehouse], sc.modes[line.mode]
+        if line.route == "direct" and not (
+                warehouse.kind == "origin" and mode.family == "parcel"
+                and lane_serves(sc, line.warehouse, line.market, line.mode)):
+            raise PlanFileError(f"{where}: no lane carries '{line.mode}' parcels from "
+                                f"{line.warehouse} to {line.market}")
+        if line.route == "warehouse" and not (
+                warehouse.kind == "overseas" and mode.family == "last_mile"):
+            raise PlanFileError(f"{where}: '{line.mode}' from {line.warehouse} is not a "
+                                "last mile from an overseas warehouse")
+
+    def _check_lane(self, line: ShipmentLine, where: str) -> None:
+        """A bulk shipment on a lane from an origin to an overseas warehouse."""
+        sc = self.scenario
+        origin, destination = sc.warehouses[line.origin], sc.warehouses[line.destination]
+        if not (origin.kind == "origin" and destination.kind == "overseas"
+                and sc.modes[line.mode].family == "bulk"
+                and lane_serves(sc, line.origin, line.destination, line.mode)):
+            raise PlanFileError(f"{where}: no lane carries '{line.mode}' bulk freight from "
+                                f"{line.origin} to {line.destination}")
 
     def ad_spend(self, plan: Plan, schedule: np.ndarray, fx_to_cny: np.ndarray) -> np.ndarray:
         """The schedule [channel, day] in channel currency with the plan's weeks replaced;

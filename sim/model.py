@@ -24,7 +24,7 @@ import time
 import simpy
 
 from sim.operation import Operation
-from sim.plan import Plan, load_plan
+from sim.plan import Plan, PlanFileError, load_plan
 from sim.policy import ReplanPolicy
 from sim.results import RunResult, collect
 from sim.scenario import Scenario
@@ -82,13 +82,19 @@ def simulate(scenario: Scenario, seed: int = 0, days: int | None = None,
     started = time.perf_counter()
     if days is not None:
         scenario = cut_horizon(scenario, days)
-    if plan is None and scenario.plan is not None:
-        plan = load_plan(scenario.plan)
+    plan_file = scenario.plan if plan is None else None
+    if plan_file is not None:
+        plan = load_plan(plan_file)
     if policy is None and scenario.policies.replan is not None:
         raise MissingPolicy("the scenario sets policies.replan: pass a re-planning policy "
                             "(experiments.policies.replan_policy builds one)")
     env = simpy.Environment()
-    op = Operation(env, scenario, seed, plan, replanning=policy is not None)
+    try:
+        op = Operation(env, scenario, seed, plan, replanning=policy is not None)
+    except PlanFileError as exc:
+        if plan_file is None:
+            raise
+        raise PlanFileError(f"{plan_file}: {exc}") from None
     for process in (daily_operations, replenishment_review, customer_service):
         env.process(process(env, op))
     if policy is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -30,7 +30,7 @@ class ShipmentLine(_Plain):
     """Units of a SKU sent from an origin warehouse to an overseas warehouse by a bulk mode,
     departing in a week (and, for sample-average plans, in one demand scenario)."""
 
-    week: int
+    week: Annotated[int, Field(ge=1)] = Field(description="plan week, 1 = the first")
     sku: str
     origin: str
     destination: str
@@ -43,7 +43,7 @@ class FulfilmentLine(_Plain):
     """Units of a SKU delivered to a market in a week by a route: a parcel mode from origin
     (``warehouse`` is the origin) or the last mile from an overseas warehouse."""
 
-    week: int
+    week: Annotated[int, Field(ge=1)] = Field(description="plan week, 1 = the first")
     sku: str
     market: str
     route: Literal["direct", "warehouse"]
@@ -54,7 +54,7 @@ class FulfilmentLine(_Plain):
 
 
 class AdSpendLine(_Plain):
-    week: int
+    week: Annotated[int, Field(ge=1)] = Field(description="plan week, 1 = the first")
     channel: str
     spend_cny_per_day: float
 

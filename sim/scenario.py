@@ -603,7 +603,7 @@ def _lane_problems(sc: Scenario):
                 yield f"lanes.{name}.modes", f"mode '{mode}' is not a {wanted} mode"
 
 
-def _lane_serves(sc: Scenario, origin: str, destination: str, mode: str) -> bool:
+def lane_serves(sc: Scenario, origin: str, destination: str, mode: str) -> bool:
     return any(lane.origin == origin and lane.destination == destination and mode in lane.modes
                for lane in sc.lanes.values())
 
@@ -627,7 +627,7 @@ def _policy_problems(sc: Scenario):
         elif f.route == "direct":
             if wh.kind != "origin":
                 yield f"{path}.warehouse", "direct parcels ship from an origin warehouse"
-            elif mode.family != "parcel" or not _lane_serves(sc, f.warehouse, market, f.mode):
+            elif mode.family != "parcel" or not lane_serves(sc, f.warehouse, market, f.mode):
                 yield f"{path}.mode", f"no lane carries '{f.mode}' parcels to {market}"
         else:
             if wh.kind != "overseas":
@@ -640,7 +640,7 @@ def _policy_problems(sc: Scenario):
                 yield f"{path}.fallback", "a fallback backs up a warehouse route only"
             elif fb_wh is None or fb_wh.kind != "origin":
                 yield f"{path}.fallback.warehouse", f"'{fb.warehouse}' is not an origin"
-            elif not _lane_serves(sc, fb.warehouse, market, fb.mode) \
+            elif not lane_serves(sc, fb.warehouse, market, fb.mode) \
                     or sc.modes[fb.mode].family != "parcel":
                 yield f"{path}.fallback.mode", f"no lane carries '{fb.mode}' parcels to {market}"
     for i, rule in enumerate(sc.policies.replenishment):
@@ -655,7 +655,7 @@ def _policy_problems(sc: Scenario):
         if wh.kind == "overseas":
             if rule.mode is None:
                 yield f"{path}.mode", "an overseas warehouse is replenished by a bulk mode"
-            elif not any(_lane_serves(sc, o, rule.warehouse, rule.mode) for o in origins):
+            elif not any(lane_serves(sc, o, rule.warehouse, rule.mode) for o in origins):
                 yield f"{path}.mode", f"no lane carries '{rule.mode}' to {rule.warehouse}"
         elif rule.mode is not None:
             yield f"{path}.mode", "origin warehouses are replenished by suppliers, not a mode"

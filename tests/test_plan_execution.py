@@ -17,7 +17,7 @@ from optimize.peak import optimize_peak
 from sim.execution import Router
 from sim.loader import load_scenario
 from sim.model import MissingPolicy, simulate
-from sim.plan import Plan, PlanFileError, ShipmentLine, save_plan
+from sim.plan import FulfilmentLine, Plan, PlanFileError, ShipmentLine, save_plan
 from sim.policy import OperationState
 
 PLENTY_AT_ORIGIN = "warehouses.SZ.initial_stock_days=120"
@@ -249,3 +249,29 @@ def test_demand_beyond_a_used_up_quota_follows_the_plans_largest_route():
     # scenario's own route (option 0).
     later = router.assign(1, one[:2], one[:2], np.ones(2, np.int64), np.arange(2.0))
     assert later.tolist() == [direct, direct]
+
+
+@pytest.mark.parametrize("line, message", [
+    (ShipmentLine(week=1, sku="TEE", origin="SZ", destination="US_WH", mode="express",
+                  units=5), "shipments.0: no lane carries 'express' bulk freight from SZ to US_WH"),
+    (ShipmentLine(week=1, sku="TEE", origin="US_WH", destination="SZ", mode="air", units=5),
+     "shipments.0: no lane carries 'air' bulk freight from US_WH to SZ"),
+    (FulfilmentLine(week=1, sku="TEE", market="DE", route="direct", mode="sea_fcl",
+                    warehouse="US_WH", units=5),
+     "fulfilment.0: no lane carries 'sea_fcl' parcels from US_WH to DE"),
+    (FulfilmentLine(week=1, sku="TEE", market="US", route="warehouse", mode="postal",
+                    warehouse="US_WH", units=5),
+     "fulfilment.0: 'postal' from US_WH is not a last mile from an overseas warehouse"),
+])
+def test_plan_lines_the_network_cannot_run_are_refused(line, message):
+    lines = ({"shipments": [line]} if isinstance(line, ShipmentLine)
+             else {"fulfilment": [line]})
+    plan = Plan(kind="channels", scenario="tiny", scenario_hash="-", weeks=1,
+                objective_cny=0.0, **lines)
+    with pytest.raises(PlanFileError, match=re.escape(message)):
+        simulate(load("tiny"), seed=0, days=7, plan=plan)
+
+
+def test_plan_weeks_start_at_one():
+    with pytest.raises(ValueError, match="greater than or equal to 1"):
+        ShipmentLine(week=0, sku="TEE", origin="SZ", destination="US_WH", mode="air", units=1)
