@@ -11,7 +11,7 @@ bulk replenishment and l = (warehouse, market, last-mile mode) for deliveries fr
     demand_met[s,m,w]:   sum_d direct_sdw + sum_l deliver_slw + lost_smw = D_smw
     balance[s,h,w]:      inv_shw = inv_sh,w-1 + sum_b ship_sb,w-L_b - sum_l deliver_slw
     closing[s,h]:        inv_shW >= inv_sh0                       (optional)
-    safety[s,h,w]:       inv_shw + below_shw >= SS_sh   for w > L_h  (soft: q_sh per unit-week)
+    safety[s,h,w]:       inv_shw + below_shw >= k_sh sum_l deliver_slw   for w > L_h  (soft)
     parcel_capacity[k,w]:  sum_sd(k) direct_sdw <= U_kw            (units)
     bulk_capacity[k,w]:    sum_sb(k) v_s ship_sbw <= V_kw          (m3 per week)
     container_fill[b,w]:   sum_s v_s ship_sbw <= C_b containers_bw  (FCL: whole containers)
@@ -23,9 +23,11 @@ Costs c are landed per unit in CNY: freight by leg with peak surcharges, duties 
 on bulk, parcel duty above the de minimis value), warehouse fees, and the capital cost of
 the goods while in transit; h_sh is storage plus capital cost per unit-week on hand; p_sm is
 the lost net revenue (price ex VAT less commission and payment fee) times a penalty factor.
-SS_sh is the safety stock of a cycle service level (planning.channels.cycle_service_level):
-z sigma of demand and lead time over the slowest lane's lead time L_h plus a week; keeping
-it costs holding, falling below costs q, half a lost sale per unit-week (``_safety_stock``).
+k_sh is the safety stock of a cycle service level (planning.channels.cycle_service_level),
+z sigma of demand and lead time over the slowest lane's lead time L_h plus a week, in weeks
+of the demand the warehouse could serve, so the buffer follows what the plan ships from it;
+a unit-week below it costs q_sh, 0.9 of a lost sale spread over the L_h + 1 weeks of a cycle
+(``_safety_stock``).
 Bulk lead times include the wait for the mode's next departure. A route may serve a market
 only if its P-th percentile delivery time (processing, transit,
 customs inspections; sampled from the scenario's own distributions) meets the market's
@@ -101,7 +103,8 @@ class ChannelData:
     allow_lost_sales: bool = True
     keep_closing_stock: bool = True
     enforce_promise: bool = True
-    safety_stock: np.ndarray | None = None      # units [sku, warehouse]
+    safety_stock: np.ndarray | None = None      # units [sku, warehouse] at full throughput
+    safety_cover: np.ndarray | None = None      # weeks of shipments it is [sku, warehouse]
     safety_from_week: np.ndarray | None = None  # first week it applies [warehouse]
     safety_penalty: np.ndarray | None = None    # CNY per unit-week below it [sku, warehouse]
     holding_capital: np.ndarray | None = None   # capital part of holding [sku, warehouse]
@@ -248,8 +251,8 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
                       or sc.modes[r.mode].contract_min_units > 0)}
     planning = sc.planning.channels
     lost_penalty = planning.lost_sale_penalty_factor * net_revenue
-    safety, safety_from, safety_penalty = _safety_stock(sc, warehouses, routes, per_day,
-                                                        lost_penalty)
+    safety, cover, safety_from, safety_penalty = _safety_stock(sc, warehouses, routes,
+                                                               per_day, lost_penalty)
     return ChannelData(
         scenario=sc.name, scenario_hash=scenario_hash(sc), skus=skus, markets=markets,
         warehouses=warehouses, weeks=weeks, demand=demand,
@@ -264,20 +267,25 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
         promise_days={m: sc.policies.fulfilment[m].promise_days for m in markets},
         allow_lost_sales=planning.allow_lost_sales,
         keep_closing_stock=planning.keep_closing_stock, enforce_promise=enforce_promise,
-        safety_stock=safety, safety_from_week=safety_from, safety_penalty=safety_penalty)
+        safety_stock=safety, safety_cover=cover, safety_from_week=safety_from,
+        safety_penalty=safety_penalty)
 
 
-SAFETY_WEIGHT = 0.5
-"""A unit-week below safety stock costs this share of a lost sale: less than losing the sale
-(so demand is served first), far more than holding the unit (so the buffer is kept)."""
+SAFETY_WEIGHT = 0.9
+"""A unit below safety stock for a whole replenishment cycle (lead time + review week) costs
+this share of a lost sale, spread over the cycle's weeks: dipping into the buffer until the
+next replenishment lands costs less than losing the sale (so demand is served first), and
+far more than holding the unit (so the buffer is kept)."""
 
 
 def _safety_stock(sc: Scenario, warehouses: list[str], routes: list[Route],
                   per_day: np.ndarray, lost_penalty: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Safety stock [sku, warehouse] = z sigma over the slowest replenishment's lead time
-    plus a review week; the first week [warehouse] it can be rebuilt by (that lead + 1);
-    and the penalty per unit-week below it [sku, warehouse].
+    plus a review week, at the weekly demand the warehouse could serve; the same as weeks
+    of that demand (cover); the first week [warehouse] it can be rebuilt by (that lead + 1);
+    and the penalty per unit-week below it [sku, warehouse]. The markets a warehouse serves
+    are those its last-mile routes reach.
 
     Weekly demand D served from a warehouse varies as compound Poisson (orders Poisson, 1 +
     Poisson(e) units each: variance D (e + (1+e)^2) / (1+e)) plus the traffic's daily noise
@@ -290,12 +298,13 @@ def _safety_stock(sc: Scenario, warehouses: list[str], routes: list[Route],
     cv = sc.traffic.daily_noise_cv
     markets = list(sc.markets)
     safety = np.zeros((per_day.shape[0], len(warehouses)))
+    cover = np.zeros_like(safety)
     start = np.ones(len(warehouses), dtype=int)
     penalty = np.zeros_like(safety)
     for h, name in enumerate(warehouses):
         into = [r for r in routes if r.kind == "bulk" and r.destination == name]
-        served = [m for m, market in enumerate(markets)
-                  if sc.policies.fulfilment[market].warehouse == name]
+        served = sorted({markets.index(r.destination) for r in routes
+                         if r.kind == "last_mile" and r.origin == name})
         if not into or not served:
             continue
         slowest = max(into, key=lambda r: r.lead_weeks)
@@ -304,9 +313,12 @@ def _safety_stock(sc: Scenario, warehouses: list[str], routes: list[Route],
         sigma = np.sqrt((slowest.lead_weeks + 1) * variance
                         + (weekly / 7.0 * slowest.sd_days) ** 2)
         safety[:, h] = z * sigma
+        cover[:, h] = np.divide(safety[:, h], weekly, out=np.zeros_like(weekly),
+                                where=weekly > 0)
         start[h] = slowest.lead_weeks + 1
-        penalty[:, h] = SAFETY_WEIGHT * lost_penalty[:, served].max(axis=1)
-    return safety, start, penalty
+        penalty[:, h] = (SAFETY_WEIGHT * lost_penalty[:, served].max(axis=1)
+                         / (slowest.lead_weeks + 1))
+    return safety, cover, start, penalty
 
 
 def _last_mile_mode(sc: Scenario, warehouse: str, market: str) -> str | None:
@@ -427,16 +439,21 @@ def build_channels_model(data: ChannelData, elastic: bool = False) -> pyo.Concre
 
 
 def safety_rows(m: pyo.ConcreteModel, data: ChannelData, S, H, W, first_week: int):
-    """Stock kept at or above the safety stock from the week it can be rebuilt by, softly:
-    ``inv + below >= safety``; returns the penalty term of ``below`` (0 without safety
-    stock). ``W`` numbers the model's weeks from 1 at calendar week ``first_week``."""
+    """Stock kept at or above the safety stock from the week it can be rebuilt by, softly,
+    in proportion to what the warehouse ships that week: ``inv + below >= cover * out``
+    (``cover`` = safety stock / weekly demand it could serve), so a warehouse the plan
+    does not use keeps none. Returns the penalty term of ``below`` (0 without safety stock).
+    ``W`` numbers the model's weeks from 1 at calendar week ``first_week``."""
     if data.safety_stock is None or not data.safety_stock.any():
         return 0.0
+    leaving = route_sets(data).leaving
     rows = [(s, h, w) for s in S for h in H for w in W
-            if first_week + w - 1 >= data.safety_from_week[h] and data.safety_stock[s, h] > 0]
+            if first_week + w - 1 >= data.safety_from_week[h] and data.safety_cover[s, h] > 0
+            and leaving[h]]
     m.below_safety = pyo.Var(rows, domain=pyo.NonNegativeReals)
     m.safety = pyo.Constraint(rows, rule=lambda mm, s, h, w: (
-        mm.inv[s, h, w] + mm.below_safety[s, h, w] >= float(data.safety_stock[s, h])))
+        mm.inv[s, h, w] + mm.below_safety[s, h, w]
+        >= float(data.safety_cover[s, h]) * sum(mm.flow[s, r, w] for r in leaving[h])))
     m.safety_shortfall = pyo.Expression(expr=sum(
         float(data.safety_penalty[s, h]) * m.below_safety[s, h, w] for s, h, w in rows))
     return m.safety_shortfall

@@ -78,10 +78,13 @@ def test_terminal_condition_keeps_the_window_from_ending_dry(tiny):
         return np.array([[var.value for (s, h, j), var in planner.model.inv.items()
                           if j == planner.window_weeks]]).reshape(3, 1)
     # Cheap sea freight meets the target exactly; without one the window ends with only
-    # the safety stock (no pipeline cover for the weeks after it).
+    # the safety stock for its last week's shipments (no pipeline cover after it).
     assert closing(kept) == pytest.approx(kept.window(state).target, abs=1e-6)
-    assert closing(dry) == pytest.approx(dry.data.safety_stock, abs=1e-6)
-    assert (kept.window(state).target > 2 * dry.data.safety_stock).all()
+    last = dry.window_weeks
+    shipped = np.array([[sum(dry.model.flow[s, r, last].value for r in dry.sets.leaving[0])]
+                        for s in range(3)])
+    assert closing(dry) == pytest.approx(dry.data.safety_cover * shipped, abs=1e-6)
+    assert (shipped > 0).all() and (kept.window(state).target > 2 * closing(dry)).all()
 
 
 def test_persistent_re_solves_and_rebuilds_give_the_same_plans(tiny):
