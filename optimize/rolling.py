@@ -85,9 +85,10 @@ RATIO_BOUNDS = (0.25, 4.0)
 """Observed/expected demand ratios are clipped to this range: a quiet or wild week must
 not zero or explode the forecast."""
 
-ROLLING_TIME_LIMIT_S = 2.0
-"""Seconds per re-solve: a year of weekly reviews stays within two minutes even if every
-solve ran to the limit (an 8-week baseline window solves in a fraction of a second)."""
+ROLLING_TIME_LIMIT_S = 30.0
+"""Seconds per re-solve, a safeguard only: an 8-week baseline window solves in well under a
+tenth of a second. A solve stopped by the clock depends on the machine's speed, so the run
+is then no longer reproducible; ``RollingStats.stopped`` counts such solves."""
 
 
 @dataclass
@@ -103,6 +104,8 @@ class RollingStats:
     highs_s: float = 0.0
     wall_s: float = 0.0
     """Whole ``replan`` calls: forecast, parameters, solve and plan."""
+    stopped: int = 0
+    """Solves that ended short of the MIP gap (time limit): their plans depend on timing."""
 
     @property
     def mean_wall_s(self) -> float:
@@ -114,6 +117,7 @@ class RollingStats:
         self.handoff_s += report.handoff_s + report.solve_s - report.highs_s
         self.highs_s += report.highs_s
         self.wall_s += wall_s
+        self.stopped += report.status != "optimal"
 
 
 @dataclass

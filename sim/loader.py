@@ -164,6 +164,11 @@ _UNION_TAGS = {*DISTRIBUTION_NAMES, "sS", "RQ", "base_stock"}
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """A stable fingerprint of the resolved scenario, recorded in every run manifest."""
-    canonical = json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True)
+    """A stable fingerprint of the resolved scenario, recorded in every run manifest; a
+    scenario that executes a plan file is fingerprinted with the file's contents, so a
+    rewritten plan is a different scenario (a resumed sweep will not mix the two)."""
+    document = scenario.model_dump(mode="json", by_alias=True)
+    if scenario.plan is not None and Path(scenario.plan).is_file():
+        document["plan_sha256"] = hashlib.sha256(Path(scenario.plan).read_bytes()).hexdigest()
+    canonical = json.dumps(document, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()

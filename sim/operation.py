@@ -137,6 +137,7 @@ class Operation:
         self.backlog = {k: np.zeros(0, dtype=np.int64) for k in
                         ("order_day", "market", "sku", "units", "sequence", "route")}
         self.demand_units = np.zeros((len(self.markets), self.n_skus, n), dtype=np.int64)
+        self.replanned_day = -1
         self.carrier_queue = np.zeros(len(self.modes))
         self.rating = np.full(len(self.markets), sc.conversion.initial_rating)
         self.events = np.zeros((4, len(self.markets), n))  # delivered, late, lost, returned
@@ -407,6 +408,7 @@ class Operation:
         plan = policy.replan(self.state(t))
         last = (t + policy.review_days - 1) // 7 + 1
         execute_first_period(plan, self.book, self.router, range(week, last + 1))
+        self.replanned_day = t
 
     def state(self, t: int) -> OperationState:
         """What a re-planning policy sees at the start of day ``t``."""
@@ -429,8 +431,9 @@ class Operation:
             demand=self.demand_units[:, :, :t].copy())
 
     def send_planned(self, t: int) -> None:
-        """Planned bulk shipments of the week that starts today leave now."""
-        if t % 7:
+        """Planned bulk shipments of the week leave on its first day, or on the day a re-plan
+        (which counts those already sent as on their way) sets the week's lines anew."""
+        if t % 7 and t != self.replanned_day:
             return
         by_lane: dict[tuple[int, int, int], np.ndarray] = {}
         for origin, destination, mode, sku, units in self.book.shipments.get(t // 7 + 1, []):

@@ -275,3 +275,24 @@ def test_plan_lines_the_network_cannot_run_are_refused(line, message):
 def test_plan_weeks_start_at_one():
     with pytest.raises(ValueError, match="greater than or equal to 1"):
         ShipmentLine(week=0, sku="TEE", origin="SZ", destination="US_WH", mode="air", units=1)
+
+
+def test_a_rewritten_plan_file_changes_the_scenario_fingerprint(tmp_path):
+    from sim.loader import scenario_hash
+    plan = Plan(kind="channels", scenario="tiny", scenario_hash="-", weeks=1, objective_cny=0)
+    plan_file = save_plan(plan, tmp_path / "plan.yaml")
+    scenario = load("tiny", f"plan={plan_file}")
+    before = scenario_hash(scenario)
+    save_plan(plan.model_copy(update={"objective_cny": 1.0}), plan_file)
+    assert scenario_hash(scenario) != before
+    assert scenario_hash(load("tiny")) not in (before, scenario_hash(scenario))
+
+
+def test_a_mid_week_review_sends_its_shipments_the_same_day():
+    policy = ShipEveryWeek(50)
+    policy.review_days = 3
+    run = simulate(load("tiny"), seed=4, days=21, policy=policy)
+    daily = run.daily.set_index("day")
+    departures = daily.index[daily["in_transit_units"].diff().fillna(
+        daily["in_transit_units"]) > 0]
+    assert list(departures) == [s.day for s in policy.states]
