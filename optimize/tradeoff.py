@@ -133,7 +133,8 @@ def optimize_frontier(scenario: Scenario, points: int = 10, metric: Metric = "me
                                {"status": report.status, "gap": report.gap, "epsilon": eps}))
         rows.append({"epsilon": eps, "total_cost_cny": costs["total"],
                      "time": frontier.time_value(), "lost_units": costs["lost_units"],
-                     "logistics_cost_per_unit_cny": costs["logistics_per_unit_served"],
+                     "logistics_and_capital_cost_per_unit_cny":
+                         costs["logistics_per_unit_served"],
                      "gap": report.gap or 0.0, "plan": len(plans) - 1})
 
     loose = 1e9 if metric == "mean_days" else 0.0
