@@ -527,7 +527,7 @@ class Operation:
             columns[f"sessions_{name}"] = float(self.demand.paid_sessions[c, :, t].sum())
         columns.update(flows)
         columns["backlog_units"] = int(self.backlog["units"].sum())
-        selling = np.unique(self.fulfil_warehouse)
+        selling = np.unique(self.router.warehouse)  # every warehouse a route ships from
         columns["skus_out_of_stock"] = int((self.stock.on_hand[selling] == 0).sum())
         for w, name in enumerate(self.warehouses):
             columns[f"stock_{name}"] = int(self.stock.on_hand[w].sum())
