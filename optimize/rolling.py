@@ -441,7 +441,8 @@ class RollingPlanner:
                          window.first_week, predict=False)
         ratios = {f"demand_ratio_{name}": float(r)
                   for name, r in zip(self.data.markets, window.ratio, strict=True)}
-        plan = plan.model_copy(update={"metrics": plan.metrics | ratios})
+        plan = plan.model_copy(update={"metrics": plan.metrics | ratios,
+                                       "weeks": self.window_weeks})
         self.stats.add(update_s, report, time.perf_counter() - started)
         return plan
 

@@ -63,7 +63,7 @@ class Plan(_Plain):
     kind: Literal["channels", "ads", "peak", "frontier", "rolling"]
     scenario: str
     scenario_hash: str
-    weeks: int
+    weeks: int = Field(description="weeks the plan covers: the horizon, or a rolling window")
     objective_cny: float = Field(description="the optimiser's objective value")
     costs_cny: dict[str, float] = {}
     shipments: list[ShipmentLine] = []
