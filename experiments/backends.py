@@ -55,6 +55,7 @@ class Backend:
 
     kind = "serial"
     workers = 1
+    closed = False
 
     def describe(self) -> str:
         return "serial (this process)"
@@ -64,6 +65,8 @@ class Backend:
         return obj
 
     def submit(self, fn: Callable, *args: Any) -> cf.Future:
+        if self.closed:  # as a closed pool refuses new work
+            raise BackendError(f"the {self.kind} backend is closed")
         future: cf.Future = cf.Future()
         try:
             future.set_result(fn(*args))
@@ -77,7 +80,9 @@ class Backend:
         return list(done)
 
     def close(self) -> None:
-        """Release the workers; running tasks are abandoned."""
+        """Release the workers; running tasks are abandoned. The serial backend has no
+        workers: it only stops taking tasks."""
+        self.closed = True
 
     def __enter__(self) -> Backend:
         return self

@@ -20,9 +20,7 @@ def replan_policy(scenario: Scenario) -> ReplanPolicy | None:
         return None
     from optimize.rolling import RollingPlanner  # solver stack only for runs that re-plan
 
-    return RollingPlanner(scenario, window_weeks=settings.window_weeks,
-                          review_days=settings.review_days,
-                          forecast_weeks=settings.forecast_weeks)
+    return RollingPlanner(scenario, settings)
 
 
 def run_scenario(scenario: Scenario, seed: int = 0, days: int | None = None) -> RunResult:

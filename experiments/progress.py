@@ -16,20 +16,36 @@ LINE_INTERVAL_S = 10.0
 
 
 class Progress:
-    """Silent reporter; the interface the experiment functions call."""
+    """Keeps the phase's state without showing it: the silent reporter, and the state the
+    bar and the lines show."""
 
     silent = True
     """Callers skip computing notes nobody will see."""
 
+    def __init__(self) -> None:
+        self.label, self.total, self.done, self.first, self.note = "", 0, 0, 0, ""
+        self.started = self.ended = time.monotonic()
+
     def start(self, label: str, total: int, done: int = 0) -> None:
         """Begin a phase of ``total`` cells of which ``done`` were finished earlier."""
+        self.label, self.total, self.done, self.first, self.note = label, total, done, done, ""
+        self.started = time.monotonic()
 
     def update(self, done: int, total: int | None = None, note: str = "") -> None:
         """``done`` cells finished so far (``total`` may grow, e.g. under a precision target)."""
+        self.done, self.note = done, note
+        self.total = total if total is not None else self.total
 
     def close(self, final: bool = True) -> None:
         """End the phase: the bar stays on screen; a last line is written if ``final`` (not
         when the phase failed, so that the error is the last word)."""
+        self.ended = time.monotonic()
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds the phase has run, or ran once closed."""
+        running = self.ended < self.started
+        return (time.monotonic() if running else self.ended) - self.started
 
 
 class LineProgress(Progress):
@@ -38,26 +54,26 @@ class LineProgress(Progress):
     silent = False
 
     def __init__(self, stream: TextIO, interval: float = LINE_INTERVAL_S) -> None:
+        super().__init__()
         self.stream, self.interval = stream, interval
-        self.label, self.total, self.done, self.note = "", 0, 0, ""
 
     def start(self, label: str, total: int, done: int = 0) -> None:
-        self.label, self.total, self.done, self.first = label, total, done, done
-        self.started = self.last = time.monotonic()
+        super().start(label, total, done)
+        self.last = self.started
 
     def update(self, done: int, total: int | None = None, note: str = "") -> None:
-        self.done, self.note = done, note
-        self.total = total if total is not None else self.total
+        super().update(done, total, note)
         if time.monotonic() - self.last >= self.interval:
             self._write()
 
     def close(self, final: bool = True) -> None:
+        super().close(final)
         if final:
             self._write()
 
     def _write(self) -> None:
-        self.last = now = time.monotonic()
-        elapsed = now - self.started
+        self.last = time.monotonic()
+        elapsed = self.elapsed
         rate = (self.done - self.first) / elapsed if elapsed > 0 else 0.0
         share = self.done / self.total if self.total else 1.0
         parts = [f"{self.label}: {self.done}/{self.total} cells ({share:.0%})"]
@@ -95,16 +111,20 @@ class BarProgress(Progress):
                              TextColumn("{task.fields[note]}"),
                              console=Console(file=stream), transient=False)
         self._task = None
+        super().__init__()
 
     def start(self, label: str, total: int, done: int = 0) -> None:
+        super().start(label, total, done)
         if self._task is None:
             self._bar.start()
         self._task = self._bar.add_task(label, total=total, completed=done, note="")
 
     def update(self, done: int, total: int | None = None, note: str = "") -> None:
+        super().update(done, total, note)
         self._bar.update(self._task, completed=done, total=total, note=note)
 
     def close(self, final: bool = True) -> None:
+        super().close(final)
         self._bar.stop()
         self._task = None
 

@@ -536,13 +536,9 @@ def cost_breakdown(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame)
     fixed = sum(data.contracts[(routes[r].lane, routes[r].mode)][0] * (var.value or 0.0)
                 for r, var in m.use_mode.items())
     below = pyo.value(m.safety_shortfall) if hasattr(m, "safety_shortfall") else 0.0
-    by_kind = flows.groupby("kind")["cost_cny"].sum()
     served = float(data.demand.sum()) - lost_units
-    costs = {
-        "direct_parcels": float(by_kind.get("direct", 0.0)),
-        "bulk_replenishment": float(by_kind.get("bulk", 0.0)),
+    costs = route_costs(flows) | {
         "containers": containers,
-        "last_mile": float(by_kind.get("last_mile", 0.0)),
         "holding": holding,
         "contracts": fixed,
         "lost_sales_penalty": lost_cost,
@@ -553,6 +549,14 @@ def cost_breakdown(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame)
     costs["logistics_per_unit_served"] = logistics / served if served else 0.0
     costs["lost_units"] = lost_units
     return costs
+
+
+def route_costs(flows: pd.DataFrame) -> dict[str, float]:
+    """What the flows cost by kind of route (CNY)."""
+    by_kind = flows.groupby("kind")["cost_cny"].sum()
+    return {"direct_parcels": float(by_kind.get("direct", 0.0)),
+            "bulk_replenishment": float(by_kind.get("bulk", 0.0)),
+            "last_mile": float(by_kind.get("last_mile", 0.0))}
 
 
 def delivered_days(flows: pd.DataFrame) -> float:

@@ -72,6 +72,7 @@ from optimize.channels import (
     channel_data,
     flows_table,
     plan_from,
+    route_costs,
     route_sets,
     safety_rows,
 )
@@ -79,7 +80,7 @@ from optimize.solve import SolveOptions, Solver, SolveReport
 from sim.demand import expected_units_by_day
 from sim.plan import Plan
 from sim.policy import OperationState
-from sim.scenario import Scenario, executed_weeks
+from sim.scenario import Replan, Scenario
 
 RATIO_BOUNDS = (0.25, 4.0)
 """Observed/expected demand ratios are clipped to this range: a quiet or wild week must
@@ -259,30 +260,25 @@ class WindowSolver(Solver):
 class RollingPlanner:
     """A ``sim.policy.ReplanPolicy``: re-plans routing and replenishment at every review.
 
-    ``persistent`` keeps one model and one HiGHS instance across reviews and only changes
-    parameter values; ``persistent=False`` builds and hands over a new model every time
-    (the same plans, for measuring what persistence saves). ``terminal_weight`` prices a
-    unit short of the terminal target as that share of a lost sale (0: no terminal
-    condition). ``options`` default to a 2 % gap within ``ROLLING_TIME_LIMIT_S``.
+    ``settings`` (review period, window, forecast weeks) default to the scenario's
+    ``policies.replan``, else the schema's defaults. ``persistent`` keeps one model and one
+    HiGHS instance across reviews and only changes parameter values; ``persistent=False``
+    builds and hands over a new model every time (the same plans, for measuring what
+    persistence saves). ``terminal_weight`` prices a unit short of the terminal target as
+    that share of a lost sale (0: no terminal condition). ``options`` default to a 2 % gap
+    within ``ROLLING_TIME_LIMIT_S``.
     ``stats`` says where the time went; ``model`` holds the last solved window.
     """
 
-    def __init__(self, scenario: Scenario, window_weeks: int = 8, review_days: int = 7,
+    def __init__(self, scenario: Scenario, settings: Replan | None = None,
                  options: SolveOptions | None = None, persistent: bool = True,
-                 forecast_weeks: int = 4, terminal_weight: float = 0.5) -> None:
-        for name, value in (("window_weeks", window_weeks), ("review_days", review_days),
-                            ("forecast_weeks", forecast_weeks)):
-            if value < 1:
-                raise ValueError(f'"{name}" must be > 0.')
+                 terminal_weight: float = 0.5) -> None:
         if terminal_weight < 0:
             raise ValueError('"terminal_weight" must be >= 0.')
-        touched = executed_weeks(review_days)
-        if touched > window_weeks:
-            raise ValueError(f'"window_weeks" must cover the {touched} weeks executed '
-                             f'between reviews {review_days} days apart.')
-        self.review_days = review_days
-        self.window_weeks = window_weeks
-        self.forecast_weeks = forecast_weeks
+        settings = settings or scenario.policies.replan or Replan()
+        self.review_days = settings.review_days
+        self.window_weeks = settings.window_weeks
+        self.forecast_weeks = settings.forecast_weeks
         self.persistent = persistent
         self.options = options or SolveOptions(time_limit_s=ROLLING_TIME_LIMIT_S)
         self.data = data = channel_data(scenario)
@@ -425,15 +421,12 @@ class RollingPlanner:
         update_s = time.perf_counter() - building
         report = self._solver.solve(model)
         flows = flows_table(model, self.data, window.first_week)
-        by_kind = flows.groupby("kind")["cost_cny"].sum()
-        costs = {"direct_parcels": float(by_kind.get("direct", 0.0)),
-                 "bulk_replenishment": float(by_kind.get("bulk", 0.0)),
-                 "containers": pyo.value(model.container_total),
-                 "last_mile": float(by_kind.get("last_mile", 0.0)),
-                 "holding": pyo.value(model.holding),
-                 "lost_sales_penalty": pyo.value(model.lost_sales),
-                 "terminal_shortfall": pyo.value(model.terminal_shortfall),
-                 "safety_stock_penalty": pyo.value(getattr(model, "safety_shortfall", 0.0))}
+        costs = route_costs(flows) | {
+            "containers": pyo.value(model.container_total),
+            "holding": pyo.value(model.holding),
+            "lost_sales_penalty": pyo.value(model.lost_sales),
+            "terminal_shortfall": pyo.value(model.terminal_shortfall),
+            "safety_stock_penalty": pyo.value(getattr(model, "safety_shortfall", 0.0))}
         costs["total"] = sum(costs.values())
         solver = {"status": report.status, "gap": report.gap, "update_s": update_s,
                   "handoff_s": report.handoff_s, "highs_s": report.highs_s}

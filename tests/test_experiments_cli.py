@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +14,7 @@ import yaml
 from test_cli import run_cli
 
 from experiments.models import ScenarioModel, flatten_summary
-from experiments.progress import BarProgress, LineProgress, for_stream
+from experiments.progress import BarProgress, LineProgress, Progress, for_stream
 from experiments.seeds import replication_seeds
 from sim.model import simulate
 
@@ -250,3 +251,15 @@ def test_plain_progress_lines_carry_rate_eta_and_note():
     line = stream.getvalue().splitlines()[0]
     assert line.startswith("sweep x: 60/100 cells (60%), ")
     assert "cells/s" in line and "ETA" in line and line.endswith("worst fill_rate ±2.0%")
+
+
+def test_a_silent_reporter_still_keeps_the_phase_state():
+    progress = Progress()
+    progress.start("replications", 10, done=2)
+    progress.update(7, total=12, note="±3%")
+    assert (progress.label, progress.done, progress.total, progress.note) == (
+        "replications", 7, 12, "±3%")
+    progress.close()
+    ran = progress.elapsed
+    time.sleep(0.01)
+    assert progress.elapsed == ran >= 0  # frozen once closed

@@ -216,3 +216,10 @@ def test_a_failing_cell_names_its_point_and_seed(tmp_path):
             as info:
         api.sweep(sweep, backend="serial")
     assert info.value.bad_input
+
+
+def test_a_closed_serial_backend_takes_no_more_tasks():
+    with open_backend("serial") as backend:
+        assert backend.submit(abs, -2).result() == 2
+    with pytest.raises(BackendError, match="the serial backend is closed"):
+        backend.submit(abs, -2)

@@ -16,6 +16,7 @@ from sim.demand import expected_units_by_day
 from sim.model import simulate
 from sim.plan import Plan
 from sim.policy import OperationState
+from sim.scenario import Replan
 from tests.conftest import load
 
 EXACT = SolveOptions(mip_gap=1e-9, time_limit_s=60)
@@ -59,7 +60,7 @@ def test_whole_horizon_window_from_the_opening_state_costs_the_static_plan(tiny)
     data = channel_data(tiny)
     data.keep_closing_stock = False
     static = Solver(EXACT).solve(build_channels_model(data)).objective
-    planner = RollingPlanner(tiny, window_weeks=data.weeks, options=EXACT, terminal_weight=0)
+    planner = RollingPlanner(tiny, Replan(window_weeks=data.weeks), EXACT, terminal_weight=0)
     plan = planner.replan(expected_state(tiny, 0))
     assert plan.objective_cny == pytest.approx(static, rel=1e-7)
     assert plan.costs_cny["total"] == pytest.approx(static, rel=1e-7)
@@ -116,7 +117,7 @@ def test_persistent_re_solves_and_rebuilds_give_the_same_plans(tiny):
 
 
 def test_forecast_scales_with_the_last_weeks_of_observed_demand_and_carries_backlog(tiny):
-    planner = RollingPlanner(tiny, forecast_weeks=4)
+    planner = RollingPlanner(tiny, Replan(forecast_weeks=4))
     expected = planner.data.demand  # [sku, market, week], 8 weeks
     daily = expected_units_by_day(tiny)[:, :, :35]
     observed = daily.copy()
@@ -158,7 +159,7 @@ def test_in_transit_lines_land_in_their_week_and_replace_planned_shipments(tiny)
     assert bulk_units(without, "TEE", "US_WH") - bulk_units(with_line, "TEE", "US_WH") \
         == pytest.approx(300.0, abs=1e-3)
     # A line due after a short window lowers the terminal target instead.
-    short = RollingPlanner(tiny, window_weeks=2)
+    short = RollingPlanner(tiny, Replan(window_weeks=2))
     late = with_transit(state, [("US_WH", "sea_fcl", "TEE", 300.0, 14.0)])
     assert short.window(late).arrivals.sum() == 0.0
     assert short.window(state).target[0, 0] - short.window(late).target[0, 0] \
@@ -193,12 +194,15 @@ def test_plans_conserve_units_and_ship_no_more_than_the_window_needs(tiny):
     assert served + lost == pytest.approx(window.demand.sum(), abs=1e-3 * len(plan.fulfilment))
 
 
-def test_window_must_cover_the_weeks_executed_between_reviews(tiny):
-    with pytest.raises(ValueError, match='"window_weeks" must cover the 2 weeks'):
-        RollingPlanner(tiny, window_weeks=1, review_days=14)
-    with pytest.raises(ValueError, match='"window_weeks" must be > 0'):
-        RollingPlanner(tiny, window_weeks=0)
-    assert RollingPlanner(tiny, window_weeks=2, review_days=8).review_days == 8
+def test_settings_come_from_the_scenario_and_must_hold_together(tiny):
+    with pytest.raises(ValueError, match="window_weeks must cover the 2 weeks"):
+        Replan(window_weeks=1, review_days=14)
+    with pytest.raises(ValueError, match="greater than 0"):
+        Replan(window_weeks=0)
+    assert RollingPlanner(tiny, Replan(window_weeks=2, review_days=8)).review_days == 8
+    planner = RollingPlanner(load("tiny", "policies.replan={review_days: 14, window_weeks: 4}"))
+    assert (planner.review_days, planner.window_weeks, planner.forecast_weeks) == (14, 4, 4)
+    assert RollingPlanner(tiny).window_weeks == Replan().window_weeks
 
 
 def test_the_simulation_re_plans_with_it_every_review_and_ships_its_first_week(tiny):
