@@ -23,7 +23,7 @@ import numpy as np
 
 from sim.fulfilment import units_up_to
 from sim.plan import FulfilmentLine, Plan, PlanFileError, ShipmentLine
-from sim.scenario import Scenario, lane_serves
+from sim.scenario import Scenario, lane_serves, route_problem
 
 TAKES_OVER_ROUTING = ("channels", "frontier", "rolling")
 
@@ -137,19 +137,12 @@ class PlanBook:
                 self.shipments.setdefault(line.week, []).append((*names, units))
 
     def _check_route(self, line: FulfilmentLine, where: str) -> None:
-        """A delivery route the simulation can run: parcels from an origin on a lane to the
-        market, or the last mile from an overseas warehouse."""
-        sc = self.scenario
-        warehouse, mode = sc.warehouses[line.warehouse], sc.modes[line.mode]
-        if line.route == "direct" and not (
-                warehouse.kind == "origin" and mode.family == "parcel"
-                and lane_serves(sc, line.warehouse, line.market, line.mode)):
-            raise PlanFileError(f"{where}: no lane carries '{line.mode}' parcels from "
-                                f"{line.warehouse} to {line.market}")
-        if line.route == "warehouse" and not (
-                warehouse.kind == "overseas" and mode.family == "last_mile"):
-            raise PlanFileError(f"{where}: '{line.mode}' from {line.warehouse} is not a "
-                                "last mile from an overseas warehouse")
+        """A delivery route the simulation can run (the scenario's own rules)."""
+        problem = route_problem(self.scenario, line.market, line.route, line.warehouse,
+                                line.mode)
+        if problem is not None:
+            raise PlanFileError(f"{where}: {line.route} route from {line.warehouse}: "
+                                f"{problem[1]}")
 
     def _check_lane(self, line: ShipmentLine, where: str) -> None:
         """A bulk shipment on a lane from an origin to an overseas warehouse."""

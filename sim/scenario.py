@@ -608,6 +608,28 @@ def lane_serves(sc: Scenario, origin: str, destination: str, mode: str) -> bool:
                for lane in sc.lanes.values())
 
 
+def route_problem(sc: Scenario, market: str, route: str, warehouse: str,
+                  mode: str) -> tuple[str, str] | None:
+    """Why a delivery route cannot run, as (field, reason), or None: direct parcels leave an
+    origin on a lane that carries the mode; warehouse orders take a last mile from an
+    overseas warehouse. Scenario routes and plan lines are held to the same rules."""
+    wh, spec = sc.warehouses.get(warehouse), sc.modes.get(mode)
+    if wh is None:
+        return "warehouse", f"unknown warehouse '{warehouse}'"
+    if spec is None:
+        return "mode", f"unknown mode '{mode}'"
+    if route == "direct":
+        if wh.kind != "origin":
+            return "warehouse", "direct parcels ship from an origin warehouse"
+        if spec.family != "parcel" or not lane_serves(sc, warehouse, market, mode):
+            return "mode", f"no lane carries '{mode}' parcels to {market}"
+    elif wh.kind != "overseas":
+        return "warehouse", "warehouse route needs an overseas warehouse"
+    elif spec.family != "last_mile":
+        return "mode", f"'{mode}' is not a last_mile mode"
+    return None
+
+
 def _policy_problems(sc: Scenario):
     origins = [n for n, w in sc.warehouses.items() if w.kind == "origin"]
     for market in sc.markets:
@@ -618,22 +640,9 @@ def _policy_problems(sc: Scenario):
         if market not in sc.markets:
             yield path, "unknown market"
             continue
-        wh = sc.warehouses.get(f.warehouse)
-        mode = sc.modes.get(f.mode)
-        if wh is None:
-            yield f"{path}.warehouse", f"unknown warehouse '{f.warehouse}'"
-        elif mode is None:
-            yield f"{path}.mode", f"unknown mode '{f.mode}'"
-        elif f.route == "direct":
-            if wh.kind != "origin":
-                yield f"{path}.warehouse", "direct parcels ship from an origin warehouse"
-            elif mode.family != "parcel" or not lane_serves(sc, f.warehouse, market, f.mode):
-                yield f"{path}.mode", f"no lane carries '{f.mode}' parcels to {market}"
-        else:
-            if wh.kind != "overseas":
-                yield f"{path}.warehouse", "warehouse route needs an overseas warehouse"
-            elif mode.family != "last_mile":
-                yield f"{path}.mode", f"'{f.mode}' is not a last_mile mode"
+        problem = route_problem(sc, market, f.route, f.warehouse, f.mode)
+        if problem is not None:
+            yield f"{path}.{problem[0]}", problem[1]
         if f.fallback is not None:
             fb, fb_wh = f.fallback, sc.warehouses.get(f.fallback.warehouse)
             if f.route == "direct":

@@ -258,10 +258,14 @@ def test_demand_beyond_a_used_up_quota_follows_the_plans_largest_route():
      "shipments.0: no lane carries 'air' bulk freight from US_WH to SZ"),
     (FulfilmentLine(week=1, sku="TEE", market="DE", route="direct", mode="sea_fcl",
                     warehouse="US_WH", units=5),
-     "fulfilment.0: no lane carries 'sea_fcl' parcels from US_WH to DE"),
+     "fulfilment.0: direct route from US_WH: direct parcels ship from an origin "
+     "warehouse"),
+    (FulfilmentLine(week=1, sku="TEE", market="US", route="direct", mode="express",
+                    warehouse="SZ", units=5),
+     "fulfilment.0: direct route from SZ: no lane carries 'express' parcels to US"),
     (FulfilmentLine(week=1, sku="TEE", market="US", route="warehouse", mode="postal",
                     warehouse="US_WH", units=5),
-     "fulfilment.0: 'postal' from US_WH is not a last mile from an overseas warehouse"),
+     "fulfilment.0: warehouse route from US_WH: 'postal' is not a last_mile mode"),
 ])
 def test_plan_lines_the_network_cannot_run_are_refused(line, message):
     lines = ({"shipments": [line]} if isinstance(line, ShipmentLine)
