@@ -190,13 +190,13 @@ def execute_first_period(plan: Plan, book: PlanBook, router: Router,
 
 
 def check_plan(plan: Plan, scenario: Scenario) -> None:
-    """Raise ``PlanFileError`` for the first line naming what the scenario does not have."""
+    """Raise ``PlanFileError`` for the first line the scenario cannot run, before any run."""
     markets, skus, channels = list(scenario.markets), list(scenario.skus), \
         list(scenario.ad_channels)
     book = PlanBook(scenario, markets, skus, list(scenario.warehouses), list(scenario.modes),
                     channels)
     none = np.zeros(len(markets), dtype=np.int64)
-    execute(plan.model_copy(update={"kind": "channels"}), book,
-            Router(none, none, none.astype(bool), len(skus)))
+    book.routing_lines(Router(none, none, none.astype(bool), len(skus)), plan.fulfilment)
+    book.set_shipments(plan.shipments)
     book.ad_spend(plan, np.zeros((len(channels), scenario.horizon.days)),
                   np.ones(len(channels)))
