@@ -9,12 +9,14 @@ stock waits or is lost by the market's rule. Planned shipments leave on the firs
 their week, as far as origin stock allows. Adapting to what actually happens is the job of
 re-planning (``sim.policy``), not of the executor.
 
-Which plans take over what:
-- channels, frontier and rolling plans: order routing and the overseas warehouses'
-  replenishment (their rules are switched off; origin purchasing keeps its rules);
-- peak plans: their first-stage shipments are sent on top of the rules (the recourse lines
-  of each demand scenario are not executed: they answer demand the plan did not know);
-- every plan with ad lines: the ad spend of those weeks and channels.
+A plan declares what it takes over (``Plan.takes_over``):
+- ``routing``: the week's quotas route the orders;
+- ``overseas_replenishment``: the overseas warehouses' rules are switched off (origin
+  purchasing keeps its rules);
+- ``ad_spend``: the ad spend of the plan's weeks and channels.
+Shipment lines are sent on top of whatever rules still run (a peak plan's first-stage
+commitments; the recourse lines of each demand scenario are not executed: they answer
+demand the plan did not know).
 """
 
 from __future__ import annotations
@@ -24,8 +26,6 @@ import numpy as np
 from sim.fulfilment import units_up_to
 from sim.plan import FulfilmentLine, Plan, PlanFileError, ShipmentLine
 from sim.scenario import Scenario, lane_serves, route_problem
-
-TAKES_OVER_ROUTING = ("channels", "frontier", "rolling")
 
 
 class Router:
@@ -173,7 +173,7 @@ class PlanBook:
 
 def execute(plan: Plan, book: PlanBook, router: Router) -> None:
     """Load a whole plan: every week's quotas (if it routes) and shipments."""
-    if plan.kind in TAKES_OVER_ROUTING:
+    if plan.takes("routing"):
         for week, lines in book.routing_lines(router, plan.fulfilment).items():
             router.set_week(week, lines)
     book.set_shipments(plan.shipments)

@@ -14,7 +14,7 @@ import simpy
 
 from sim import demand
 from sim.calendar import Timeline, shutdown_windows
-from sim.execution import TAKES_OVER_ROUTING, PlanBook, Router, execute, execute_first_period
+from sim.execution import PlanBook, Router, execute, execute_first_period
 from sim.fulfilment import allocate, ship_orders
 from sim.inventory import NO_POLICY, Policies, Stock
 from sim.ledger import Ledger, fx_path
@@ -118,7 +118,7 @@ class Operation:
         self.money = MoneyCounts()
         self.policies = Policies.compile(sc, self.warehouses, self.skus, self.modes,
                                          self.daily_units)
-        if replanning or (plan is not None and plan.kind in TAKES_OVER_ROUTING):
+        if replanning or (plan is not None and plan.takes("overseas_replenishment")):
             overseas = [w for w, name in enumerate(self.warehouses)
                         if sc.warehouses[name].kind == "overseas"]
             self.policies.kind[overseas] = NO_POLICY
@@ -200,7 +200,7 @@ class Operation:
     def _compile_demand(self, plan: Plan | None, fx_rates: np.ndarray) -> None:
         sc = self.scenario
         ad_spend = None
-        if plan is not None and plan.ad_spend:
+        if plan is not None and plan.takes("ad_spend"):
             schedule = demand.ad_spend_schedule(sc, self.channels, self.timeline.n_days)
             ad_spend = self.book.ad_spend(plan, schedule, fx_rates[self.currency_of_channel])
         self.demand = demand.DemandModel(sc, self.markets, self.skus, self.timeline,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.atomic import atomic_write
 
@@ -59,8 +59,22 @@ class AdSpendLine(_Plain):
     spend_cny_per_day: float
 
 
+TakeOver = Literal["routing", "overseas_replenishment", "ad_spend"]
+"""What a plan can run in place of the scenario's rules: order routing (weekly quotas per
+market, SKU and route), the overseas warehouses' replenishment rules, and the ad spend of
+the weeks and channels it names. Bulk shipment lines always leave on top of the rules."""
+
+ROUTING_KINDS = ("channels", "frontier", "rolling")
+"""Plan kinds that route orders and replenish overseas warehouses, when a plan file does
+not say what it takes over (files written before ``takes_over`` existed)."""
+
+
 class Plan(_Plain):
     kind: Literal["channels", "ads", "peak", "frontier", "rolling"]
+    takes_over: list[TakeOver] = Field(
+        description="what the plan runs in place of the scenario's rules; when absent, "
+                    "routing plans (channels, frontier, rolling) take over routing and "
+                    "overseas replenishment, and a plan with ad lines the ad spend")
     scenario: str
     scenario_hash: str
     weeks: int = Field(description="weeks the plan covers: the horizon, or a rolling window")
@@ -72,6 +86,20 @@ class Plan(_Plain):
     containers: dict[str, float] = Field({}, description="'lane mode week' -> containers")
     metrics: dict[str, float] = {}
     solver: dict[str, Any] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _declared_or_by_kind(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "takes_over" not in data:
+            routing = ["routing", "overseas_replenishment"] \
+                if data.get("kind") in ROUTING_KINDS else []
+            ads = ["ad_spend"] if data.get("ad_spend") else []
+            data = {**data, "takes_over": routing + ads}
+        return data
+
+    def takes(self, what: TakeOver) -> bool:
+        """Whether the plan runs ``what`` in place of the scenario's rules."""
+        return what in self.takes_over
 
 
 class PlanFileError(Exception):
