@@ -92,12 +92,11 @@ import pyomo.environ as pyo
 
 from optimize.outcome import Outcome
 from optimize.solve import (
+    BuiltModel,
     Infeasible,
     SolveOptions,
     Solver,
     SolveReport,
-    add_elastic,
-    elastic_penalty,
     solve_or_explain,
 )
 from sim.demand import ad_spend_schedule, hill, popularity_shares, static_conversion
@@ -495,7 +494,14 @@ def marginal_revenue(data: AdData, spend: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- model
-def build_ads_model(data: AdData, elastic: bool = False) -> pyo.ConcreteModel:
+@dataclass(kw_only=True)
+class AdModel(BuiltModel):
+    """A built ad model: the Pyomo model and each channel's modelled response curve."""
+
+    curves: dict[str, HillCurve]
+
+
+def build_ads_model(data: AdData, elastic: bool = False) -> AdModel:
     """The ad allocation model of the module docstring (pure: reads ``data`` only).
 
     With ``elastic`` the budget rows (and the ROAS floor) may be exceeded at a penalty,
@@ -510,7 +516,7 @@ def build_ads_model(data: AdData, elastic: bool = False) -> pyo.ConcreteModel:
     weeks, total = data.weeks, data.total_weeks
 
     m = pyo.ConcreteModel(name="ads")
-    m._curves = curves
+    built = AdModel(model=m, curves=curves)
     m.C = pyo.Set(initialize=names, ordered=True)
     m.W = pyo.RangeSet(1, total)
     m.H = pyo.RangeSet(1, weeks)
@@ -591,7 +597,7 @@ def build_ads_model(data: AdData, elastic: bool = False) -> pyo.ConcreteModel:
     # budgets
     if elastic:
         m.budget_short = pyo.Var(within=pyo.NonNegativeReals)
-        add_elastic(m, "total budget", m.budget_short, lambda _, amount: (
+        built.add_elastic("total budget", m.budget_short, lambda _, amount: (
             f"total ad budget short by {amount:,.0f} CNY: the minimum and fixed spends need "
             f"{pyo.value(m.budget) + amount:,.0f} CNY over {weeks} weeks against a budget "
             f"of {pyo.value(m.budget):,.0f} CNY"))
@@ -601,7 +607,7 @@ def build_ads_model(data: AdData, elastic: bool = False) -> pyo.ConcreteModel:
         m.weekly_budget = pyo.Param(mutable=True, initialize=float(data.weekly_budget_cny))
         if elastic:
             m.week_budget_short = pyo.Var(m.H, within=pyo.NonNegativeReals)
-            add_elastic(m, "weekly budget", m.week_budget_short, lambda w, amount: (
+            built.add_elastic("weekly budget", m.week_budget_short, lambda w, amount: (
                 f"week {w} ad budget short by {amount:,.0f} CNY (budget "
                 f"{pyo.value(m.weekly_budget):,.0f} CNY a week)"))
         m.week_budget = pyo.Constraint(m.H, rule=lambda m, w: (
@@ -614,7 +620,7 @@ def build_ads_model(data: AdData, elastic: bool = False) -> pyo.ConcreteModel:
     elif data.objective == "orders":
         if elastic:
             m.revenue_short = pyo.Var(within=pyo.NonNegativeReals)
-            add_elastic(m, "ROAS", m.revenue_short, lambda _, amount: (
+            built.add_elastic("ROAS", m.revenue_short, lambda _, amount: (
                 f"average ROAS target {pyo.value(m.target_roas):g} out of reach: revenue short "
                 f"by {amount:,.0f} CNY at the minimum and fixed spends"))
         m.roas_floor = pyo.Constraint(expr=m.revenue - m.target_roas * m.ad_cost
@@ -623,9 +629,9 @@ def build_ads_model(data: AdData, elastic: bool = False) -> pyo.ConcreteModel:
     else:
         value = m.revenue - m.target_roas * m.ad_cost
     if elastic:
-        value = value - elastic_penalty(m)
+        value = value - built.elastic_penalty()
     m.objective = pyo.Objective(expr=value, sense=pyo.maximize)
-    return m
+    return built
 
 
 # ----------------------------------------------------------------------------- solve
@@ -639,11 +645,11 @@ def solve_ads(data: AdData, options: SolveOptions = DEFAULT_OPTIONS) -> Outcome:
     conflicts = bound_conflicts(data)
     if conflicts:
         raise Infeasible(conflicts)
-    model, report, solver = solve_or_explain(
+    built, report, solver = solve_or_explain(
         lambda elastic: build_ads_model(data, elastic), options)
     started = time.perf_counter()
-    budget_dual, marginal = marginal_values(model, data, solver, options)
-    return _outcome(model, data, report, budget_dual, marginal,
+    budget_dual, marginal = marginal_values(built.model, data, solver, options)
+    return _outcome(built, data, report, budget_dual, marginal,
                     time.perf_counter() - started)
 
 
@@ -708,10 +714,10 @@ def _dual(solver: Solver, row) -> float:
     return abs(float(solver.duals([row])[row]))
 
 
-def _outcome(model: pyo.ConcreteModel, data: AdData, report: SolveReport,
+def _outcome(built: AdModel, data: AdData, report: SolveReport,
              budget_dual: float, marginal: dict[str, float], dual_s: float) -> Outcome:
     names = list(data.channels)
-    curves: dict[str, HillCurve] = model._curves
+    model, curves = built.model, built.curves
     weeks, total = data.weeks, data.total_weeks
     x = np.array([[pyo.value(model.spend[c, w]) for w in range(1, weeks + 1)] for c in names])
     x = np.maximum(x, 0.0)
@@ -786,12 +792,14 @@ def _outcome(model: pyo.ConcreteModel, data: AdData, report: SolveReport,
                               index=pd.RangeIndex(1, weeks + 1, name="week"))
     tables = {"allocation": allocation, "channels": channels,
               "curves": curve_table(curves, x.max(axis=1, initial=0.0))}
+    lines = [AdSpendLine(week=w + 1, channel=name, spend_cny_per_day=float(x[c, w]))
+             for w in range(weeks) for c, name in enumerate(names)]
     plan = Plan(
-        kind="ads", scenario=data.scenario, scenario_hash=data.scenario_hash, weeks=weeks,
+        kind="ads", takes_over=["ad_spend"] if lines else [], scenario=data.scenario,
+        scenario_hash=data.scenario_hash, weeks=weeks,
         objective_cny=float(report.objective),
         costs_cny={"ad_spend": float(spend.sum())},
-        ad_spend=[AdSpendLine(week=w + 1, channel=name, spend_cny_per_day=float(x[c, w]))
-                  for w in range(weeks) for c, name in enumerate(names)],
+        ad_spend=lines,
         # Under the simulation's KPI names too, for ``xbsim evaluate``.
         metrics=summary | {"ad_spend_cny": summary["spend_cny"]},
         solver={"objective": data.objective, "status": report.status,

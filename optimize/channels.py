@@ -33,23 +33,43 @@ only if its P-th percentile delivery time (processing, transit,
 customs inspections; sampled from the scenario's own distributions) meets the market's
 promise. Demand D is the simulator's expected demand (sim.demand.expected_units_by_day).
 Origin stock is taken as available: suppliers are planned outside this model.
+
+The model itself is built by ``optimize.core`` (shared with the rolling window of
+optimize/rolling), with every figure a number; ``build_channels_model`` returns a
+``ChannelModel``, the Pyomo model with its route sets.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from optimize.core import (
+    ChannelModel,
+    CoreOptions,
+    RouteSets,
+    build_core,
+    route_sets,
+    safety_rows,
+)
 from optimize.outcome import Outcome
-from optimize.solve import SolveOptions, add_elastic, elastic_penalty, solve_or_explain
+from optimize.solve import SolveOptions, solve_or_explain
 from sim.calendar import Timeline
 from sim.demand import expected_units_by_day
 from sim.loader import scenario_hash
 from sim.plan import FulfilmentLine, Plan, ShipmentLine
 from sim.scenario import Scenario
+
+__all__ = ["ChannelData", "ChannelModel", "Route", "RouteSets", "build_channels_model",
+           "channel_data", "cost_breakdown", "flows_table", "optimize_channels", "plan_from",
+           "predicted_kpis", "route_costs", "route_sets", "safety_rows"]
+
+RoutingKind = Literal["channels", "frontier", "rolling"]
+"""Plan kinds ``plan_from`` writes: each takes over routing and overseas replenishment."""
 
 DAYS_SAMPLES = 4000
 """Draws per route used to estimate delivery-time percentiles and means."""
@@ -336,181 +356,24 @@ def _last_mile_mode(sc: Scenario, warehouse: str, market: str) -> str | None:
 
 
 # ----------------------------------------------------------------------------- model
-@dataclass(frozen=True)
-class RouteSets:
-    """The routes a model may use (by index into ``data.routes``), grouped the way its rows
-    sum them: by kind, by the market a route serves and by the warehouse it fills or empties.
-    """
-
-    direct: list[int]
-    bulk: list[int]
-    last: list[int]
-    fcl: list[int]                    # bulk routes that move whole containers
-    serving: dict[int, list[int]]     # market -> direct and last-mile routes
-    arriving: dict[int, list[int]]    # warehouse -> bulk routes into it
-    leaving: dict[int, list[int]]     # warehouse -> last-mile routes out of it
-    parcel_modes: list[str]           # parcel modes with a weekly capacity
-    bulk_modes: list[str]             # bulk modes with a weekly capacity
-
-
-def route_sets(data: ChannelData) -> RouteSets:
-    """Group the allowed routes (promise kept) for the model's sums."""
-    routes = data.routes
-    allowed = [r for r, route in enumerate(routes) if data.allowed(route)]
-    direct = [r for r in allowed if routes[r].kind == "direct"]
-    bulk = [r for r in allowed if routes[r].kind == "bulk"
-            and routes[r].destination in data.warehouses]
-    last = [r for r in allowed if routes[r].kind == "last_mile"]
-    return RouteSets(
-        direct=direct, bulk=bulk, last=last,
-        fcl=[r for r in bulk if routes[r].container_m3],
-        serving={mk: [r for r in direct + last if routes[r].destination == market]
-                 for mk, market in enumerate(data.markets)},
-        arriving={h: [r for r in bulk if routes[r].destination == name]
-                  for h, name in enumerate(data.warehouses)},
-        leaving={h: [r for r in last if routes[r].origin == name]
-                 for h, name in enumerate(data.warehouses)},
-        parcel_modes=sorted({routes[r].mode for r in direct} & set(data.parcel_capacity)),
-        bulk_modes=sorted({routes[r].mode for r in bulk} & set(data.bulk_capacity_m3)))
-
-
-def build_channels_model(data: ChannelData, elastic: bool = False) -> pyo.ConcreteModel:
-    """The MILP of the module docstring; pure: the same data gives the same model."""
-    m = pyo.ConcreteModel(name="channels")
-    S, M, H = range(len(data.skus)), range(len(data.markets)), range(len(data.warehouses))
-    W = range(1, data.weeks + 1)
-    routes = data.routes
-    sets = route_sets(data)
-    direct, bulk, last, fcl = sets.direct, sets.bulk, sets.last, sets.fcl
-
-    m.flow = pyo.Var([(s, r, w) for s in S for r in direct + bulk + last for w in W],
-                     domain=pyo.NonNegativeReals)
-    m.inv = pyo.Var(S, H, W, domain=pyo.NonNegativeReals)
-    m.lost = pyo.Var(S, M, W, domain=pyo.NonNegativeReals,
-                     bounds=None if data.allow_lost_sales else (0, 0))
-    m.containers = pyo.Var(fcl, W, domain=pyo.NonNegativeIntegers)
-    contract_routes = [r for r in direct + bulk if (routes[r].lane, routes[r].mode)
-                       in data.contracts]
-    m.use_mode = pyo.Var(contract_routes, domain=pyo.Binary)
-
-    if elastic:
-        m.unmet = pyo.Var(S, M, W, domain=pyo.NonNegativeReals)
-        add_elastic(m, "demand", m.unmet, lambda i, v: (
-            f"{data.markets[i[1]]} {data.skus[i[0]]} week {i[2]}: no allowed route can "
-            f"deliver {v:,.0f} units (promise {data.promise_days[data.markets[i[1]]]:g} d)"),
-            weight=10.0)
-
-    def demand_rule(mm, s, mk, w):
-        served = sum(mm.flow[s, r, w] for r in sets.serving[mk]) + mm.lost[s, mk, w]
-        if elastic:
-            served += mm.unmet[s, mk, w]
-        return served == float(data.demand[s, mk, w - 1])
-    m.demand_met = pyo.Constraint(S, M, W, rule=demand_rule)
-
-    def balance_rule(mm, s, h, w):
-        previous = mm.inv[s, h, w - 1] if w > 1 else float(data.opening[s, h])
-        arrivals = sum(mm.flow[s, r, w - routes[r].lead_weeks] for r in sets.arriving[h]
-                       if w - routes[r].lead_weeks >= 1)
-        return mm.inv[s, h, w] == previous + arrivals - sum(mm.flow[s, r, w]
-                                                             for r in sets.leaving[h])
-    m.balance = pyo.Constraint(S, H, W, rule=balance_rule)
-    if data.keep_closing_stock:
-        m.closing = pyo.Constraint(S, H, rule=lambda mm, s, h: mm.inv[s, h, data.weeks]
-                                   >= float(data.opening[s, h]))
-    _capacity_rows(m, data, sets, elastic, S, W, H)
-    _activation_rows(m, data, contract_routes, S, W)
-    below = safety_rows(m, data, S, H, W, first_week=1)
-
-    cost = sum(float(routes[r].unit_cost[s, w - 1]) * m.flow[s, r, w]
-               for s in S for r in direct + bulk + last for w in W)
-    cost += sum(float(routes[r].container_cost[w - 1]) * m.containers[r, w]
-                for r in fcl for w in W)
-    cost += sum(float(data.holding[s, h]) * m.inv[s, h, w] for s in S for h in H for w in W)
-    cost += sum(float(data.lost_penalty[s, mk]) * m.lost[s, mk, w]
-                for s in S for mk in M for w in W)
-    cost += sum(data.contracts[(routes[r].lane, routes[r].mode)][0] * m.use_mode[r]
-                for r in contract_routes)
-    cost += below
-    m.total_cost = pyo.Expression(expr=cost)
-    penalty = elastic_penalty(m) if elastic else 0.0
-    m.objective = pyo.Objective(expr=m.total_cost + penalty, sense=pyo.minimize)
-    m._routes = {"direct": direct, "bulk": bulk, "last": last}
-    return m
-
-
-def safety_rows(m: pyo.ConcreteModel, data: ChannelData, S, H, W, first_week: int):
-    """Stock kept at or above the safety stock from the week it can be rebuilt by, softly,
-    in proportion to what the warehouse ships that week: ``inv + below >= cover * out``
-    (``cover`` = safety stock / weekly demand it could serve), so a warehouse the plan
-    does not use keeps none. Returns the penalty term of ``below`` (0 without safety stock).
-    ``W`` numbers the model's weeks from 1 at calendar week ``first_week``."""
-    if data.safety_stock is None or not data.safety_stock.any():
-        return 0.0
-    leaving = route_sets(data).leaving
-    rows = [(s, h, w) for s in S for h in H for w in W
-            if first_week + w - 1 >= data.safety_from_week[h] and data.safety_cover[s, h] > 0
-            and leaving[h]]
-    m.below_safety = pyo.Var(rows, domain=pyo.NonNegativeReals)
-    m.safety = pyo.Constraint(rows, rule=lambda mm, s, h, w: (
-        mm.inv[s, h, w] + mm.below_safety[s, h, w]
-        >= float(data.safety_cover[s, h]) * sum(mm.flow[s, r, w] for r in leaving[h])))
-    m.safety_shortfall = pyo.Expression(expr=sum(
-        float(data.safety_penalty[s, h]) * m.below_safety[s, h, w] for s, h, w in rows))
-    return m.safety_shortfall
-
-
-def _capacity_rows(m, data: ChannelData, sets: RouteSets, elastic, S, W, H) -> None:
-    routes = data.routes
-    direct, bulk, fcl = sets.direct, sets.bulk, sets.fcl
-    parcel_modes, bulk_modes = sets.parcel_modes, sets.bulk_modes
-    if elastic:
-        m.parcel_short = pyo.Var(parcel_modes, W, domain=pyo.NonNegativeReals)
-        m.bulk_short = pyo.Var(bulk_modes, W, domain=pyo.NonNegativeReals)
-        m.space_short = pyo.Var(list(data.warehouse_m3), W, domain=pyo.NonNegativeReals)
-        add_elastic(m, "parcel capacity", m.parcel_short, lambda i, v: (
-            f"{i[0]} week {i[1]}: carrier capacity short by {v:,.0f} units"))
-        add_elastic(m, "bulk capacity", m.bulk_short, lambda i, v: (
-            f"{i[0]} departures week {i[1]}: capacity short by {v:,.1f} m3"))
-        add_elastic(m, "warehouse space", m.space_short, lambda i, v: (
-            f"{i[0]} week {i[1]}: warehouse space short by {v:,.1f} m3"))
-    m.parcel_capacity = pyo.Constraint(parcel_modes, W, rule=lambda mm, k, w: (
-        sum(mm.flow[s, r, w] for s in S for r in direct if routes[r].mode == k)
-        <= float(data.parcel_capacity[k][w - 1]) + (mm.parcel_short[k, w] if elastic else 0)))
-    m.bulk_capacity = pyo.Constraint(bulk_modes, W, rule=lambda mm, k, w: (
-        sum(float(data.volume[s]) * mm.flow[s, r, w] for s in S for r in bulk
-            if routes[r].mode == k)
-        <= float(data.bulk_capacity_m3[k][w - 1]) + (mm.bulk_short[k, w] if elastic else 0)))
-    m.container_fill = pyo.Constraint(fcl, W, rule=lambda mm, r, w: (
-        sum(float(data.volume[s]) * mm.flow[s, r, w] for s in S)
-        <= routes[r].container_m3 * mm.containers[r, w]))
-    spaces = [h for h in H if data.warehouses[h] in data.warehouse_m3]
-    m.warehouse_space = pyo.Constraint(spaces, W, rule=lambda mm, h, w: (
-        sum(float(data.volume[s]) * mm.inv[s, h, w] for s in S)
-        <= data.warehouse_m3[data.warehouses[h]]
-        + (mm.space_short[data.warehouses[h], w] if elastic else 0)))
-
-
-def _activation_rows(m, data: ChannelData, contract_routes, S, W) -> None:
-    routes = data.routes
-    big = float(data.demand.sum() + data.opening.sum())
-
-    def volume(mm, r):
-        return sum(mm.flow[s, r, w] for s in S for w in W)
-    m.activation_upper = pyo.Constraint(contract_routes, rule=lambda mm, r: (
-        volume(mm, r) <= big * mm.use_mode[r]))
-    m.activation_lower = pyo.Constraint(contract_routes, rule=lambda mm, r: (
-        volume(mm, r) >= data.contracts[(routes[r].lane, routes[r].mode)][1] * mm.use_mode[r]))
+def build_channels_model(data: ChannelData, elastic: bool = False) -> ChannelModel:
+    """The MILP of the module docstring over the horizon's weeks, every figure a number
+    (``optimize.core``); pure: the same data gives the same model."""
+    return build_core(data, CoreOptions(
+        weeks=data.weeks, closing=data.keep_closing_stock, contracts=True, elastic=elastic,
+        allow_lost_sales=data.allow_lost_sales, name="channels"))
 
 
 # ----------------------------------------------------------------------------- results
-def flows_table(m: pyo.ConcreteModel, data: ChannelData, first_week: int = 1) -> pd.DataFrame:
+def flows_table(built: ChannelModel, first_week: int = 1) -> pd.DataFrame:
     """Units per (week, SKU, route) with their cost, from a solved model.
 
     A model over a window numbers its weeks from 1 at calendar week ``first_week``; weeks
     past the horizon are costed at the last week's rates, as the window model costs them.
     """
+    data = built.data
     rows = []
-    for (s, r, w), var in m.flow.items():
+    for (s, r, w), var in built.model.flow.items():
         units = var.value or 0.0
         if units > 1e-6:
             route = data.routes[r]
@@ -523,8 +386,9 @@ def flows_table(m: pyo.ConcreteModel, data: ChannelData, first_week: int = 1) ->
                                        "units", "cost_cny", "mean_days"])
 
 
-def cost_breakdown(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame) -> dict:
-    """Cost by component in CNY, and per unit of demand served."""
+def cost_breakdown(built: ChannelModel, flows: pd.DataFrame) -> dict[str, float]:
+    """Cost by component in CNY, and per unit of demand served (a static model's)."""
+    m, data = built.model, built.data
     routes = data.routes
     containers = sum(float(routes[r].container_cost[w - 1]) * (var.value or 0.0)
                      for (r, w), var in m.containers.items())
@@ -535,7 +399,7 @@ def cost_breakdown(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame)
                     for (s, mk, w), var in m.lost.items())
     fixed = sum(data.contracts[(routes[r].lane, routes[r].mode)][0] * (var.value or 0.0)
                 for r, var in m.use_mode.items())
-    below = pyo.value(m.safety_shortfall) if hasattr(m, "safety_shortfall") else 0.0
+    below = float(pyo.value(m.safety_shortfall)) if built.safety else 0.0
     served = float(data.demand.sum()) - lost_units
     costs = route_costs(flows) | {
         "containers": containers,
@@ -567,15 +431,16 @@ def delivered_days(flows: pd.DataFrame) -> float:
     return float(np.average(customer["mean_days"], weights=customer["units"]))
 
 
-def plan_from(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame, kind: str,
-              objective: float, costs: dict, solver: dict, first_week: int = 1,
-              predict: bool = True) -> Plan:
+def plan_from(built: ChannelModel, flows: pd.DataFrame, kind: RoutingKind,
+              objective: float, costs: dict[str, float], solver: dict[str, Any],
+              first_week: int = 1, predict: bool = True) -> Plan:
     """The solved model as a Plan; ``flows`` from ``flows_table`` (calendar weeks), the
     model's own weeks numbered from 1 at calendar week ``first_week``; ``predict`` adds the
     KPIs the plan expects (``predicted_kpis``).
 
     Lines are built without re-validation (``model_construct``): they come typed from the
     solved model, and a year's plan has thousands of them, re-planned every week."""
+    m, data = built.model, built.data
     columns = ("week", "sku", "kind", "origin", "destination", "mode", "units")
     shipments, fulfilment = [], []
     for week, sku, route_kind, origin, destination, mode, units in zip(
@@ -593,19 +458,21 @@ def plan_from(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame, kind
     containers = {f"{data.routes[r].name} week {first_week + w - 1}":
                   float(round(var.value or 0.0))
                   for (r, w), var in m.containers.items() if (var.value or 0.0) > 0.5}
-    return Plan(kind=kind, scenario=data.scenario, scenario_hash=data.scenario_hash,
+    return Plan(kind=kind, takes_over=["routing", "overseas_replenishment"],
+                scenario=data.scenario, scenario_hash=data.scenario_hash,
                 weeks=data.weeks, objective_cny=objective, costs_cny=costs,
                 shipments=shipments, fulfilment=fulfilment, containers=containers,
-                metrics=predicted_kpis(m, data, flows, costs) if predict else {},
+                metrics=predicted_kpis(built, flows, costs) if predict else {},
                 solver=solver)
 
 
-def predicted_kpis(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame,
-                   costs: dict) -> dict[str, float]:
+def predicted_kpis(built: ChannelModel, flows: pd.DataFrame,
+                   costs: dict[str, float]) -> dict[str, float]:
     """What the plan expects, named as the simulation's KPIs so ``xbsim evaluate`` can put
     them side by side: fill rate, on-time rate (each route's share of deliveries within the
     promise), mean delivery days and logistics cash cost per unit served (the plan's costs
     without the capital cost it also weighs, which the ledger does not book)."""
+    m, data = built.model, built.data
     served = demand = on_time = capital = 0.0
     for (s, r, _), var in m.flow.items():
         units, route = var.value or 0.0, data.routes[r]
@@ -631,13 +498,13 @@ def predicted_kpis(m: pyo.ConcreteModel, data: ChannelData, flows: pd.DataFrame,
 def optimize_channels(scenario: Scenario, options: SolveOptions | None = None) -> Outcome:
     """Choose routes, shipments and containers for the scenario's horizon."""
     data = channel_data(scenario)
-    model, report, _ = solve_or_explain(lambda elastic: build_channels_model(data, elastic),
+    built, report, _ = solve_or_explain(lambda elastic: build_channels_model(data, elastic),
                                         options or SolveOptions())
-    flows = flows_table(model, data)
-    costs = cost_breakdown(model, data, flows)
+    flows = flows_table(built)
+    costs = cost_breakdown(built, flows)
     solver = {"status": report.status, "gap": report.gap, "build_s": report.build_s,
               "handoff_s": report.handoff_s, "highs_s": report.highs_s}
-    plan = plan_from(model, data, flows, "channels", report.objective, costs, solver)
+    plan = plan_from(built, flows, "channels", report.objective, costs, solver)
     mix = (flows[flows["kind"] != "bulk"].groupby(["destination", "kind", "mode"])["units"]
            .sum().rename("units").reset_index())
     summary = {"total_cost_cny": costs["total"],

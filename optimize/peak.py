@@ -33,7 +33,7 @@ import pyomo.environ as pyo
 
 from optimize.channels import ChannelData, channel_data
 from optimize.outcome import Outcome
-from optimize.solve import SolveOptions, Solver, solve_or_explain
+from optimize.solve import BuiltModel, SolveOptions, Solver, solve_or_explain
 from sim.calendar import day_of
 from sim.demand import sample_units_by_day
 from sim.plan import Plan, ShipmentLine
@@ -93,7 +93,20 @@ def peak_data(scenario: Scenario, samples: np.ndarray | None = None) -> PeakData
         parcel_capacity={k: v[window] for k, v in base.parcel_capacity.items()})
 
 
-def build_peak_model(data: PeakData, anticipative: bool = False) -> pyo.ConcreteModel:
+@dataclass(kw_only=True)
+class PeakModel(BuiltModel):
+    """A built peak model: the Pyomo model and its index maps."""
+
+    data: PeakData
+    anticipative: bool
+    home: dict[int, int]      # last-mile route -> warehouse it leaves
+    dest: dict[int, int]      # commit or expedite route -> warehouse it fills
+    market: dict[int, int]    # last-mile or express route -> market it serves
+    boxes: list[int]          # commit routes that move whole containers
+    first: list[int]          # stage-one copies: [0], or every scenario (anticipative)
+
+
+def build_peak_model(data: PeakData, anticipative: bool = False) -> PeakModel:
     """The two-stage SAA model; ``anticipative`` lets each scenario choose its own stage
     one (the wait-and-see bound)."""
     base, routes = data.base, data.base.routes
@@ -104,7 +117,7 @@ def build_peak_model(data: PeakData, anticipative: bool = False) -> pyo.Concrete
     home = {r: base.warehouses.index(routes[r].origin) for r in data.deliver}
     dest = {r: base.warehouses.index(routes[r].destination) for r in data.commit + data.expedite}
     market = {r: base.markets.index(routes[r].destination) for r in data.deliver + data.express}
-    first = K if anticipative else [0]
+    first = list(K) if anticipative else [0]
 
     m.commit = pyo.Var(S, data.commit, first, domain=pyo.NonNegativeReals)
     boxes = [r for r in data.commit if routes[r].container_m3]
@@ -164,7 +177,8 @@ def build_peak_model(data: PeakData, anticipative: bool = False) -> pyo.Concrete
     m.second_stage_cost = pyo.Expression(expr=weight * second)
     m.objective = pyo.Objective(expr=m.first_stage_cost + m.second_stage_cost,
                                 sense=pyo.minimize)
-    return m
+    return PeakModel(model=m, data=data, anticipative=anticipative, home=home, dest=dest,
+                     market=market, boxes=boxes, first=first)
 
 
 def _mean_scenario(data: PeakData) -> PeakData:
@@ -174,7 +188,7 @@ def _mean_scenario(data: PeakData) -> PeakData:
 def _evaluate(data: PeakData, commit: dict, containers: dict,
               options: SolveOptions) -> float:
     """Expected cost of a fixed stage-one decision over the data's scenarios."""
-    model = build_peak_model(data)
+    model = build_peak_model(data).model
     for key, var in model.commit.items():
         var.fix(commit[key])
     for key, var in model.containers.items():
@@ -184,14 +198,16 @@ def _evaluate(data: PeakData, commit: dict, containers: dict,
 
 def solve_peak(data: PeakData, options: SolveOptions | None = None) -> Outcome:
     options = options or SolveOptions(mip_gap=1e-4)
-    model, report, _ = solve_or_explain(lambda elastic: build_peak_model(data), options)
+    built, report, _ = solve_or_explain(lambda elastic: build_peak_model(data), options)
+    model = built.model
     recourse = report.objective
-    ev_model = build_peak_model(_mean_scenario(data))
+    ev_model = build_peak_model(_mean_scenario(data)).model
     Solver(options).solve(ev_model)
     ev_commit = {key: var.value or 0.0 for key, var in ev_model.commit.items()}
     ev_boxes = {key: round(var.value or 0.0) for key, var in ev_model.containers.items()}
     eev = _evaluate(data, ev_commit, ev_boxes, options)
-    wait_and_see = Solver(options).solve(build_peak_model(data, anticipative=True)).objective
+    wait_and_see = Solver(options).solve(
+        build_peak_model(data, anticipative=True).model).objective
     base, routes = data.base, data.base.routes
     commits = [(base.skus[s], routes[r], var.value or 0.0)
                for (s, r, _), var in model.commit.items() if (var.value or 0.0) > 1e-6]
@@ -208,8 +224,9 @@ def solve_peak(data: PeakData, options: SolveOptions | None = None) -> Outcome:
                    for mk in data.markets for t in range(1, data.weeks + 1))
                    for k in range(data.demand.shape[0])])),
                "scenarios": float(data.demand.shape[0])}
-    plan = Plan(kind="peak", scenario=base.scenario, scenario_hash=base.scenario_hash,
-                weeks=base.weeks, objective_cny=recourse, costs_cny=summary,
+    plan = Plan(kind="peak", takes_over=[], scenario=base.scenario,
+                scenario_hash=base.scenario_hash, weeks=base.weeks, objective_cny=recourse,
+                costs_cny=summary,
                 shipments=shipments,
                 containers={f"{routes[r].name}": float(round(var.value or 0.0))
                             for (r, _), var in model.containers.items()},

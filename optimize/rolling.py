@@ -68,14 +68,13 @@ import pyomo.environ as pyo
 
 from optimize.channels import (
     ChannelData,
-    RouteSets,
+    Route,
     channel_data,
     flows_table,
     plan_from,
     route_costs,
-    route_sets,
-    safety_rows,
 )
+from optimize.core import ChannelModel, CoreOptions, build_core, origin_names, route_sets
 from optimize.solve import SolveOptions, Solver, SolveReport
 from sim.demand import expected_units_by_day
 from sim.plan import Plan
@@ -137,87 +136,13 @@ class Window:
 
 # ----------------------------------------------------------------------------- model
 def build_rolling_model(data: ChannelData, weeks: int, terminal_penalty: np.ndarray
-                        ) -> pyo.ConcreteModel:
+                        ) -> ChannelModel:
     """The window MILP of the module docstring over ``weeks`` weeks, every moving figure a
-    mutable parameter (zero until ``RollingPlanner`` sets it); ``terminal_penalty`` is q in
-    CNY per unit [sku, warehouse]. Pure: the same arguments give the same model."""
-    m = pyo.ConcreteModel(name="rolling")
-    S, M, H = range(len(data.skus)), range(len(data.markets)), range(len(data.warehouses))
-    J = range(1, weeks + 1)
-    routes, sets = data.routes, route_sets(data)
-    keys = [(s, r, j) for s in S for r in sets.direct + sets.bulk + sets.last for j in J]
-
-    m.flow = pyo.Var(keys, domain=pyo.NonNegativeReals)
-    m.inv = pyo.Var(S, H, J, domain=pyo.NonNegativeReals)
-    m.lost = pyo.Var(S, M, J, domain=pyo.NonNegativeReals)
-    m.containers = pyo.Var(sets.fcl, J, domain=pyo.NonNegativeIntegers)
-    m.short = pyo.Var(S, H, domain=pyo.NonNegativeReals)
-
-    def param(*index):
-        return pyo.Param(*index, mutable=True, initialize=0.0)
-    m.demand, m.opening, m.arrivals, m.target = param(S, M, J), param(S, H), param(S, H, J), \
-        param(S, H)
-    m.unit_cost, m.container_cost = param(keys), param(sets.fcl, J)
-    m.parcel_cap, m.bulk_cap = param(sets.parcel_modes, J), param(sets.bulk_modes, J)
-    m.space = param(H, J)
-    origins = origin_names(data, sets)
-    m.origin_stock = param(S, range(len(origins)))
-
-    # What leaves an origin in the first week (to be executed now) is on its shelves now.
-    m.origin_supply = pyo.Constraint(S, range(len(origins)), rule=lambda mm, s, o: (
-        sum(mm.flow[s, r, 1] for r in sets.direct + sets.bulk
-            if routes[r].origin == origins[o]) <= mm.origin_stock[s, o]))
-
-    m.demand_met = pyo.Constraint(S, M, J, rule=lambda mm, s, mk, j: (
-        sum(mm.flow[s, r, j] for r in sets.serving[mk]) + mm.lost[s, mk, j]
-        == mm.demand[s, mk, j]))
-
-    def balance_rule(mm, s, h, j):
-        previous = mm.inv[s, h, j - 1] if j > 1 else mm.opening[s, h]
-        shipped = sum(mm.flow[s, r, j - routes[r].lead_weeks] for r in sets.arriving[h]
-                      if j - routes[r].lead_weeks >= 1)
-        return mm.inv[s, h, j] == previous + mm.arrivals[s, h, j] + shipped - sum(
-            mm.flow[s, r, j] for r in sets.leaving[h])
-    m.balance = pyo.Constraint(S, H, J, rule=balance_rule)
-    m.terminal = pyo.Constraint(S, H, rule=lambda mm, s, h: (
-        mm.inv[s, h, weeks] + mm.short[s, h] >= mm.target[s, h]))
-    _capacity_rows(m, data, sets, S, H, J)
-    below = safety_rows(m, data, S, H, J, first_week=1)
-
-    m.route_cost = pyo.Expression(expr=sum(m.unit_cost[key] * m.flow[key] for key in keys))
-    m.container_total = pyo.Expression(expr=sum(
-        m.container_cost[r, j] * m.containers[r, j] for r in sets.fcl for j in J))
-    m.holding = pyo.Expression(expr=sum(
-        float(data.holding[s, h]) * m.inv[s, h, j] for s in S for h in H for j in J))
-    m.lost_sales = pyo.Expression(expr=sum(
-        float(data.lost_penalty[s, mk]) * m.lost[s, mk, j] for s in S for mk in M for j in J))
-    m.terminal_shortfall = pyo.Expression(expr=sum(
-        float(terminal_penalty[s, h]) * m.short[s, h] for s in S for h in H))
-    m.objective = pyo.Objective(expr=m.route_cost + m.container_total + m.holding
-                                + m.lost_sales + m.terminal_shortfall + below,
-                                sense=pyo.minimize)
-    return m
-
-
-def origin_names(data: ChannelData, sets: RouteSets) -> list[str]:
-    """The origin warehouses the window's direct and bulk routes leave from."""
-    return sorted({data.routes[r].origin for r in sets.direct + sets.bulk})
-
-
-def _capacity_rows(m, data: ChannelData, sets: RouteSets, S, H, J) -> None:
-    routes, volume = data.routes, data.volume
-    m.parcel_capacity = pyo.Constraint(sets.parcel_modes, J, rule=lambda mm, k, j: (
-        sum(mm.flow[s, r, j] for s in S for r in sets.direct if routes[r].mode == k)
-        <= mm.parcel_cap[k, j]))
-    m.bulk_capacity = pyo.Constraint(sets.bulk_modes, J, rule=lambda mm, k, j: (
-        sum(float(volume[s]) * mm.flow[s, r, j] for s in S for r in sets.bulk
-            if routes[r].mode == k) <= mm.bulk_cap[k, j]))
-    m.container_fill = pyo.Constraint(sets.fcl, J, rule=lambda mm, r, j: (
-        sum(float(volume[s]) * mm.flow[s, r, j] for s in S)
-        <= routes[r].container_m3 * mm.containers[r, j]))
-    spaces = [h for h in H if data.warehouses[h] in data.warehouse_m3]
-    m.warehouse_space = pyo.Constraint(spaces, J, rule=lambda mm, h, j: (
-        sum(float(volume[s]) * mm.inv[s, h, j] for s in S) <= mm.space[h, j]))
+    mutable parameter (zero until ``RollingPlanner`` sets it; ``optimize.core``);
+    ``terminal_penalty`` is q in CNY per unit [sku, warehouse]. Pure: the same arguments
+    give the same model."""
+    return build_core(data, CoreOptions(weeks=weeks, mutable=True, origin_supply=True,
+                                        terminal_penalty=terminal_penalty, name="rolling"))
 
 
 def _assign(param: pyo.Param, values: np.ndarray) -> None:
@@ -226,6 +151,13 @@ def _assign(param: pyo.Param, values: np.ndarray) -> None:
     time of setting them) are skipped."""
     param.store_values(dict(zip(param.keys(), values.ravel().tolist(), strict=True)),
                        check=False)
+
+
+def _container_cost(route: Route) -> np.ndarray:
+    """CNY per container [week] of a route that moves whole containers."""
+    if route.container_cost is None:
+        raise ValueError(f"{route.name} moves no containers")
+    return route.container_cost
 
 
 def _carry_over(old: pyo.ConcreteModel, new: pyo.ConcreteModel) -> None:
@@ -267,7 +199,8 @@ class RollingPlanner:
     persistence saves). ``terminal_weight`` prices a unit short of the terminal target as
     that share of a lost sale (0: no terminal condition). ``options`` default to a 2 % gap
     within ``ROLLING_TIME_LIMIT_S``.
-    ``stats`` says where the time went; ``model`` holds the last solved window.
+    ``stats`` says where the time went; ``built`` holds the last solved window (``model``
+    its Pyomo model).
     """
 
     def __init__(self, scenario: Scenario, settings: Replan | None = None,
@@ -299,9 +232,14 @@ class RollingPlanner:
         """q in CNY per unit short of the terminal target [sku, warehouse]."""
         self._space = np.array([data.warehouse_m3.get(name, np.inf)
                                 for name in data.warehouses])
-        self.model = self._build() if persistent else None
+        self.built: ChannelModel | None = self._build() if persistent else None
         """The window model: built once, or (not persistent) at every review."""
         self._solver = WindowSolver(self.options)
+
+    @property
+    def model(self) -> pyo.ConcreteModel | None:
+        """The Pyomo model of the last window (None before a non-persistent first plan)."""
+        return self.built.model if self.built is not None else None
 
     # --------------------------------------------------------------------- forecast
     def pipeline_lead(self, warehouse: str, mode: str) -> int:
@@ -383,21 +321,21 @@ class RollingPlanner:
                       np.maximum(target - arrivals[:, :, J], 0.0), space, ratio, origin_stock)
 
     # --------------------------------------------------------------------- solve
-    def _build(self) -> pyo.ConcreteModel:
+    def _build(self) -> ChannelModel:
         return build_rolling_model(self.data, self.window_weeks, self.terminal_penalty)
 
-    def _load(self, m: pyo.ConcreteModel, window: Window) -> None:
-        """Set every mutable parameter of ``m`` to the window's figures."""
-        data, sets = self.data, self.sets
+    def _load(self, built: ChannelModel, window: Window) -> None:
+        """Set every mutable parameter of the window model to the window's figures."""
+        m, data, sets = built.model, self.data, self.sets
         weeks = self._calendar(window.first_week, self.window_weeks)
         routes = data.routes
         _assign(m.demand, window.demand)
         _assign(m.opening, window.opening)
         _assign(m.arrivals, window.arrivals)
         _assign(m.target, window.target)
-        _assign(m.unit_cost, np.stack([routes[r].unit_cost[:, weeks]
-                                       for r in sets.direct + sets.bulk + sets.last], axis=1))
-        _assign(m.container_cost, np.array([routes[r].container_cost[weeks]
+        _assign(m.unit_cost, np.stack([routes[r].unit_cost[:, weeks] for r in sets.used],
+                                      axis=1))
+        _assign(m.container_cost, np.array([_container_cost(routes[r])[weeks]
                                             for r in sets.fcl]))
         _assign(m.parcel_cap, np.array([data.parcel_capacity[k][weeks]
                                         for k in sets.parcel_modes]))
@@ -411,26 +349,28 @@ class RollingPlanner:
         started = time.perf_counter()
         window = self.window(state)
         building = time.perf_counter()
-        if not self.persistent:
+        built = self.built
+        if built is None or not self.persistent:
             rebuilt = self._build()
-            if self.model is not None:
-                _carry_over(self.model, rebuilt)
-            self.model = rebuilt
-        model = self.model
-        self._load(model, window)
+            if built is not None:
+                _carry_over(built.model, rebuilt.model)
+            self.built = built = rebuilt
+        model = built.model
+        self._load(built, window)
         update_s = time.perf_counter() - building
         report = self._solver.solve(model)
-        flows = flows_table(model, self.data, window.first_week)
+        flows = flows_table(built, window.first_week)
         costs = route_costs(flows) | {
-            "containers": pyo.value(model.container_total),
-            "holding": pyo.value(model.holding),
-            "lost_sales_penalty": pyo.value(model.lost_sales),
-            "terminal_shortfall": pyo.value(model.terminal_shortfall),
-            "safety_stock_penalty": pyo.value(getattr(model, "safety_shortfall", 0.0))}
+            "containers": float(pyo.value(model.container_total)),
+            "holding": float(pyo.value(model.holding)),
+            "lost_sales_penalty": float(pyo.value(model.lost_sales)),
+            "terminal_shortfall": float(pyo.value(model.terminal_shortfall)),
+            "safety_stock_penalty": (float(pyo.value(model.safety_shortfall))
+                                     if built.safety else 0.0)}
         costs["total"] = sum(costs.values())
         solver = {"status": report.status, "gap": report.gap, "update_s": update_s,
                   "handoff_s": report.handoff_s, "highs_s": report.highs_s}
-        plan = plan_from(model, self.data, flows, "rolling", report.objective, costs, solver,
+        plan = plan_from(built, flows, "rolling", report.objective, costs, solver,
                          window.first_week, predict=False)
         ratios = {f"demand_ratio_{name}": float(r)
                   for name, r in zip(self.data.markets, window.ratio, strict=True)}

@@ -1,15 +1,16 @@
 """Solve a Pyomo model with HiGHS and say what went wrong in words a planner understands.
 
-Every optimiser builds a ``pyo.ConcreteModel`` and hands it here. ``Solver`` wraps one
-persistent APPSI HiGHS instance, so a model that is re-solved with changed mutable
-parameters (an epsilon bound, a budget, the state of a rolling horizon) is not rebuilt or
-re-sent. It records where the time went: building in Python, handing the model to HiGHS,
-and HiGHS itself.
+Every optimiser builds a ``pyo.ConcreteModel``, returned in a typed ``BuiltModel`` with its
+index maps, and hands the model here. ``Solver`` wraps one persistent APPSI HiGHS instance,
+so a model that is re-solved with changed mutable parameters (an epsilon bound, a budget,
+the state of a rolling horizon) is not rebuilt or re-sent. It records where the time went:
+building in Python, handing the model to HiGHS, and HiGHS itself.
 
 When a model is infeasible, the optimiser rebuilds it *elastic*: every constraint family
 that can be short (demand, capacity, budget) gets a slack variable with a large penalty,
-registered with ``add_elastic``. Solving that model shows which families, lanes and weeks
-needed slack and by how much, e.g. "US_WH sea_fcl week 47: capacity short by 1,240 m3".
+registered with ``BuiltModel.add_elastic``. Solving that model shows which families, lanes
+and weeks needed slack and by how much, e.g. "US_WH sea_fcl week 47: capacity short by
+1,240 m3".
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import highspy
 import pyomo.environ as pyo
@@ -83,27 +85,47 @@ class Elastic:
     """A family of slack variables and how to say, in words, what each one means."""
 
     variables: pyo.Var
-    describe: Callable[[object, float], str]
+    describe: Callable[[Any, float], str]
     weight: float = 1.0
 
 
-def add_elastic(model: pyo.ConcreteModel, family: str, variables: pyo.Var,
-                describe: Callable[[object, float], str], weight: float = 1.0) -> None:
-    """Register slack variables (already in the model) with a describer of one slack.
-
-    A family with a higher ``weight`` is used only when no cheaper explanation exists, e.g.
-    "no route can serve this demand" only when no capacity shortfall would do.
+@dataclass(kw_only=True)
+class BuiltModel:
+    """What an optimiser's build returns: the Pyomo model and what the optimiser needs to
+    read it back, typed, beside it rather than bolted onto it. Each optimiser extends it
+    with its own index maps (``optimize.core.ChannelModel``, ``optimize.ads.AdModel``,
+    ``optimize.peak.PeakModel``); ``elastic`` holds the slack families of an elastic build.
     """
-    if not hasattr(model, "_elastic"):
-        model._elastic = {}
-    model._elastic[family] = Elastic(variables, describe, weight)
+
+    model: pyo.ConcreteModel
+    elastic: dict[str, Elastic] = field(default_factory=dict)
+
+    def add_elastic(self, family: str, variables: pyo.Var,
+                    describe: Callable[[Any, float], str], weight: float = 1.0) -> None:
+        """Register slack variables (already in the model) with a describer of one slack.
+
+        A family with a higher ``weight`` is used only when no cheaper explanation exists,
+        e.g. "no route can serve this demand" only when no capacity shortfall would do.
+        """
+        self.elastic[family] = Elastic(variables, describe, weight)
+
+    def elastic_penalty(self) -> Any:
+        """The penalty term an elastic model adds to its (minimised) objective."""
+        return ELASTIC_PENALTY * sum(e.weight * pyo.quicksum(e.variables.values())
+                                     for e in self.elastic.values())
+
+    def shortfalls(self, tolerance: float = 1e-6) -> list[str]:
+        """Describe every slack the solved elastic model had to use, largest first."""
+        found = []
+        for elastic in self.elastic.values():
+            for index, var in elastic.variables.items():
+                amount = var.value or 0.0
+                if amount > tolerance:
+                    found.append((amount, elastic.describe(index, amount)))
+        return [text for _, text in sorted(found, key=lambda pair: -pair[0])]
 
 
-def elastic_penalty(model: pyo.ConcreteModel) -> pyo.Expression:
-    """The penalty term an elastic model adds to its (minimised) objective."""
-    families = getattr(model, "_elastic", {})
-    return ELASTIC_PENALTY * sum(e.weight * pyo.quicksum(e.variables.values())
-                                 for e in families.values())
+Built = TypeVar("Built", bound=BuiltModel)
 
 
 @dataclass
@@ -177,31 +199,21 @@ def _new_highs(options: SolveOptions) -> Highs:
     return highs
 
 
-def solve_or_explain(build: Callable[[bool], pyo.ConcreteModel],
-                     options: SolveOptions) -> tuple[pyo.ConcreteModel, SolveReport, Solver]:
+def solve_or_explain(build: Callable[[bool], Built], options: SolveOptions
+                     ) -> tuple[Built, SolveReport, Solver]:
     """Build and solve; if infeasible, solve the elastic variant and explain the shortfall.
 
-    ``build(elastic)`` returns the model; with ``elastic=True`` it must add the slack
-    variables of its families (``add_elastic``) and ``elastic_penalty`` to its objective.
+    ``build(elastic)`` returns the built model; with ``elastic=True`` it must register the
+    slack variables of its families (``BuiltModel.add_elastic``) and add
+    ``BuiltModel.elastic_penalty`` to its objective.
     """
     started = time.perf_counter()
-    model = build(False)
+    built = build(False)
     build_s = time.perf_counter() - started
     solver = Solver(options)
     try:
-        return model, solver.solve(model, build_s), solver
+        return built, solver.solve(built.model, build_s), solver
     except Infeasible:
         elastic = build(True)
-        Solver(options).solve(elastic)
-        raise Infeasible(shortfalls(elastic)) from None
-
-
-def shortfalls(model: pyo.ConcreteModel, tolerance: float = 1e-6) -> list[str]:
-    """Describe every slack an elastic model had to use, largest first."""
-    found = []
-    for elastic in getattr(model, "_elastic", {}).values():
-        for index, var in elastic.variables.items():
-            amount = var.value or 0.0
-            if amount > tolerance:
-                found.append((amount, elastic.describe(index, amount)))
-    return [text for _, text in sorted(found, key=lambda pair: -pair[0])]
+        Solver(options).solve(elastic.model)
+        raise Infeasible(elastic.shortfalls()) from None

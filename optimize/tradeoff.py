@@ -24,6 +24,7 @@ import pyomo.environ as pyo
 
 from optimize.channels import (
     ChannelData,
+    ChannelModel,
     build_channels_model,
     channel_data,
     cost_breakdown,
@@ -31,7 +32,7 @@ from optimize.channels import (
     plan_from,
 )
 from optimize.outcome import Outcome
-from optimize.solve import SolveError, SolveOptions, Solver
+from optimize.solve import SolveError, SolveOptions, Solver, SolveReport
 from sim.scenario import Scenario
 
 Metric = Literal["mean_days", "share_within"]
@@ -41,17 +42,25 @@ Metric = Literal["mean_days", "share_within"]
 class FrontierModel:
     """One persistent model whose time bound ``eps`` is changed between solves."""
 
-    data: ChannelData
-    model: pyo.ConcreteModel
+    built: ChannelModel
     solver: Solver
     metric: Metric
     within_days: float
 
+    @property
+    def data(self) -> ChannelData:
+        return self.built.data
+
+    @property
+    def model(self) -> pyo.ConcreteModel:
+        return self.built.model
+
     @staticmethod
     def build(data: ChannelData, metric: Metric, within_days: float,
               options: SolveOptions) -> FrontierModel:
-        m = build_channels_model(data)
-        customer = m._routes["direct"] + m._routes["last"]
+        built = build_channels_model(data)
+        m = built.model
+        customer = built.sets.direct + built.sets.last
         days = {r: data.routes[r].mean_days for r in customer}
         flows = [(s, r, w) for (s, r, w) in m.flow if r in days]
         m.eps = pyo.Param(mutable=True, initialize=1e9 if metric == "mean_days" else 0.0)
@@ -66,7 +75,7 @@ class FrontierModel:
         m.fast_units = pyo.Expression(expr=sum(m.flow[s, r, w] for s, r, w in flows
                                                if days[r] <= within_days))
         m.served_units = pyo.Expression(expr=sum(m.flow[s, r, w] for s, r, w in flows))
-        return FrontierModel(data, m, Solver(options), metric, within_days)
+        return FrontierModel(built, Solver(options), metric, within_days)
 
     def time_value(self) -> float:
         """The metric of the loaded solution (mean days, or share within N days)."""
@@ -75,9 +84,9 @@ class FrontierModel:
             return 0.0
         numerator = self.model.served_days if self.metric == "mean_days" else \
             self.model.fast_units
-        return pyo.value(numerator) / served
+        return float(pyo.value(numerator)) / served
 
-    def solve_at(self, eps: float):
+    def solve_at(self, eps: float) -> SolveReport:
         # A coefficient (t - eps) of exactly zero makes HiGHS warn; nudge eps off the grid.
         self.model.eps.value = eps + 1e-7
         return self.solver.solve(self.model)
@@ -126,10 +135,10 @@ def optimize_frontier(scenario: Scenario, points: int = 10, metric: Metric = "me
     build_s = time.perf_counter() - started
     rows, plans = [], []
 
-    def record(report, eps: float) -> None:
-        flows = flows_table(frontier.model, data)
-        costs = cost_breakdown(frontier.model, data, flows)
-        plans.append(plan_from(frontier.model, data, flows, "frontier", report.objective, costs,
+    def record(report: SolveReport, eps: float) -> None:
+        flows = flows_table(frontier.built)
+        costs = cost_breakdown(frontier.built, flows)
+        plans.append(plan_from(frontier.built, flows, "frontier", report.objective, costs,
                                {"status": report.status, "gap": report.gap, "epsilon": eps}))
         rows.append({"epsilon": eps, "total_cost_cny": costs["total"],
                      "time": frontier.time_value(), "lost_units": costs["lost_units"],

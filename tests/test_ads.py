@@ -203,13 +203,14 @@ def test_marginal_roas_objective_stops_where_marginal_roas_is_the_target():
 
 def test_budget_is_a_mutable_parameter_of_one_persistent_model():
     data = three_channels(1.0)
-    model = build_ads_model(data)
+    model = build_ads_model(data).model
     solver = Solver()
     first = solver.solve(model).objective
     model.budget = 7.0 * 3000.0
     again = solver.solve(model)
     assert again.handoff_s == 0.0                              # nothing was re-sent
-    fresh = Solver().solve(build_ads_model(three_channels(1.0, budget_per_day=3000.0)))
+    fresh = Solver().solve(
+        build_ads_model(three_channels(1.0, budget_per_day=3000.0)).model)
     assert again.objective == pytest.approx(fresh.objective, rel=1e-9)
     assert again.objective > first
 
@@ -292,7 +293,7 @@ def test_weekly_budget_shortfall_names_the_week():
 
 
 def test_model_components_mirror_the_docstring():
-    model = build_ads_model(s_shaped_pair())
+    model = build_ads_model(s_shaped_pair()).model
     for name in ("spend", "adstock", "sessions", "fill", "filled", "carry_over", "tangent",
                  "on_segments", "segment_sessions", "total_budget", "budget"):
         assert hasattr(model, name), name

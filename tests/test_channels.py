@@ -116,7 +116,7 @@ def brute_force(data: ChannelData) -> float:
 @pytest.mark.parametrize("seed", range(6))
 def test_channel_milp_equals_brute_force_enumeration(seed):
     data = tiny_instance(seed)
-    model = build_channels_model(data)
+    model = build_channels_model(data).model
     report = Solver(EXACT).solve(model)
     assert report.objective == pytest.approx(brute_force(data), rel=1e-6)
 
@@ -124,12 +124,12 @@ def test_channel_milp_equals_brute_force_enumeration(seed):
 def test_promise_rules_out_routes_too_slow_at_the_percentile():
     data = tiny_instance(0)
     data.promise_days["US"] = 4.0  # express takes 6 days at the percentile, courier 3
-    model = build_channels_model(data)
+    model = build_channels_model(data).model
     Solver(EXACT).solve(model)
     routes_used = {r for (s, r, w) in model.flow}
     assert 0 not in routes_used and 3 in routes_used
     data.promise_days["US"] = 2.5  # now nothing can keep the promise: every unit is lost
-    model = build_channels_model(data)
+    model = build_channels_model(data).model
     Solver(EXACT).solve(model)
     lost = sum(var.value for var in model.lost.values())
     assert lost == pytest.approx(data.demand.sum())

@@ -41,10 +41,10 @@ def test_no_uncertainty_means_no_value_of_the_stochastic_solution(stressed):
 
 def test_stage_one_is_decided_once_for_all_scenarios(stressed):
     data = peak_data(stressed)
-    model = build_peak_model(data)
+    model = build_peak_model(data).model
     Solver(EXACT).solve(model)
     assert {key[2] for key in model.commit} == {0}
-    anticipative = build_peak_model(data, anticipative=True)
+    anticipative = build_peak_model(data, anticipative=True).model
     assert {key[2] for key in anticipative.commit} == set(range(data.demand.shape[0]))
 
 

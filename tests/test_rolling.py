@@ -59,7 +59,7 @@ def test_whole_horizon_window_from_the_opening_state_costs_the_static_plan(tiny)
     # both models are the same MILP: same forecast (ratio 1, no backlog), stock, costs.
     data = channel_data(tiny)
     data.keep_closing_stock = False
-    static = Solver(EXACT).solve(build_channels_model(data)).objective
+    static = Solver(EXACT).solve(build_channels_model(data).model).objective
     planner = RollingPlanner(tiny, Replan(window_weeks=data.weeks), EXACT, terminal_weight=0)
     plan = planner.replan(expected_state(tiny, 0))
     assert plan.objective_cny == pytest.approx(static, rel=1e-7)

@@ -115,7 +115,7 @@ def time_channels(n_skus: int, options: SolveOptions) -> dict[str, Any]:
     data = channel_data(scenario, enforce_promise=False)
     data_s = time.perf_counter() - started
     started = time.perf_counter()
-    model = build_channels_model(data)
+    model = build_channels_model(data).model
     build_s = time.perf_counter() - started
     n_vars, n_rows, n_int = model_size(model)
 
