@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
@@ -94,6 +95,12 @@ class Timeline:
                 disruption.append((k, mask, d.extra_transit_days))
         return Timeline(n, weekday, seasonality, peak, surcharge, capacity, disruption)
 
-    def day(self, t: float | np.ndarray) -> np.ndarray | int:
+    @overload
+    def day(self, t: float) -> int: ...
+
+    @overload
+    def day(self, t: np.ndarray) -> np.ndarray: ...
+
+    def day(self, t: float | np.ndarray) -> int | np.ndarray:
         """Integer day of a time (clipped into the arrays)."""
         return np.clip(np.floor(t).astype(int), 0, self.n_days - 1)

@@ -6,6 +6,8 @@ a plan's prediction and the simulation's ledger on the same terms.
 
     chargeable kg         = max(weight, volume x volumetric factor)   (air: 167 kg per m3)
     freight per unit      = per unit + per kg x chargeable kg + per m3 x volume
+    freight of a load     = containers x per container + per kg x chargeable kg
+                            + per m3 x volume + per unit x units       (bulk main leg)
     VAT in a price        = price x vat / (1 + vat)        (marketplace prices include VAT)
     price ex VAT          = price - VAT in it
     commission            = commission rate x price incl. VAT
@@ -46,6 +48,15 @@ def freight_per_unit(cost_per_unit: Values, cost_per_kg: Values, cost_per_m3: Va
     """Freight of one unit on a rate card of per-unit, per-kg (chargeable) and per-m3 rates."""
     chargeable = chargeable_kg(weight_kg, volume_m3, kg_per_m3)
     return np.asarray(cost_per_unit + cost_per_kg * chargeable + cost_per_m3 * volume_m3)
+
+
+def load_freight(containers: int, cost_per_container: float, cost_per_kg: float,
+                 chargeable: float, cost_per_m3: float, volume_m3: float, units: int,
+                 cost_per_unit: float) -> float:
+    """A bulk load's main-leg freight: whole containers (FCL) plus the rate card on the
+    load's chargeable weight, volume and units."""
+    return (containers * cost_per_container + chargeable * cost_per_kg
+            + volume_m3 * cost_per_m3 + units * cost_per_unit)
 
 
 def vat_in_price(price: Values, vat_rate: Values) -> np.ndarray:

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.fulfilment import units_up_to
+from sim.allocation import units_up_to
+from sim.network import Network
 from sim.plan import FulfilmentLine, Plan, PlanFileError, ShipmentLine
 from sim.scenario import Scenario, lane_serves, route_problem
 
@@ -32,18 +33,25 @@ class Router:
     """Chooses each order's route (warehouse, mode, direct) from the week's quotas."""
 
     def __init__(self, warehouse: np.ndarray, mode: np.ndarray, direct: np.ndarray,
-                 n_skus: int) -> None:
+                 n_markets: int, n_skus: int) -> None:
         self.warehouse, self.mode, self.direct = (np.array(warehouse, dtype=np.int64),
                                                   np.array(mode, dtype=np.int64),
                                                   np.array(direct, dtype=bool))
-        self.default = np.arange(len(self.warehouse))
+        self.default = np.arange(n_markets)
         """The option of each market's scenario route: options 0 .. markets - 1."""
-        self.n_markets, self.n_skus = len(self.warehouse), n_skus
+        self.n_markets, self.n_skus = n_markets, n_skus
         self.quota: dict[int, np.ndarray] = {}
         """Remaining units [market, sku, option] of each planned week."""
         self.largest: dict[int, np.ndarray] = {}
         """Each week's option with the largest planned units [market, sku]; -1 where the
         week plans nothing for the pair (its demand takes the scenario's route)."""
+
+    @classmethod
+    def of(cls, network: Network) -> Router:
+        """A router with the network's starting routes (markets' own, then fallbacks)."""
+        routes = network.routes
+        return cls(routes.warehouse, routes.mode, routes.direct, len(network.markets),
+                   network.n_skus)
 
     def option(self, warehouse: int, mode: int, direct: bool) -> int:
         """The index of a route, added if new."""
@@ -196,7 +204,8 @@ def check_plan(plan: Plan, scenario: Scenario) -> None:
     book = PlanBook(scenario, markets, skus, list(scenario.warehouses), list(scenario.modes),
                     channels)
     none = np.zeros(len(markets), dtype=np.int64)
-    book.routing_lines(Router(none, none, none.astype(bool), len(skus)), plan.fulfilment)
+    book.routing_lines(Router(none, none, none.astype(bool), len(markets), len(skus)),
+                      plan.fulfilment)
     book.set_shipments(plan.shipments)
     book.ad_spend(plan, np.zeros((len(channels), scenario.horizon.days)),
                   np.ones(len(channels)))

@@ -1,22 +1,40 @@
-"""The daily order cohort: allocate stock to orders, dispatch parcels, book their money.
+"""The daily order cohort: draw the day's orders, fill them from stock, dispatch parcels
+and book everything they cause.
 
-All of a day's orders are handled at once as numpy arrays (one element per order), so a year
-of a busy seller costs a few hundred vectorised steps, not a SimPy process per order.
-Everything an order will cause later (delivery, loss, return, rating change, customer-service
-ticket, refund, restock) is drawn now and scheduled into day-indexed arrays or the ledger.
+All of a day's orders are handled at once as numpy arrays (one element per order), so a
+year of a busy seller costs a few hundred vectorised steps, not a SimPy process per order.
+Everything an order will cause later (delivery, loss, return, rating change,
+customer-service ticket, refund, restock) is drawn now and scheduled into day-indexed
+arrays or the ledger. Each step below takes the network and the one or two state objects
+it changes:
+
+    serve_demand   orders in line (backlog first), routed, filled    Sales, Stock, Router
+    dispatch       stock issued, carrier queues, transit, losses      Stock, Pipeline
+    book_sale      sales, VAT, fees, freight, parcel duty             Ledger
+    book_returns   refunds, return costs, dispositions, restocks      Ledger, Pipeline
+    raise_tickets  service tickets for delays, losses and returns     ServiceState
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
-from sim.returns import DISPOSITIONS, draw_returns
+from sim import economics
+from sim.allocation import allocate
+from sim.demand import DemandModel
+from sim.execution import PlanBook, Router
+from sim.inventory import Stock
+from sim.ledger import Ledger
+from sim.network import Network
+from sim.pipeline import Pipeline
+from sim.records import Records
+from sim.returns import DISPOSITIONS, ReturnDraws, draw_returns
+from sim.rng import Streams
+from sim.sales import DELIVERED, LATE, LOST, RETURNED, Sales
+from sim.service import ServiceState
 from sim.shipping import carrier_queue_wait, extra_transit
-
-if TYPE_CHECKING:
-    from sim.operation import Operation
 
 ORDER_TIME_OF_DAY = 0.5
 """Orders are placed, on average, at noon; delivery days are counted from then."""
@@ -24,235 +42,327 @@ CARRIER_LOOKAHEAD_DAYS = 120
 """How far ahead a parcel queue looks for capacity; a longer wait ships on the last day."""
 
 
-def units_up_to(key: np.ndarray, units: np.ndarray, priority: np.ndarray) -> np.ndarray:
-    """For each order, the units of its own key's orders ahead of it (by ``priority``,
-    lowest first) plus its own, in the input order."""
-    if len(key) == 0:
-        return np.zeros(0, dtype=units.dtype)
-    order = np.lexsort((priority, key))
-    k, u = key[order], units[order]
-    cumulative = np.cumsum(u)
-    first = np.empty(len(k), dtype=bool)
-    first[0] = True
-    np.not_equal(k[1:], k[:-1], out=first[1:])
-    group_start = np.maximum.accumulate(np.where(first, np.arange(len(k)), 0))
-    within_group = np.empty_like(cumulative)
-    within_group[order] = cumulative - (cumulative - u)[group_start]
-    return within_group
+@dataclass
+class Cohort:
+    """Orders shipped today, one element per order."""
+
+    order_day: np.ndarray
+    market: np.ndarray
+    sku: np.ndarray
+    units: np.ndarray
+    route: np.ndarray
 
 
-def allocate(key: np.ndarray, units: np.ndarray, priority: np.ndarray,
-             available: np.ndarray) -> np.ndarray:
-    """Which orders stock can fill: first come, first served within each stock key.
+@dataclass
+class Dispatched:
+    """A cohort on its way: where from, how, when, and what befell it."""
 
-    Orders are taken in ``priority`` order (lowest first) within each ``key`` (a warehouse x
-    SKU pair); an order is filled whole when the units of all orders ahead of it plus its own
-    fit in ``available[key]``. Returns a boolean mask in the input order.
-    """
-    return units_up_to(key, units, priority) <= available[key]
+    orders: Cohort
+    warehouse: np.ndarray
+    mode: np.ndarray
+    direct: np.ndarray
+    value: np.ndarray          # landed value issued from stock [order, part], CNY
+    ship_time: np.ndarray
+    ship_day: np.ndarray
+    delivery_time: np.ndarray
+    delivery_day: np.ndarray
+    late: np.ndarray
+    lost: np.ndarray
+    damaged: np.ndarray
 
 
-def add_counts(table: np.ndarray, row: np.ndarray, column: np.ndarray,
-               selected: np.ndarray) -> None:
-    """table[row, column] += 1 for each selected element (repeats accumulate)."""
-    flat = row[selected].astype(np.int64) * table.shape[1] + column[selected]
-    table += np.bincount(flat, minlength=table.size).reshape(table.shape)
-
-
-def payout_day(day: np.ndarray, cycle: int) -> np.ndarray:
+def payout_day(day: np.ndarray | int, cycle: int) -> np.ndarray:
     """The marketplace pays what accrued on ``day`` at the end of its payout cycle."""
     return (np.asarray(day) // cycle + 1) * cycle
 
 
-def ship_orders(op: Operation, t: int, order_day: np.ndarray, market: np.ndarray,
-                sku: np.ndarray, units: np.ndarray, route: np.ndarray) -> None:
+def serve_demand(t: int, net: Network, streams: Streams, demand: DemandModel, sales: Sales,
+                 stock: Stock, router: Router, book: PlanBook, service: ServiceState
+                 ) -> tuple[Cohort, dict[str, float]]:
+    """Today's orders: draw them, fill backorders then new orders; returns the orders to
+    ship today and the day's flows."""
+    sc = net.scenario
+    cv = sc.conversion
+    n_skus = net.n_skus
+    rating_effect = (sales.rating / cv.initial_rating) ** cv.rating_elasticity
+    market, sku, units = demand.draw_orders(t, rating_effect)
+    n_new = len(market)
+    sales.demand_units[:, :, t] = np.bincount(
+        market * n_skus + sku, units, minlength=sales.demand_units[:, :, t].size
+    ).reshape(len(net.markets), n_skus)
+    inquiries = streams.service.poisson(
+        demand.sessions(t).sum() * sc.service.tickets.inquiries_per_1000_sessions / 1000.0)
+    service.raised[0, t] += inquiries
+
+    b = sales.backlog
+    n_old = len(b["market"])
+    all_market = np.concatenate([b["market"], market])
+    all_sku = np.concatenate([b["sku"], sku])
+    all_units = np.concatenate([b["units"], units])
+    all_day = np.concatenate([b["order_day"], np.full(n_new, t)])
+    # Backorders keep their place in line (and route); today's orders arrive in random
+    # order and take the route the plan (or the scenario) gives them.
+    arrival = streams.fulfilment.random(n_new)
+    all_route = np.concatenate([b["route"], router.assign(t, market, sku, units, arrival)])
+    priority = np.concatenate([b["sequence"] - 2.0**40, arrival])
+    key = router.warehouse[all_route] * n_skus + all_sku
+    filled = allocate(key, all_units, priority, stock.on_hand.ravel())
+    rescued = fall_back(t, net, stock, router, book, filled, key, all_sku, all_units,
+                        all_route, all_market, priority)
+    all_route = np.where(rescued >= 0, rescued, all_route)
+    filled |= rescued >= 0
+    new_filled = filled[n_old:]
+
+    backorders = net.market.backorders
+    waiting = ~filled & np.concatenate([np.ones(n_old, bool), backorders[market]])
+    lost = ~new_filled & ~backorders[market]
+    base = int(b["sequence"].max()) + 1 if n_old else 0
+    sequence = np.concatenate([b["sequence"], base + np.arange(n_new)])
+    sales.backlog = {"order_day": all_day[waiting], "market": all_market[waiting],
+                     "sku": all_sku[waiting], "units": all_units[waiting],
+                     "sequence": sequence[waiting], "route": all_route[waiting]}
+    shipped = Cohort(all_day[filled], all_market[filled], all_sku[filled], all_units[filled],
+                     all_route[filled])
+    return shipped, {"orders": n_new, "units_demanded": int(units.sum()),
+                     "units_filled": int(units[new_filled].sum()),
+                     "units_shipped": int(all_units[filled].sum()),
+                     "lost_sales_units": int(units[lost].sum())}
+
+
+def fall_back(t: int, net: Network, stock: Stock, router: Router, book: PlanBook,
+              filled: np.ndarray, key: np.ndarray, sku: np.ndarray, units: np.ndarray,
+              route: np.ndarray, market: np.ndarray, priority: np.ndarray) -> np.ndarray:
+    """The fallback route of each unfilled warehouse-route order its market's fallback
+    origin can ship from the stock the filled orders and this week's planned shipments
+    leave (-1 for every other order)."""
+    fallback = net.routes.fallback[market]
+    rescued = np.full(len(filled), -1)
+    idx = np.flatnonzero(~filled & (fallback >= 0) & ~router.direct[route])
+    if not len(idx):
+        return rescued
+    n_skus = net.n_skus
+    left = stock.on_hand.ravel() - np.bincount(
+        key[filled], units[filled], minlength=stock.on_hand.size).astype(np.int64)
+    if t % 7 == 0:  # the week's planned shipments leave this evening
+        for origin, _, _, s, planned in book.shipments.get(t // 7 + 1, []):
+            left[origin * n_skus + s] -= planned
+    to = fallback[idx]
+    ok = allocate(router.warehouse[to] * n_skus + sku[idx], units[idx], priority[idx],
+                  np.maximum(left, 0))
+    rescued[idx[ok]] = to[ok]
+    return rescued
+
+
+def ship_orders(t: int, net: Network, streams: Streams, orders: Cohort, router: Router,
+                stock: Stock, pipeline: Pipeline, ledger: Ledger, sales: Sales,
+                service: ServiceState, records: Records) -> None:
     """Dispatch filled orders by their routes today and draw everything that follows."""
-    n = len(market)
-    if n == 0:
+    if len(orders.market) == 0:
         return
-    sc = op.scenario
-    rng = op.streams.transit
-    warehouse = op.router.warehouse[route]
-    mode = op.router.mode[route]
-    direct = op.router.direct[route]
+    sent = dispatch(t, net, streams, orders, router, stock, pipeline)
+    money = book_sale(t, net, ledger, sent)
+    market, sku = orders.market, orders.sku
+    draws = draw_returns(streams.returns, net.scenario.returns,
+                         net.catalog.return_probability[sku], sent.late, sent.damaged,
+                         sent.lost, sent.delivery_time, ~sent.direct)
+    refunds = book_returns(net, ledger, pipeline, sent, draws)
+
+    returned_day = net.timeline.day(np.nan_to_num(draws.dispatch_time))
+    delivered = ~sent.lost
+    sales.count(DELIVERED, market, sent.delivery_day, delivered)
+    sales.count(LATE, market, sent.delivery_day, sent.late & delivered)
+    sales.count(LOST, market, sent.delivery_day, sent.lost)
+    sales.count(RETURNED, market, returned_day, draws.returned)
+    promise = net.market.promise_days[market]
+    raise_tickets(net, streams.service, service, sent, promise, draws.returned, returned_day)
+
+    placed = orders.order_day + ORDER_TIME_OF_DAY
+    value = sent.value
+    records.orders.add(
+        order_day=orders.order_day, ship_day=sent.ship_day, market=market, sku=sku,
+        units=orders.units, price=net.catalog.price[market, sku], warehouse=sent.warehouse,
+        mode=sent.mode, direct=sent.direct, promise_days=promise,
+        promised_day=np.floor(placed + promise).astype(np.int32),
+        delivery_day=sent.delivery_day, delivery_days=sent.delivery_time - placed,
+        on_time=~sent.late & delivered, lost=sent.lost, damaged=sent.damaged,
+        returned=draws.returned, return_day=np.where(draws.returned, returned_day, -1),
+        disposition=draws.disposition, revenue=money["revenue"],
+        revenue_cny=money["revenue_cny"], product_cost_cny=value[:, 0],
+        inbound_freight_cny=value[:, 1], import_duty_cny=value[:, 2],
+        parcel_duty_cny=money["parcel_duty_cny"], outbound_freight_cny=money["freight_cny"],
+        fees_cny=money["fees_cny"], refund_cny=refunds,
+        landed_cost_cny=economics.landed_cost_per_unit(
+            value[:, 0], value[:, 1], value[:, 2], money["parcel_duty_cny"],
+            money["freight_cny"], money["pick_pack_cny"]),
+    )
+
+
+def dispatch(t: int, net: Network, streams: Streams, orders: Cohort, router: Router,
+             stock: Stock, pipeline: Pipeline) -> Dispatched:
+    """Issue the orders' stock and send them: processing, the carrier's queue, transit,
+    disruptions, customs inspections of direct parcels, losses and damage."""
+    sc = net.scenario
+    rng = streams.transit
+    market, sku, units = orders.market, orders.sku, orders.units
+    n = len(market)
+    warehouse = router.warehouse[orders.route]
+    mode = router.mode[orders.route]
+    direct = router.direct[orders.route]
 
     # Stock leaves at average value; aggregate per (warehouse, sku) for the stock update.
-    key = warehouse * op.n_skus + sku
+    key = warehouse * net.n_skus + sku
     keys, inverse = np.unique(key, return_inverse=True)
     per_key = np.bincount(inverse, weights=units)
-    taken = op.stock.issue(keys // op.n_skus, keys % op.n_skus, per_key.astype(np.int64))
+    taken = stock.issue(keys // net.n_skus, keys % net.n_skus, per_key.astype(np.int64))
     value = taken[inverse] * (units / per_key[inverse])[:, None]
-    op.money.cogs_cny += float(value.sum())
-    op.units.shipped += int(units.sum())
+    stock.counts.cogs_cny += float(value.sum())
+    stock.counts.shipped += int(units.sum())
 
     processing = np.zeros(n)
-    for m, name in enumerate(op.markets):
+    for m, name in enumerate(net.markets):
         pick = market == m
         if pick.any():
             dist = sc.policies.fulfilment[name].order_processing_days
             processing[pick] = dist.sample(rng, int(pick.sum()))
-    factor = op.timeline.capacity[:, t: t + CARRIER_LOOKAHEAD_DAYS]
-    capacity = np.where(factor > 0, op.mode_daily_capacity[:, None] * factor, 0.0)
-    wait, op.carrier_queue = carrier_queue_wait(units, mode, op.carrier_queue, capacity)
+    timeline = net.timeline
+    factor = timeline.capacity[:, t: t + CARRIER_LOOKAHEAD_DAYS]
+    capacity = np.where(factor > 0, net.mode.daily_capacity[:, None] * factor, 0.0)
+    wait, pipeline.carrier_queue = carrier_queue_wait(units, mode, pipeline.carrier_queue,
+                                                      capacity)
     ship_time = t + ORDER_TIME_OF_DAY + processing + wait
-    ship_day = op.timeline.day(ship_time)
+    ship_day = timeline.day(ship_time)
     transit = np.zeros(n)
     for k in np.unique(mode):
         pick = mode == k
-        transit[pick] = sc.modes[op.modes[k]].transit_days.sample(rng, int(pick.sum()))
-    transit += extra_transit(rng, op.timeline.disruption, mode, ship_day)
-    inspected = direct & (op.streams.customs.random(n) < op.inspection_probability[market])
+        transit[pick] = sc.modes[net.modes[k]].transit_days.sample(rng, int(pick.sum()))
+    transit += extra_transit(rng, timeline.disruption, mode, ship_day)
+    inspected = direct & (streams.customs.random(n) < net.market.inspection_probability[market])
     for m in np.unique(market[inspected]):
         pick = inspected & (market == m)
-        dist = sc.markets[op.markets[m]].customs.inspection_delay_days
-        transit[pick] += dist.sample(op.streams.customs, int(pick.sum()))
+        dist = sc.markets[net.markets[m]].customs.inspection_delay_days
+        transit[pick] += dist.sample(streams.customs, int(pick.sum()))
     delivery_time = ship_time + transit
-    delivery_day = op.timeline.day(delivery_time)
-    placed = order_day + ORDER_TIME_OF_DAY
-    delivery_days = delivery_time - placed
-    promise = op.promise_days[market]
-    late = delivery_days > promise
-    lost = rng.random(n) < op.mode_loss[mode]
-    damaged = ~lost & (rng.random(n) < op.mode_damage[mode])
-
-    money = _book_order_money(op, t, market, sku, units, mode, direct, warehouse, ship_day,
-                              delivery_day, value, lost)
-    draws = draw_returns(op.streams.returns, sc.returns, op.return_probability[sku], late,
-                         damaged, lost, delivery_time, ~direct)
-    refunds = _book_returns(op, market, sku, units, warehouse, direct, value, draws)
-
-    returned_day = op.timeline.day(np.nan_to_num(draws.dispatch_time))
-    add_counts(op.events[0], market, delivery_day, ~lost)
-    add_counts(op.events[1], market, delivery_day, late & ~lost)
-    add_counts(op.events[2], market, delivery_day, lost)
-    add_counts(op.events[3], market, returned_day, draws.returned)
-    _raise_tickets(op, market, order_day, promise, late, lost, delivery_day, draws.returned,
-                   returned_day)
-
-    op.orders.add(
-        order_day=order_day, ship_day=ship_day, market=market, sku=sku, units=units,
-        price=op.price[market, sku], warehouse=warehouse, mode=mode, direct=direct,
-        promise_days=promise, promised_day=np.floor(placed + promise).astype(np.int32),
-        delivery_day=delivery_day, delivery_days=delivery_days,
-        on_time=~late & ~lost, lost=lost, damaged=damaged, returned=draws.returned,
-        return_day=np.where(draws.returned, returned_day, -1), disposition=draws.disposition,
-        revenue=money["revenue"], revenue_cny=money["revenue_cny"],
-        product_cost_cny=value[:, 0], inbound_freight_cny=value[:, 1],
-        import_duty_cny=value[:, 2], parcel_duty_cny=money["parcel_duty_cny"],
-        outbound_freight_cny=money["freight_cny"], fees_cny=money["fees_cny"],
-        refund_cny=refunds,
-        landed_cost_cny=value.sum(axis=1) + money["parcel_duty_cny"] + money["freight_cny"]
-        + money["pick_pack_cny"],
-    )
+    late = delivery_time - (orders.order_day + ORDER_TIME_OF_DAY) \
+        > net.market.promise_days[market]
+    lost = rng.random(n) < net.mode.loss_probability[mode]
+    damaged = ~lost & (rng.random(n) < net.mode.damage_probability[mode])
+    return Dispatched(orders, warehouse, mode, direct, value, ship_time, ship_day,
+                      delivery_time, timeline.day(delivery_time), late, lost, damaged)
 
 
-def _book_order_money(op: Operation, t: int, market, sku, units, mode, direct, warehouse,
-                      ship_day, delivery_day, value, lost) -> dict[str, np.ndarray]:
-    """Sales, VAT, commission, fees, freight and parcel duty of the shipped orders."""
-    sc = op.scenario
-    fin = sc.finance
-    currency = op.currency_of_market[market]
-    gross = op.price[market, sku] * units
+def book_sale(t: int, net: Network, ledger: Ledger, sent: Dispatched) -> dict[str, np.ndarray]:
+    """Sales, VAT, commission, fees, freight and parcel duty of the shipped orders; lost
+    parcels are refunded."""
+    fin = net.scenario.finance
+    orders, mode, direct, warehouse = sent.orders, sent.mode, sent.direct, sent.warehouse
+    market, sku, units = orders.market, orders.sku, orders.units
+    ship_day, delivery_day = sent.ship_day, sent.delivery_day
+    vat_rate = net.market.vat_rate[market]
+    currency = net.market.currency[market]
+    gross = net.catalog.price[market, sku] * units
     cash = payout_day(np.full(len(market), t), fin.payout_cycle_days)
-    revenue_cny = op.ledger.book("sales", currency, gross, t, cash, market)
-    vat = gross * op.vat_rate[market] / (1.0 + op.vat_rate[market])
-    op.ledger.book("vat", currency, -vat, t, cash, market)
-    commission = op.ledger.book("commission", currency, -fin.commission_rate * gross, t, cash,
-                                market)
-    payment = op.ledger.book("payment_fee", currency, -fin.payment_fee_rate * gross, t, cash,
-                             market)
+    revenue_cny = ledger.book("sales", currency, gross, t, cash, market)
+    vat = economics.vat_in_price(gross, vat_rate)
+    ledger.book("vat", currency, -vat, t, cash, market)
+    commission = ledger.book("commission", currency,
+                             -economics.commission(gross, fin.commission_rate), t, cash, market)
+    payment = ledger.book("payment_fee", currency,
+                          -economics.payment_fee(gross, fin.payment_fee_rate), t, cash, market)
 
-    chargeable = np.maximum(op.weight[sku], op.volume[sku] * op.mode_chargeable[mode])
-    freight = (op.mode_cost_unit[mode] + op.mode_cost_kg[mode] * chargeable
-               + op.mode_cost_m3[mode] * op.volume[sku]) * units
-    freight *= 1.0 + op.timeline.surcharge[mode, ship_day]
+    rates = net.mode
+    freight = economics.freight_per_unit(
+        rates.cost_per_unit[mode], rates.cost_per_kg[mode], rates.cost_per_m3[mode],
+        rates.chargeable_kg_per_m3[mode], net.catalog.weight[sku],
+        net.catalog.volume[sku]) * units
+    freight *= 1.0 + net.timeline.surcharge[mode, ship_day]
     freight_cny = np.zeros(len(market))
     for direct_route, category in ((True, "parcel_freight"), (False, "last_mile")):
         pick = direct == direct_route
         if pick.any():
-            freight_cny[pick] = -op.ledger.book(
-                category, op.currency_of_mode[mode[pick]], -freight[pick], ship_day[pick],
+            freight_cny[pick] = -ledger.book(
+                category, rates.currency[mode[pick]], -freight[pick], ship_day[pick],
                 ship_day[pick], market[pick])
-    fee = op.pick_pack_fee[warehouse]
-    pick_pack_cny = -op.ledger.book("pick_pack", op.currency_of_warehouse[warehouse], -fee,
-                                    ship_day, ship_day, market)
+    fee = net.warehouse.pick_pack_fee[warehouse]
+    pick_pack_cny = -ledger.book("pick_pack", net.warehouse.currency[warehouse], -fee,
+                                 ship_day, ship_day, market)
 
-    value_ex_vat = gross - vat
-    dutiable = direct & (value_ex_vat > op.de_minimis[market])
-    duty = np.where(dutiable, op.duty_rate[market] * value_ex_vat, 0.0)
+    value_ex_vat = economics.price_ex_vat(gross, vat_rate)
+    de_minimis = net.market.de_minimis[market]
+    dutiable = direct & (value_ex_vat > de_minimis)
+    duty = economics.parcel_duty(value_ex_vat, net.market.duty_rate[market], de_minimis)
     parcel_duty_cny = np.zeros(len(market))
     if dutiable.any():
-        parcel_duty_cny[dutiable] = -op.ledger.book(
+        parcel_duty_cny[dutiable] = -ledger.book(
             "parcel_duty", currency[dutiable], -duty[dutiable], delivery_day[dutiable],
             delivery_day[dutiable], market[dutiable])
+    lost = sent.lost
     if lost.any():
-        refund(op, market[lost], gross[lost], delivery_day[lost])
-        op.units.lost_parcels += int(units[lost].sum())
+        refund(net, ledger, market[lost], gross[lost], delivery_day[lost])
     return {"revenue": gross, "revenue_cny": revenue_cny, "freight_cny": freight_cny,
             "pick_pack_cny": pick_pack_cny, "parcel_duty_cny": parcel_duty_cny,
             "fees_cny": pick_pack_cny - commission - payment}
 
 
-def refund(op: Operation, market: np.ndarray, gross: np.ndarray,
+def refund(net: Network, ledger: Ledger, market: np.ndarray, gross: np.ndarray,
            day: np.ndarray) -> np.ndarray:
     """Refund customers (deducted from the next payout) and reclaim the VAT in the price;
     returns the refund in CNY (positive)."""
-    currency = op.currency_of_market[market]
-    cash = payout_day(day, op.scenario.finance.payout_cycle_days)
-    vat = gross * op.vat_rate[market] / (1.0 + op.vat_rate[market])
-    op.ledger.book("vat", currency, vat, day, cash, market)
-    return -op.ledger.book("refund", currency, -gross, day, cash, market)
+    currency = net.market.currency[market]
+    cash = payout_day(day, net.scenario.finance.payout_cycle_days)
+    vat = economics.vat_in_price(gross, net.market.vat_rate[market])
+    ledger.book("vat", currency, vat, day, cash, market)
+    return -ledger.book("refund", currency, -gross, day, cash, market)
 
 
-def _book_returns(op: Operation, market, sku, units, warehouse, direct, value,
-                  draws) -> np.ndarray:
-    """Refunds, return costs and dispositions; restocks are scheduled into the stock."""
+def book_returns(net: Network, ledger: Ledger, pipeline: Pipeline, sent: Dispatched,
+                 draws: ReturnDraws) -> np.ndarray:
+    """Refunds, return costs and dispositions; restocks are scheduled into the pipeline.
+    Returns each order's refund in CNY."""
     r = draws.returned
+    market, sku, units = sent.orders.market, sent.orders.sku, sent.orders.units
     refund_cny = np.zeros(len(market))
     if not r.any():
         return refund_cny
-    sc = op.scenario
-    spec = sc.returns
+    spec = net.scenario.returns
     m, s, u = market[r], sku[r], units[r]
-    received = op.timeline.day(draws.receipt_time[r])
-    decided = op.timeline.day(draws.decision_time[r])
-    refund_cny[r] = refund(op, m, spec.refund_fraction * op.price[m, s] * u, received)
-    op.ledger.book("return_shipping", 0, -spec.return_shipping_cost_per_unit_cny * u,
-                   received, received, m)
-    op.units.returned += int(u.sum())
+    day = net.timeline.day
+    received = day(draws.receipt_time[r])
+    decided = day(draws.decision_time[r])
+    refund_cny[r] = refund(net, ledger, m, spec.refund_fraction * net.catalog.price[m, s] * u,
+                           received)
+    ledger.book("return_shipping", 0, -spec.return_shipping_cost_per_unit_cny * u,
+                received, received, m)
     disposition = draws.disposition[r]
     for i, name in enumerate(DISPOSITIONS):
         pick = disposition == i
-        if not pick.any() or name not in spec.disposition:
+        if not pick.any():
             continue
         d = spec.disposition[name]
-        op.ledger.book("disposition", 0, -d.cost_per_unit_cny * u[pick], decided[pick],
-                       decided[pick], m[pick])
+        ledger.book("disposition", 0, -d.cost_per_unit_cny * u[pick], decided[pick],
+                    decided[pick], m[pick])
         if d.recovery_fraction_of_cost > 0:
-            recovery = d.recovery_fraction_of_cost * op.unit_cost[s[pick]] * u[pick]
-            op.ledger.book("liquidation", 0, recovery, decided[pick], decided[pick], m[pick])
+            recovery = d.recovery_fraction_of_cost * net.catalog.unit_cost[s[pick]] * u[pick]
+            ledger.book("liquidation", 0, recovery, decided[pick], decided[pick], m[pick])
         if name in ("restock", "return_to_origin"):
-            into = warehouse[r][pick] if name == "restock" else np.full(
-                int(pick.sum()), op.origin_warehouse)
-            per_unit = value[r][pick] / units[r][pick][:, None]
-            np.add.at(op.restock_units, (decided[pick], into, s[pick]), u[pick])
-            np.add.at(op.restock_value, (decided[pick], into, s[pick]),
-                      per_unit * u[pick][:, None])
-        op.returns_by_disposition[i] += int(u[pick].sum())
+            into = sent.warehouse[r][pick] if name == "restock" else np.full(
+                int(pick.sum()), net.warehouse.origin)
+            per_unit = sent.value[r][pick] / units[r][pick][:, None]
+            pipeline.schedule_restock(decided[pick], into, s[pick], u[pick],
+                                      per_unit * u[pick][:, None])
     return refund_cny
 
 
-def _raise_tickets(op: Operation, market, order_day, promise, late, lost, delivery_day,
-                   returned, returned_day) -> None:
+def raise_tickets(net: Network, rng: np.random.Generator, service: ServiceState,
+                  sent: Dispatched, promise: np.ndarray, returned: np.ndarray,
+                  returned_day: np.ndarray) -> None:
     """Schedule customer-service tickets for delays, losses and returns on their days."""
-    rng = op.streams.service
-    rates = op.scenario.service.tickets
-    n = len(market)
-    overdue_day = op.timeline.day(order_day + 0.5 + promise)
-    delay = late & ~lost & (rng.random(n) < rates.per_late_order)
-    loss = lost & (rng.random(n) < rates.per_lost_order)
+    rates = net.scenario.service.tickets
+    n = len(sent.lost)
+    overdue_day = net.timeline.day(sent.orders.order_day + 0.5 + promise)
+    delay = sent.late & ~sent.lost & (rng.random(n) < rates.per_late_order)
+    loss = sent.lost & (rng.random(n) < rates.per_lost_order)
     ret = returned & (rng.random(n) < rates.per_return)
-    n_days = op.tickets.shape[1]
-    op.tickets[1] += np.bincount(overdue_day[delay], minlength=n_days)
-    op.tickets[2] += np.bincount(delivery_day[loss], minlength=n_days)
-    op.tickets[3] += np.bincount(returned_day[ret], minlength=n_days)
+    n_days = service.raised.shape[1]
+    service.raised[1] += np.bincount(overdue_day[delay], minlength=n_days)
+    service.raised[2] += np.bincount(sent.delivery_day[loss], minlength=n_days)
+    service.raised[3] += np.bincount(returned_day[ret], minlength=n_days)

@@ -64,6 +64,13 @@ class Policies:
             p.mode[w, chosen] = modes.index(rule.mode) if rule.mode else -1
         return p
 
+    def without(self, warehouses: list[int]) -> Policies:
+        """The same rules with the given warehouses never reordered (a plan or a
+        re-planner replenishes them)."""
+        kind = self.kind.copy()
+        kind[warehouses] = NO_POLICY
+        return Policies(kind, self.reorder_point, self.target, self.review_days, self.mode)
+
     def order_quantity(self, w: int, position: np.ndarray, due: np.ndarray) -> np.ndarray:
         """Units to order now for warehouse ``w`` given inventory positions [sku]."""
         kind, low, high = self.kind[w], self.reorder_point[w], self.target[w]
@@ -77,6 +84,25 @@ class Policies:
         return np.maximum(np.round(qty), 0).astype(np.int64)
 
 
+@dataclass
+class StockCounts:
+    """Running totals of what entered and left the stock, for the conservation identities
+    (``sim.results``): units, and value in CNY that the cash ledger does not show."""
+
+    opening: int = 0
+    purchased: int = 0
+    defective: int = 0
+    bulk_lost: int = 0
+    bulk_damaged: int = 0
+    shipped: int = 0
+    restocked: int = 0
+    opening_value_cny: float = 0.0
+    cogs_cny: float = 0.0
+    """Landed value of the units shipped, less what restocked returns put back."""
+    write_off_cny: float = 0.0
+    """Value of defective, lost and damaged units."""
+
+
 class Stock:
     """Units and value on hand, plus what is on its way to each warehouse."""
 
@@ -85,6 +111,7 @@ class Stock:
         self.value = np.zeros((n_warehouses, n_skus, len(VALUE_PARTS)))
         self.inbound = np.zeros((n_warehouses, n_skus), dtype=np.int64)
         """Units ordered for the warehouse and not yet received (POs or bulk shipments)."""
+        self.counts = StockCounts()
 
     def unit_value(self, w: np.ndarray | int, s: np.ndarray) -> np.ndarray:
         """Average value per unit [.., part]; zero where nothing is on hand."""

@@ -1,15 +1,18 @@
-"""Wire the operation into one SimPy environment and run it.
+"""Wire a run into one SimPy environment and play it.
 
-The day is a fixed sequence of SimPy events (time in days; day t runs from t to t+1):
+``compile_network`` turns the scenario into read-only arrays once; a run adds the small
+state objects that change (stock, pipeline, sales, service, ledger, records) and the plan
+being executed. The day is a fixed sequence of SimPy events (time in days; day t runs from
+t to t+1):
 
     t + 0.00..0.50  purchase orders and bulk shipments arrive whenever their journeys end
     t + 0.45        re-planning (review days only, when a policy object is given): the
                     policy sees the state and plans; its first period is executed
     t + 0.50        daily_operations: returns restocked, ad spend, demand cohort and
                     dispatch, storage fees, rating update
-    t + 0.90        replenishment_review: a plan's shipments of the week leave (on its
-                    first day), overseas warehouses pull stock from origin, origin
-                    warehouses raise purchase orders
+    t + 0.90        replenishment: a plan's shipments of the week leave (on its first
+                    day), overseas warehouses pull stock from origin, origin warehouses
+                    raise purchase orders
     t + 0.95        customer_service: today's tickets join the agents' queue
     t + 0.99        the day's state is recorded
 
@@ -20,49 +23,153 @@ Purchase orders and bulk shipments are processes of their own (``sim.suppliers``
 from __future__ import annotations
 
 import time
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import simpy
 
-from sim.operation import Operation
+from sim import charges, demand, fulfilment, replenishment
+from sim.execution import PlanBook, Router, execute, execute_first_period
+from sim.inventory import Policies, Stock
+from sim.ledger import Ledger, fx_path
+from sim.network import Network, compile_network
+from sim.pipeline import Pipeline
 from sim.plan import Plan, PlanFileError, load_plan
-from sim.policy import ReplanPolicy
+from sim.policy import ReplanPolicy, snapshot
+from sim.records import Records, record_day
 from sim.results import RunResult, collect
+from sim.rng import Streams
+from sim.sales import Sales
 from sim.scenario import Scenario
+from sim.service import ServiceState
+
+Process = Generator[simpy.Event, Any, None]
 
 
 class MissingPolicy(ValueError):
     """The scenario asks for re-planning but no policy object was handed to the run."""
 
 
-def daily_operations(env: simpy.Environment, op: Operation):
-    for t in range(op.days):
+@dataclass
+class PlanState:
+    """The plan being executed: routing quotas, planned shipments and the last re-plan."""
+
+    router: Router
+    book: PlanBook
+    replanned_day: int = -1
+
+
+@dataclass
+class Run:
+    """One run's wiring: the network and the state objects its processes change."""
+
+    network: Network
+    streams: Streams
+    demand: demand.DemandModel
+    plans: PlanState
+    policies: Policies
+    stock: Stock
+    pipeline: Pipeline
+    sales: Sales
+    service: ServiceState
+    ledger: Ledger
+    records: Records
+    logistics: replenishment.Logistics
+
+
+def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None,
+              replanning: bool) -> Run:
+    """The state at the start of day 0: opening stock on the shelves, the plan loaded."""
+    sc = net.scenario
+    streams = Streams(seed)
+    router = Router.of(net)
+    book = PlanBook(sc, net.markets, net.skus, net.warehouses, net.modes, net.channels)
+    spend = None
+    if plan is not None and plan.takes("ad_spend"):
+        schedule = demand.ad_spend_schedule(sc, net.channels, net.timeline.n_days)
+        spend = book.ad_spend(plan, schedule, net.fx_start[net.currency_of_channel])
+    fx = fx_path(streams.fx, net.fx_start, net.fx_volatility, net.timeline.n_days)
+    policies = net.policies
+    if replanning or (plan is not None and plan.takes("overseas_replenishment")):
+        policies = policies.without([w for w in range(len(net.warehouses))
+                                     if not net.is_origin(w)])
+    if plan is not None:
+        execute(plan, book, router)
+    stock = opening_stock(net)
+    pipeline = Pipeline(net)
+    ledger = Ledger(net.currencies, fx)
+    records = Records(net)
+    return Run(
+        network=net, streams=streams,
+        demand=demand.DemandModel(sc, net.markets, net.skus, net.timeline, streams, spend),
+        plans=PlanState(router, book), policies=policies, stock=stock, pipeline=pipeline,
+        sales=Sales(len(net.markets), net.n_skus, net.timeline.n_days,
+                    sc.conversion.initial_rating),
+        service=ServiceState(sc.service, net.timeline.weekday), ledger=ledger,
+        records=records,
+        logistics=replenishment.Logistics(env, net, streams, stock, pipeline, ledger, records))
+
+
+def opening_stock(net: Network) -> Stock:
+    """Each warehouse's opening stock: its days of cover at the planning run-rate."""
+    stock = Stock(len(net.warehouses), net.n_skus)
+    for w, name in enumerate(net.warehouses):
+        days = net.scenario.warehouses[name].initial_stock_days
+        units = np.round(days * net.planning_units[w]).astype(np.int64)
+        value = np.zeros((net.n_skus, 3))
+        value[:, 0] = units * net.catalog.unit_cost
+        stock.receive(w, np.arange(net.n_skus), units, value)
+    stock.counts.opening = int(stock.on_hand.sum())
+    stock.counts.opening_value_cny = stock.total_value()
+    return stock
+
+
+def daily_operations(env: simpy.Environment, run: Run) -> Process:
+    net, streams, stock, ledger = run.network, run.streams, run.stock, run.ledger
+    router = run.plans.router
+    for t in range(net.days):
         yield env.timeout(t + 0.5 - env.now)
-        op.receive_returns(t)
-        ad_cny = op.spend_on_ads(t)
-        flows = op.serve_demand(t)
-        op.charge_storage(t)
-        op.update_rating(t)
+        run.pipeline.restock(t, stock)
+        ad_cny = charges.spend_on_ads(t, net, ledger, run.demand.ad_spend[:, t])
+        shipped, flows = fulfilment.serve_demand(t, net, streams, run.demand, run.sales, stock,
+                                                 router, run.plans.book, run.service)
+        fulfilment.ship_orders(t, net, streams, shipped, router, stock, run.pipeline, ledger,
+                               run.sales, run.service, run.records)
+        charges.charge_storage(t, net, ledger, stock)
+        run.sales.update_rating(t, net.scenario.conversion)
         yield env.timeout(0.49)
-        op.record_day(t, flows, ad_cny)
+        record_day(t, net, run.records, flows, ad_cny, run.demand, run.sales, stock,
+                   run.pipeline, np.unique(router.warehouse))
 
 
-def replenishment_review(env: simpy.Environment, op: Operation):
-    for t in range(op.days):
+def replenishment_review(env: simpy.Environment, run: Run) -> Process:
+    net, plans = run.network, run.plans
+    for t in range(net.days):
         yield env.timeout(t + 0.9 - env.now)
-        op.send_planned(t)
-        op.review_stock(t)
+        if t % 7 == 0 or t == plans.replanned_day:
+            replenishment.send_planned(t, net, plans.book, run.logistics)
+        backlog = run.sales.backlog_by(plans.router.warehouse, len(net.warehouses))
+        replenishment.review_stock(t, net, run.policies, backlog, run.logistics)
 
 
-def replanning(env: simpy.Environment, op: Operation, policy: ReplanPolicy):
-    for t in range(0, op.days, policy.review_days):
+def replanning(env: simpy.Environment, run: Run, policy: ReplanPolicy) -> Process:
+    """Hand the state to the policy every review and execute its plan until the next one;
+    a re-plan on a mid-week day sends that week's shipments the same day."""
+    net, plans = run.network, run.plans
+    for t in range(0, net.days, policy.review_days):
         yield env.timeout(t + 0.45 - env.now)
-        op.replan(t, policy)
+        plan = policy.replan(snapshot(t, net, run.stock, run.pipeline, run.sales))
+        last = (t + policy.review_days - 1) // 7 + 1
+        execute_first_period(plan, plans.book, plans.router, range(t // 7 + 1, last + 1))
+        plans.replanned_day = t
 
 
-def customer_service(env: simpy.Environment, op: Operation):
-    for t in range(op.days):
+def customer_service(env: simpy.Environment, run: Run) -> Process:
+    for t in range(run.network.days):
         yield env.timeout(t + 0.95 - env.now)
-        op.serve_tickets(t)
+        run.service.serve(t, run.streams.service)
 
 
 def cut_horizon(scenario: Scenario, days: int) -> Scenario:
@@ -89,15 +196,19 @@ def simulate(scenario: Scenario, seed: int = 0, days: int | None = None,
         raise MissingPolicy("the scenario sets policies.replan: pass a re-planning policy "
                             "(experiments.policies.replan_policy builds one)")
     env = simpy.Environment()
+    net = compile_network(scenario)
     try:
-        op = Operation(env, scenario, seed, plan, replanning=policy is not None)
+        run = start_run(env, net, seed, plan, replanning=policy is not None)
     except PlanFileError as exc:
         if plan_file is None:
             raise
         raise PlanFileError(f"{plan_file}: {exc}") from None
     for process in (daily_operations, replenishment_review, customer_service):
-        env.process(process(env, op))
+        env.process(process(env, run))
     if policy is not None:
-        env.process(replanning(env, op, policy))
-    env.run(until=op.days)
-    return collect(op, seed, started)
+        env.process(replanning(env, run, policy))
+    env.run(until=net.days)
+    for shipment in run.pipeline.open.values():
+        run.records.open_shipment(shipment)
+    return collect(net, seed, started, run.records, run.ledger, run.stock, run.pipeline,
+                   run.service.log, run.demand.paid_order_share)

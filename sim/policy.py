@@ -14,7 +14,11 @@ from typing import Protocol
 
 import numpy as np
 
+from sim.inventory import Stock
+from sim.network import Network
+from sim.pipeline import Pipeline
 from sim.plan import Plan
+from sim.sales import Sales
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,25 @@ class OperationState:
         out = np.zeros_like(self.on_hand)
         np.add.at(out, (self.transit_destination, self.transit_sku), self.transit_units)
         return out
+
+
+def snapshot(t: int, net: Network, stock: Stock, pipeline: Pipeline,
+             sales: Sales) -> OperationState:
+    """What a re-planning policy sees at the start of day ``t``."""
+    lines = [(s.destination, s.mode, s.skus, s.units, s.created)
+             for s in pipeline.open.values()]
+    sizes = [len(line[2]) for line in lines]
+    return OperationState(
+        day=t, week=t // 7 + 1, skus=net.skus, markets=net.markets,
+        warehouses=net.warehouses, modes=net.modes, on_hand=stock.on_hand.copy(),
+        backlog=sales.backlog_by_market(),
+        transit_destination=np.repeat([line[0] for line in lines], sizes).astype(int),
+        transit_mode=np.repeat([line[1] for line in lines], sizes).astype(int),
+        transit_sku=np.concatenate([line[2] for line in lines] or [np.zeros(0, int)]),
+        transit_units=np.concatenate([line[3] for line in lines]
+                                     or [np.zeros(0, np.int64)]),
+        transit_created_day=np.repeat([line[4] for line in lines], sizes).astype(float),
+        demand=sales.demand_units[:, :, :t].copy())
 
 
 class ReplanPolicy(Protocol):

@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.ledger import CAPITALISED, CATEGORIES
+from sim.inventory import Stock, StockCounts
+from sim.ledger import CAPITALISED, CATEGORIES, Ledger
+from sim.network import Network
+from sim.pipeline import Pipeline
+from sim.recorder import Recorder
+from sim.records import Records
 from sim.returns import DISPOSITIONS
+from sim.scenario import Scenario
 from sim.service import TICKET_TYPES
-
-if TYPE_CHECKING:
-    from sim.operation import Operation
-    from sim.scenario import Scenario
 
 
 @dataclass
@@ -55,56 +57,48 @@ def _name(codes: pd.Series | np.ndarray, names: list[str]) -> pd.Categorical:
     return pd.Categorical.from_codes(np.asarray(codes, dtype=int), categories=names)
 
 
-def collect(op: Operation, seed: int, started: float) -> RunResult:
-    """Build the tables and KPIs; ``started`` is the perf_counter() at the run's start."""
-    start = np.datetime64(op.scenario.horizon.start_date, "D")
-    orders = op.orders.frame()
+def collect(net: Network, seed: int, started: float, records: Records, ledger: Ledger,
+            stock: Stock, pipeline: Pipeline, tickets: Recorder,
+            paid_order_share: np.ndarray) -> RunResult:
+    """Build the tables and KPIs at the run's end; ``started`` is the perf_counter() at
+    the run's start, ``paid_order_share`` [market, day] the share of orders paid traffic
+    brought (``sim.demand.DemandModel``)."""
+    start = np.datetime64(net.scenario.horizon.start_date, "D")
+    orders = records.orders.frame()
     orders.insert(1, "order_date", start + orders["order_day"].to_numpy().astype("timedelta64[D]"))
-    orders["market"] = _name(orders["market"], op.markets)
-    orders["sku"] = _name(orders["sku"], op.skus)
-    orders["warehouse"] = _name(orders["warehouse"], op.warehouses)
-    orders["mode"] = _name(orders["mode"], op.modes)
+    orders["market"] = _name(orders["market"], net.markets)
+    orders["sku"] = _name(orders["sku"], net.skus)
+    orders["warehouse"] = _name(orders["warehouse"], net.warehouses)
+    orders["mode"] = _name(orders["mode"], net.modes)
     orders["disposition"] = _name(orders["disposition"], list(DISPOSITIONS))
     orders.insert(8, "route", pd.Categorical.from_codes(
         (~orders["direct"].to_numpy()).astype(np.int8), ["direct", "warehouse"]))
 
-    _record_open_shipments(op)
-    shipments = op.shipments.frame()
-    shipments["mode"] = _name(shipments["mode"], op.modes)
+    shipments = records.shipments.frame()
+    shipments["mode"] = _name(shipments["mode"], net.modes)
     for column in ("origin", "destination"):
-        shipments[column] = _name(shipments[column], op.warehouses)
-    shipments["sku"] = _name(shipments["sku"], op.skus)
+        shipments[column] = _name(shipments[column], net.warehouses)
+    shipments["sku"] = _name(shipments["sku"], net.skus)
 
-    tickets = op.ticket_log.frame()
-    tickets["type"] = _name(tickets["type"], list(TICKET_TYPES))
-    ledger = op.ledger.frame(op.markets)
+    ticket_table = tickets.frame()
+    ticket_table["type"] = _name(ticket_table["type"], list(TICKET_TYPES))
+    ledger_table = ledger.frame(net.markets)
 
-    daily = op.daily.frame()
+    days = net.days
+    daily = records.daily.frame()
     daily.insert(1, "date", start + daily["day"].to_numpy().astype("timedelta64[D]"))
-    cash_by_day = ledger.groupby("cash_day")["amount_cny"].sum()
-    cash_flow = cash_by_day.reindex(range(op.days), fill_value=0.0).to_numpy()
-    daily["cash_cny"] = op.scenario.finance.initial_cash_cny + np.cumsum(cash_flow)
-    daily["cs_queue"] = _queue_at_day_end(tickets, op.days)
-    daily["working_capital_cny"] = _working_capital(ledger, daily, op.days)
+    cash_by_day = ledger_table.groupby("cash_day")["amount_cny"].sum()
+    cash_flow = cash_by_day.reindex(range(days), fill_value=0.0).to_numpy()
+    daily["cash_cny"] = net.scenario.finance.initial_cash_cny + np.cumsum(cash_flow)
+    daily["cs_queue"] = _queue_at_day_end(ticket_table, days)
+    daily["working_capital_cny"] = _working_capital(ledger_table, daily, days)
 
-    result = RunResult(op.scenario, seed, orders, daily, shipments, ledger, tickets, {})
-    result.conservation = conservation(op, ledger)
-    result.summary = kpis(op, result)
+    result = RunResult(net.scenario, seed, orders, daily, shipments, ledger_table,
+                       ticket_table, {})
+    result.conservation = conservation(stock, pipeline, ledger_table)
+    result.summary = kpis(net, stock.counts, paid_order_share, result)
     result.wall_seconds = time.perf_counter() - started
     return result
-
-
-def _record_open_shipments(op: Operation) -> None:
-    """Bulk shipments still on their way at the end: rows with no arrival day and nothing
-    delivered yet, so the table holds every shipment the run made."""
-    for shipment in op.open_shipments.values():
-        none = np.zeros(len(shipment.skus), dtype=np.int64)
-        op.record_shipment(
-            shipment=shipment.id, kind="bulk", mode=shipment.mode, origin=shipment.origin,
-            destination=shipment.destination, skus=shipment.skus, ordered=shipment.units,
-            delivered=none, created=shipment.created, departed=shipment.departed,
-            arrived=np.nan, containers=shipment.containers, freight_cny=shipment.value[:, 1],
-            duty_cny=shipment.value[:, 2], lost=none, damaged=none)
 
 
 def _queue_at_day_end(tickets: pd.DataFrame, days: int) -> np.ndarray:
@@ -132,28 +126,28 @@ def _working_capital(ledger: pd.DataFrame, daily: pd.DataFrame, days: int) -> np
         + receivables - payables
 
 
-def profit_and_loss(op: Operation, ledger: pd.DataFrame) -> dict[str, float]:
+def profit_and_loss(counts: StockCounts, ledger: pd.DataFrame) -> dict[str, float]:
     by_category = ledger.groupby("category", observed=False)["amount_cny"].sum()
     pnl = {f"{c}_cny": float(v) for c, v in by_category.items()}
     operating = float(ledger.loc[~ledger["category"].isin(CAPITALISED), "amount_cny"].sum())
-    pnl["cogs_cny"] = op.money.cogs_cny
-    pnl["write_off_cny"] = op.money.write_off_cny
+    pnl["cogs_cny"] = counts.cogs_cny
+    pnl["write_off_cny"] = counts.write_off_cny
     pnl["net_revenue_cny"] = pnl["sales_cny"] + pnl["vat_cny"]
-    pnl["gross_margin_cny"] = (pnl["net_revenue_cny"] + pnl["refund_cny"] - op.money.cogs_cny
-                               - op.money.write_off_cny)
-    pnl["contribution_margin_cny"] = operating - op.money.cogs_cny - op.money.write_off_cny
+    pnl["gross_margin_cny"] = (pnl["net_revenue_cny"] + pnl["refund_cny"] - counts.cogs_cny
+                               - counts.write_off_cny)
+    pnl["contribution_margin_cny"] = operating - counts.cogs_cny - counts.write_off_cny
     return pnl
 
 
-def conservation(op: Operation, ledger: pd.DataFrame) -> dict[str, float]:
+def conservation(stock: Stock, pipeline: Pipeline, ledger: pd.DataFrame) -> dict[str, float]:
     """Residuals of the unit and money identities; both are zero in a correct run."""
-    u = op.units
-    transit_units, transit_value = op.in_transit()
+    u = stock.counts
+    transit_units, transit_value = pipeline.in_transit()
     units_in = u.opening + u.purchased
-    units_out = (int(op.stock.on_hand.sum()) + transit_units + u.shipped - u.restocked
+    units_out = (int(stock.on_hand.sum()) + transit_units + u.shipped - u.restocked
                  + u.defective + u.bulk_lost + u.bulk_damaged)
-    pnl = profit_and_loss(op, ledger)
-    inventory_change = op.stock.total_value() + transit_value - op.money.opening_inventory_cny
+    pnl = profit_and_loss(u, ledger)
+    inventory_change = stock.total_value() + transit_value - u.opening_value_cny
     money = float(ledger["amount_cny"].sum()) - (pnl["contribution_margin_cny"] - inventory_change)
     return {"units_residual": float(units_in - units_out), "money_residual_cny": money,
             "units_in": float(units_in), "ledger_total_cny": float(ledger["amount_cny"].sum())}
@@ -164,8 +158,10 @@ LOGISTICS = ("parcel_freight", "last_mile", "parcel_duty", "pick_pack", "storage
 """Ledger categories of moving, clearing and keeping goods: what a channel plan costs."""
 
 
-def kpis(op: Operation, result: RunResult) -> dict[str, Any]:
-    sc = op.scenario
+def kpis(net: Network, counts: StockCounts, paid_order_share: np.ndarray,
+         result: RunResult) -> dict[str, Any]:
+    sc = net.scenario
+    days = net.days
     warm = sc.horizon.warmup_days
     orders, daily, tickets = result.orders, result.daily, result.tickets
     steady = orders["order_day"].to_numpy() >= warm
@@ -174,19 +170,19 @@ def kpis(op: Operation, result: RunResult) -> dict[str, Any]:
     n_delivered = int(delivered.sum())
     delivery_days = orders["delivery_days"].to_numpy()[delivered]
     day_rows = daily[daily["day"] >= warm]
-    pnl = profit_and_loss(op, result.ledger)
+    pnl = profit_and_loss(counts, result.ledger)
     net_revenue = pnl["net_revenue_cny"]
     ad_spend = float(daily["ad_spend_cny"].sum())
     # Ad-attributed revenue: each market-day's net revenue times the share of its orders
     # that paid traffic brought (paid sessions weighted by their conversion multiplier).
     market_code = orders["market"].cat.codes.to_numpy().astype(np.int64)
-    vat_share = 1.0 / (1.0 + op.vat_rate[market_code])
-    cell = market_code * op.days + orders["order_day"].to_numpy()
+    vat_share = 1.0 / (1.0 + net.market.vat_rate[market_code])
+    cell = market_code * days + orders["order_day"].to_numpy()
     revenue = np.bincount(cell, orders["revenue_cny"] * vat_share,
-                          minlength=len(op.markets) * op.days)
-    attributed = float(np.dot(revenue, op.demand.paid_order_share[:, : op.days].ravel()))
+                          minlength=len(net.markets) * days)
+    attributed = float(np.dot(revenue, paid_order_share[:, :days].ravel()))
     stock_value = (daily["inventory_value_cny"] + daily["in_transit_value_cny"]).to_numpy()
-    cogs_per_day = op.money.cogs_cny / op.days
+    cogs_per_day = counts.cogs_cny / days
     steady_tickets = tickets[tickets["arrival_hour"] >= 24.0 * warm]
     spec = sc.service
     units_shipped = float(orders["units"].sum())
@@ -227,10 +223,10 @@ def kpis(op: Operation, result: RunResult) -> dict[str, Any]:
         if len(steady_tickets) else 0.0,
         "ad_spend_cny": ad_spend,
         "roas": _ratio(attributed, ad_spend),
-        "inventory_turnover": _ratio(op.money.cogs_cny * 365.0 / op.days, stock_value.mean()),
+        "inventory_turnover": _ratio(counts.cogs_cny * 365.0 / days, stock_value.mean()),
         "days_of_cover": _ratio(
             (daily.filter(like="stock_").sum(axis=1) + daily["in_transit_units"]).mean(),
-            units_shipped / op.days),
+            units_shipped / days),
         "cash_conversion_cycle_days": _cash_conversion_cycle(result.ledger, stock_value,
                                                              cogs_per_day),
         "peak_working_capital_cny": float(daily["working_capital_cny"].max()),

@@ -4,18 +4,29 @@ A delivered order returns with its SKU's base probability, multiplied by ``late_
 when it arrived after the promise, and with at least ``damaged_return_probability`` when it
 arrived damaged; lost parcels are refunded, not returned. A return is dispatched after the
 return window, travels back, is inspected and then restocked, liquidated, disposed of or sent
-back to origin, each with its cost, recovery and delay.
+back to origin, each with its cost, recovery and delay. A direct parcel has no overseas
+shelf to go back on: a "restock" decision for it takes the scenario's first of liquidate,
+dispose and return to origin instead (``local_disposition``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
 import numpy as np
 
-from sim.scenario import Returns
+from sim.scenario import DispositionName, Returns
 
-DISPOSITIONS = ("restock", "liquidate", "dispose", "return_to_origin")
+DISPOSITIONS: tuple[DispositionName, ...] = get_args(DispositionName)
+INSTEAD_OF_RESTOCK: tuple[DispositionName, ...] = ("liquidate", "dispose", "return_to_origin")
+"""What a return that cannot be restocked becomes: the first of these the scenario has."""
+
+
+def local_disposition(spec: Returns) -> DispositionName:
+    """The disposition of a 'restock' return with no overseas shelf to go back on; the
+    schema guarantees one exists (``Returns``)."""
+    return next(name for name in INSTEAD_OF_RESTOCK if name in spec.disposition)
 
 
 @dataclass
@@ -50,16 +61,14 @@ def draw_returns(rng: np.random.Generator, spec: Returns, base_probability: np.n
     shares = np.array([spec.disposition[d].share for d in names])
     chosen = np.array([DISPOSITIONS.index(d) for d in names])[
         rng.choice(len(names), size=k, p=shares / shares.sum())]
-    # Where there is no overseas warehouse to put it back on the shelf, a "restock" return
-    # is liquidated locally instead.
-    liquidate = DISPOSITIONS.index("liquidate")
-    chosen = np.where((chosen == 0) & ~can_restock[returned], liquidate, chosen)
+    if "restock" in spec.disposition:
+        instead = DISPOSITIONS.index(local_disposition(spec))
+        chosen = np.where((chosen == 0) & ~can_restock[returned], instead, chosen)
     delay = np.zeros(k)
     for i, name in enumerate(DISPOSITIONS):
         pick = chosen == i
         if pick.any():
-            spec_d = spec.disposition.get(name) or spec.disposition["liquidate"]
-            delay[pick] = spec_d.delay_days.sample(rng, int(pick.sum()))
+            delay[pick] = spec.disposition[name].delay_days.sample(rng, int(pick.sum()))
     inspection = spec.inspection_days.sample(rng, k)
     decision[returned] = receipt[returned] + inspection + delay
     disposition[returned] = chosen

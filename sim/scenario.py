@@ -285,6 +285,9 @@ class Disposition(Frozen):
     delay_days: Distribution
 
 
+DispositionName = Literal["restock", "liquidate", "dispose", "return_to_origin"]
+
+
 class Returns(Frozen):
     """Each delivered order returns with its SKU's base probability, raised when late."""
 
@@ -295,13 +298,15 @@ class Returns(Frozen):
     inspection_days: Distribution
     refund_fraction: Probability
     return_shipping_cost_per_unit_cny: NonNegative
-    disposition: dict[Literal["restock", "liquidate", "dispose", "return_to_origin"],
-                      Disposition]
+    disposition: dict[DispositionName, Disposition]
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Returns:
         if abs(sum(d.share for d in self.disposition.values()) - 1.0) > 1e-6:
             raise ValueError("disposition shares must sum to 1")
+        if "restock" in self.disposition and set(self.disposition) == {"restock"}:
+            raise ValueError("'restock' needs a 'liquidate', 'dispose' or 'return_to_origin' "
+                             "entry: returns of direct parcels have no overseas shelf")
         return self
 
 
@@ -554,10 +559,10 @@ def reference_problems(sc: Scenario):
             for market in getattr(sku, field) or {}:
                 if market not in sc.markets:
                     yield f"skus.{name}.{field}.{market}", "unknown market"
-    for name, event in enumerate(sc.calendar.peak_events):
+    for i, event in enumerate(sc.calendar.peak_events):
         for market in event.markets or []:
             if market not in sc.markets:
-                yield f"calendar.peak_events.{name}.markets", f"unknown market '{market}'"
+                yield f"calendar.peak_events.{i}.markets", f"unknown market '{market}'"
     for name, channel in sc.ad_channels.items():
         if channel.currency not in currencies:
             yield f"ad_channels.{name}.currency", f"no market trades in {channel.currency}"
@@ -574,9 +579,9 @@ def reference_problems(sc: Scenario):
             yield f"warehouses.{name}.currency", f"no market trades in {wh.currency}"
         if wh.market is not None and wh.market not in sc.markets:
             yield f"warehouses.{name}.market", f"unknown market '{wh.market}'"
-    for name, mode in sc.modes.items():
-        if mode.currency not in currencies:
-            yield f"modes.{name}.currency", f"no market trades in {mode.currency}"
+    for name, spec in sc.modes.items():
+        if spec.currency not in currencies:
+            yield f"modes.{name}.currency", f"no market trades in {spec.currency}"
     yield from _lane_problems(sc)
     for i, disruption in enumerate(sc.disruptions):
         for mode in disruption.modes:

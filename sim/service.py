@@ -17,9 +17,12 @@ import heapq
 
 import numpy as np
 
-from sim.scenario import Shift
+from sim.recorder import Recorder
+from sim.scenario import Service, Shift
 
 TICKET_TYPES = ("inquiry", "delay", "loss", "return")
+TICKET_COLUMNS = {"arrival_hour": "float64", "type": "int8", "first_response_hours": "float64",
+                  "resolution_hours": "float64"}
 
 
 class WorkingClock:
@@ -61,3 +64,34 @@ class ServiceDesk:
             heapq.heapreplace(free_at, start + work)
             starts[i] = start
         return starts
+
+
+class ServiceState:
+    """Tickets raised per type and day, the desk that answers them, and its log."""
+
+    def __init__(self, spec: Service, weekday: np.ndarray) -> None:
+        self.spec = spec
+        self.raised = np.zeros((len(TICKET_TYPES), len(weekday)), dtype=np.int64)
+        """Tickets due on each day [type, day], raised as orders are shipped."""
+        self.clock = WorkingClock(spec.shift, weekday)
+        self.desk = ServiceDesk(spec.agents)
+        self.log = Recorder(TICKET_COLUMNS)
+
+    def serve(self, t: int, rng: np.random.Generator) -> None:
+        """Queue day ``t``'s tickets at the desk and log their response times."""
+        counts = self.raised[:, t]
+        n = int(counts.sum())
+        if n == 0:
+            return
+        spec = self.spec
+        kind = np.repeat(np.arange(len(TICKET_TYPES)), counts)
+        arrival = 24.0 * t + rng.uniform(0.0, 24.0, n)
+        order = np.argsort(arrival, kind="stable")
+        arrival, kind = arrival[order], kind[order]
+        handling = spec.handling_hours.sample(rng, n)
+        start = self.desk.serve(self.clock.to_work(arrival), handling)
+        first_response = self.clock.to_wall(start) - arrival
+        finish = self.clock.to_wall(start + handling)
+        followup = np.where(kind > 0, spec.followup_hours.sample(rng, n), 0.0)
+        self.log.add(arrival_hour=arrival, type=kind, first_response_hours=first_response,
+                     resolution_hours=finish + followup - arrival)

@@ -14,37 +14,26 @@ dispatched as one daily numpy cohort per day with the carrier's daily capacity a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Generator
+from typing import Any
 
 import numpy as np
+import simpy
 
+from sim import economics
+from sim.charges import charge_inbound_fee
 from sim.distributions import Distribution
-
-if TYPE_CHECKING:
-    import simpy
-
-    from sim.operation import Operation
-
-
-@dataclass
-class BulkShipment:
-    id: int
-    origin: int
-    destination: int
-    mode: int
-    lane: str
-    skus: np.ndarray
-    units: np.ndarray
-    value: np.ndarray  # [sku, part] CNY: product at dispatch plus freight and duty booked
-    created: float
-    departed: float = math.nan
-    containers: int = 0
+from sim.inventory import Stock
+from sim.ledger import Ledger
+from sim.network import Network
+from sim.pipeline import BulkShipment, Pipeline
+from sim.records import Records
 
 
-def _allocate(shipment: BulkShipment, op: Operation, part: int, cny: float) -> None:
+def _allocate(shipment: BulkShipment, volume_per_unit: np.ndarray, part: int,
+              cny: float) -> None:
     """Capitalise a shipment-level cost onto its SKUs by volume."""
-    volume = op.volume[shipment.skus] * shipment.units
+    volume = volume_per_unit[shipment.skus] * shipment.units
     shipment.value[:, part] += cny * volume / volume.sum()
 
 
@@ -59,38 +48,43 @@ def extra_transit(rng: np.random.Generator, disruptions: list[tuple[int, np.ndar
     return extra
 
 
-def bulk_shipment(env: simpy.Environment, op: Operation, shipment: BulkShipment):
-    sc = op.scenario
-    rng = op.streams.bulk
+def bulk_shipment(env: simpy.Environment, net: Network, rng: np.random.Generator,
+                  shipment: BulkShipment, stock: Stock, pipeline: Pipeline, ledger: Ledger,
+                  records: Records) -> Generator[simpy.Event, Any, None]:
+    """One shipment's journey, from the origin's door to the overseas warehouse's shelf."""
+    sc = net.scenario
     lane = sc.lanes[shipment.lane]
-    mode = sc.modes[op.modes[shipment.mode]]
-    warehouse = sc.warehouses[op.warehouses[shipment.destination]]
+    mode = sc.modes[net.modes[shipment.mode]]
+    warehouse = sc.warehouses[net.warehouses[shipment.destination]]
+    assert warehouse.market is not None  # overseas warehouses sit in a market
     market = sc.markets[warehouse.market]
+    volume_per_unit = net.catalog.volume
     k = shipment.mode
-    volume = float(op.volume[shipment.skus] @ shipment.units)
-    weight = float(op.weight[shipment.skus] @ shipment.units)
-    op.open_shipments[shipment.id] = shipment
+    volume = float(volume_per_unit[shipment.skus] @ shipment.units)
+    weight = float(net.catalog.weight[shipment.skus] @ shipment.units)
+    pipeline.open[shipment.id] = shipment
     day = int(env.now)
 
-    cny = op.ledger.book("inbound_freight", 0, -lane.first_mile_cost_per_m3_cny * volume,
-                         day, day)
-    _allocate(shipment, op, 1, -float(cny))
+    cny = ledger.book("inbound_freight", 0, -lane.first_mile_cost_per_m3_cny * volume,
+                      day, day)
+    _allocate(shipment, volume_per_unit, 1, -float(cny))
     yield env.timeout(float(lane.first_mile_days.sample(rng, 1)[0]))
 
-    departure = op.next_departure(k, env.now, volume)
+    departure = pipeline.next_departure(k, env.now, volume)
     yield env.timeout(departure - env.now)
     day = int(env.now)
     shipment.departed = env.now
     shipment.containers = (math.ceil(volume / mode.container_volume_m3 - 1e-9)
                            if mode.container_volume_m3 else 0)
-    chargeable_kg = max(weight, volume * mode.chargeable_kg_per_m3)
-    main_leg = (shipment.containers * mode.cost_per_container + chargeable_kg * mode.cost_per_kg
-                + volume * mode.cost_per_m3 + shipment.units.sum() * mode.cost_per_unit)
-    main_leg *= 1.0 + op.timeline.surcharge[k, day]
-    cny = op.ledger.book("inbound_freight", op.currency_of_mode[k], -main_leg, day, day)
-    _allocate(shipment, op, 1, -float(cny))
+    main_leg = economics.load_freight(
+        shipment.containers, mode.cost_per_container, mode.cost_per_kg,
+        float(economics.chargeable_kg(weight, volume, mode.chargeable_kg_per_m3)),
+        mode.cost_per_m3, volume, int(shipment.units.sum()), mode.cost_per_unit)
+    main_leg *= 1.0 + net.timeline.surcharge[k, day]
+    cny = ledger.book("inbound_freight", net.mode.currency[k], -main_leg, day, day)
+    _allocate(shipment, volume_per_unit, 1, -float(cny))
     transit = float(mode.transit_days.sample(rng, 1)[0])
-    transit += float(extra_transit(rng, op.timeline.disruption, np.array([k]),
+    transit += float(extra_transit(rng, net.timeline.disruption, np.array([k]),
                                    np.array([day]))[0])
     yield env.timeout(transit)
 
@@ -98,18 +92,18 @@ def bulk_shipment(env: simpy.Environment, op: Operation, shipment: BulkShipment)
     if rng.random() < market.customs.inspection_probability:
         customs += float(market.customs.inspection_delay_days.sample(rng, 1)[0])
     day = int(env.now)
-    m = op.markets.index(warehouse.market)
-    currency = op.currency_of_market[m]
-    customs_value = shipment.value[:, 0] / op.fx[currency, day]
-    duty = market.duty_rate * customs_value
-    cny = op.ledger.book("import_duty", currency, -duty, day, day, m)
+    m = net.markets.index(warehouse.market)
+    currency = net.market.currency[m]
+    customs_value = shipment.value[:, 0] / ledger.fx[currency, day]
+    duty = economics.import_duty(customs_value, market.duty_rate)
+    cny = ledger.book("import_duty", currency, -duty, day, day, m)
     shipment.value[:, 2] -= cny
     yield env.timeout(customs)
 
     day = int(env.now)
-    cny = op.ledger.book("inbound_freight", 0, -lane.final_delivery_cost_per_m3_cny * volume,
-                         day, day)
-    _allocate(shipment, op, 1, -float(cny))
+    cny = ledger.book("inbound_freight", 0, -lane.final_delivery_cost_per_m3_cny * volume,
+                      day, day)
+    _allocate(shipment, volume_per_unit, 1, -float(cny))
     yield env.timeout(float(lane.final_delivery_days.sample(rng, 1)[0]))
 
     lost = rng.binomial(shipment.units, mode.loss_probability)
@@ -117,19 +111,19 @@ def bulk_shipment(env: simpy.Environment, op: Operation, shipment: BulkShipment)
     good = shipment.units - lost - damaged
     share = good / shipment.units
     w = shipment.destination
-    op.stock.receive(w, shipment.skus, good, shipment.value * share[:, None])
-    op.stock.inbound[w, shipment.skus] -= shipment.units
-    op.money.write_off_cny += float((shipment.value * (1.0 - share)[:, None]).sum())
-    op.units.bulk_lost += int(lost.sum())
-    op.units.bulk_damaged += int(damaged.sum())
-    op.charge_inbound_fee(w, int(good.sum()), int(env.now))
-    del op.open_shipments[shipment.id]
-    op.record_shipment(shipment=shipment.id, kind="bulk", mode=k, origin=shipment.origin,
-                       destination=w, skus=shipment.skus, ordered=shipment.units,
-                       delivered=shipment.units, created=shipment.created,
-                       departed=shipment.departed, arrived=env.now,
-                       containers=shipment.containers, freight_cny=shipment.value[:, 1],
-                       duty_cny=shipment.value[:, 2], lost=lost, damaged=damaged)
+    stock.receive(w, shipment.skus, good, shipment.value * share[:, None])
+    stock.inbound[w, shipment.skus] -= shipment.units
+    stock.counts.write_off_cny += float((shipment.value * (1.0 - share)[:, None]).sum())
+    stock.counts.bulk_lost += int(lost.sum())
+    stock.counts.bulk_damaged += int(damaged.sum())
+    charge_inbound_fee(net, ledger, w, int(good.sum()), int(env.now))
+    del pipeline.open[shipment.id]
+    records.shipment(shipment=shipment.id, kind="bulk", mode=k, origin=shipment.origin,
+                     destination=w, skus=shipment.skus, ordered=shipment.units,
+                     delivered=shipment.units, created=shipment.created,
+                     departed=shipment.departed, arrived=env.now,
+                     containers=shipment.containers, freight_cny=shipment.value[:, 1],
+                     duty_cny=shipment.value[:, 2], lost=lost, damaged=damaged)
 
 
 def carrier_queue_wait(units: np.ndarray, mode: np.ndarray, queued: np.ndarray,

@@ -11,42 +11,38 @@ defective units are found at the origin warehouse and disposed of. The invoice i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Generator
+from typing import Any
 
 import numpy as np
+import simpy
 
 from sim.calendar import push_past_shutdowns
-
-if TYPE_CHECKING:
-    import simpy
-
-    from sim.operation import Operation
-
-
-@dataclass
-class SupplierLine:
-    """The state of one supplier's production line between purchase orders."""
-
-    name: str
-    warehouse: int
-    shutdowns: list[tuple[float, float]]
-    busy_until: float = 0.0
+from sim.charges import charge_inbound_fee
+from sim.inventory import Stock
+from sim.ledger import Ledger
+from sim.network import Network
+from sim.pipeline import Pipeline
+from sim.records import Records
 
 
-def purchase_order(env: simpy.Environment, op: Operation, line: SupplierLine,
-                   skus: np.ndarray, ordered: np.ndarray):
-    spec = op.scenario.suppliers[line.name]
-    rng = op.streams.supply
+def purchase_order(env: simpy.Environment, net: Network, rng: np.random.Generator,
+                   supplier: int, skus: np.ndarray, ordered: np.ndarray, stock: Stock,
+                   pipeline: Pipeline, ledger: Ledger, records: Records
+                   ) -> Generator[simpy.Event, Any, None]:
+    """One purchase order from placement to the goods on the origin's shelves."""
+    line = net.suppliers[supplier]
+    spec = net.scenario.suppliers[line.name]
     placed = env.now
-    shipment = op.next_shipment_id()
+    shipment = pipeline.next_id()
     w = line.warehouse
-    op.stock.inbound[w, skus] += ordered
-    start = max(placed, line.busy_until)
-    line.busy_until = push_past_shutdowns(start, ordered.sum() / spec.capacity_units_per_day,
-                                          line.shutdowns)
+    stock.inbound[w, skus] += ordered
+    start = max(placed, pipeline.busy_until[supplier])
+    pipeline.busy_until[supplier] = push_past_shutdowns(
+        start, ordered.sum() / spec.capacity_units_per_day, line.shutdowns)
     lead_time = float(spec.lead_time_days.sample(rng, 1)[0])
-    ready = max(push_past_shutdowns(placed, lead_time, line.shutdowns), line.busy_until)
+    ready = max(push_past_shutdowns(placed, lead_time, line.shutdowns),
+                pipeline.busy_until[supplier])
     if rng.random() >= spec.on_time_probability:
         ready += float(spec.late_delay_days.sample(rng, 1)[0])
     yield env.timeout(ready - placed)
@@ -58,18 +54,19 @@ def purchase_order(env: simpy.Environment, op: Operation, line: SupplierLine,
     defects = rng.binomial(delivered, spec.defect_rate)
     good = delivered - defects
     day = int(env.now)
-    cost = op.unit_cost[skus] * delivered
-    op.ledger.book("purchase", 0, -cost, day, day + spec.payment_terms_days)
+    unit_cost = net.catalog.unit_cost[skus]
+    cost = unit_cost * delivered
+    ledger.book("purchase", 0, -cost, day, day + spec.payment_terms_days)
     value = np.zeros((len(skus), 3))
-    value[:, 0] = op.unit_cost[skus] * good
-    op.stock.receive(w, skus, good, value)
-    op.stock.inbound[w, skus] -= ordered
-    op.charge_inbound_fee(w, int(good.sum()), day)
-    op.money.write_off_cny += float((op.unit_cost[skus] * defects).sum())
-    op.units.purchased += int(delivered.sum())
-    op.units.defective += int(defects.sum())
-    op.record_shipment(shipment=shipment, kind="purchase_order", mode=-1, origin=-1,
-                       destination=w, skus=skus, ordered=ordered, delivered=delivered,
-                       created=placed, departed=placed, arrived=env.now, containers=0,
-                       freight_cny=np.zeros(len(skus)), duty_cny=np.zeros(len(skus)),
-                       lost=np.zeros(len(skus), dtype=np.int64), damaged=defects)
+    value[:, 0] = unit_cost * good
+    stock.receive(w, skus, good, value)
+    stock.inbound[w, skus] -= ordered
+    charge_inbound_fee(net, ledger, w, int(good.sum()), day)
+    stock.counts.write_off_cny += float((unit_cost * defects).sum())
+    stock.counts.purchased += int(delivered.sum())
+    stock.counts.defective += int(defects.sum())
+    records.shipment(shipment=shipment, kind="purchase_order", mode=-1, origin=-1,
+                     destination=w, skus=skus, ordered=ordered, delivered=delivered,
+                     created=placed, departed=placed, arrived=env.now, containers=0,
+                     freight_cny=np.zeros(len(skus)), duty_cny=np.zeros(len(skus)),
+                     lost=np.zeros(len(skus), dtype=np.int64), damaged=defects)

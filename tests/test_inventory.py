@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.fulfilment import allocate
+from sim.allocation import allocate
 from sim.inventory import BASE_STOCK, RQ, SS, Policies, Stock
 from sim.model import simulate
 from tests.conftest import load

@@ -105,7 +105,7 @@ def test_a_replan_scenario_without_a_policy_is_refused():
 
 # ------------------------------------------------------------------ routing quotas
 def test_orders_take_warehouse_quota_first_then_direct_then_the_largest():
-    router = Router(warehouse=[1], mode=[0], direct=[False], n_skus=1)
+    router = Router(warehouse=[1], mode=[0], direct=[False], n_markets=1, n_skus=1)
     direct = router.option(warehouse=0, mode=2, direct=True)
     router.set_week(1, [(0, 0, 0, 3.0), (0, 0, direct, 5.0)])
     zeros = np.zeros(10, dtype=np.int64)
@@ -118,7 +118,7 @@ def test_orders_take_warehouse_quota_first_then_direct_then_the_largest():
 
 
 def test_quotas_carry_over_between_days_of_a_week():
-    router = Router(warehouse=[1], mode=[0], direct=[False], n_skus=1)
+    router = Router(warehouse=[1], mode=[0], direct=[False], n_markets=1, n_skus=1)
     direct = router.option(warehouse=0, mode=2, direct=True)
     router.set_week(1, [(0, 0, 0, 4.0), (0, 0, direct, 4.0)])
     one = np.zeros(3, dtype=np.int64)
@@ -239,7 +239,7 @@ def test_a_fallback_leaves_other_carriers_queues_alone():
 
 
 def test_demand_beyond_a_used_up_quota_follows_the_plans_largest_route():
-    router = Router(warehouse=[1], mode=[0], direct=[False], n_skus=1)
+    router = Router(warehouse=[1], mode=[0], direct=[False], n_markets=1, n_skus=1)
     direct = router.option(warehouse=0, mode=2, direct=True)
     router.set_week(1, [(0, 0, 0, 2.0), (0, 0, direct, 3.0)])
     one = np.zeros(5, dtype=np.int64)

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import simpy
 
 from experiments.report import figures_run, landed
 from experiments.report.detect import Result
@@ -23,7 +22,7 @@ from experiments.reporting import Part
 from experiments.tables import kpi_rows
 from sim.ledger import CATEGORIES
 from sim.loader import ScenarioError, validate
-from sim.operation import Operation
+from sim.network import compile_network
 
 
 def page(result: Result, figures: Path) -> Page:
@@ -121,8 +120,8 @@ def reorder_points(scenario: dict[str, Any]) -> tuple[dict[str, float], str]:
         sc = validate(scenario, "manifest.json")
     except ScenarioError as exc:
         return {}, f"Reorder points not shown: the stored scenario no longer validates ({exc})."
-    op = Operation(simpy.Environment(), sc, 0)
-    return dict(zip(op.warehouses, op.policies.reorder_point.sum(axis=1).tolist(),
+    net = compile_network(sc)
+    return dict(zip(net.warehouses, net.policies.reorder_point.sum(axis=1).tolist(),
                     strict=True)), ""
 
 

@@ -1,0 +1,106 @@
+"""Goods on their way: bulk shipments at sea or in the air, departures already booked,
+parcels queued at their carriers, returns travelling back to a shelf, and each supplier's
+production line.
+
+The pipeline is the part of a run's state that the future is already committed to; stock
+on hand is ``sim.inventory.Stock``. Both together conserve units: what left a shelf is in
+the pipeline or delivered.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.inventory import VALUE_PARTS, Stock
+from sim.network import Network
+
+
+@dataclass
+class BulkShipment:
+    id: int
+    origin: int
+    destination: int
+    mode: int
+    lane: str
+    skus: np.ndarray
+    units: np.ndarray
+    value: np.ndarray  # [sku, part] CNY: product at dispatch plus freight and duty booked
+    created: float
+    departed: float = math.nan
+    containers: int = 0
+
+
+class Pipeline:
+    """Bulk shipments on their way, departures' loads, carrier queues and restocks due."""
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        n = network.timeline.n_days
+        self.open: dict[int, BulkShipment] = {}
+        self.departure_load: dict[tuple[int, int], float] = {}
+        """m3 booked on departure ``index`` of a mode, (mode, index) -> m3."""
+        self.carrier_queue = np.zeros(len(network.modes))
+        """Parcel units waiting for each mode's carrier at the end of the day."""
+        self.restock_units = np.zeros((n, len(network.warehouses), network.n_skus),
+                                      dtype=np.int64)
+        """Returned units due back on a shelf [day, warehouse, sku]."""
+        self.restock_value = np.zeros((n, len(network.warehouses), network.n_skus,
+                                       len(VALUE_PARTS)))
+        self.busy_until = [0.0] * len(network.suppliers)
+        """When each supplier's line finishes the orders it already has (days)."""
+        self._ids = 0
+
+    def next_id(self) -> int:
+        """A new shipment (or purchase order) number."""
+        self._ids += 1
+        return self._ids
+
+    def next_departure(self, mode: int, now: float, volume_m3: float) -> float:
+        """The first departure at or after ``now`` with room for ``volume_m3``.
+
+        ``capacity_per_departure_m3`` is the seller's allocation on a sailing or flight, cut
+        by congestion and capacity crunches, so a shipment waits for a departure whose
+        (cut) allocation it fits. A shipment larger than a whole uncut allocation takes the
+        first empty departure that is not cut, so it is not stranded.
+        """
+        spec = self.network.scenario.modes[self.network.modes[mode]]
+        timeline = self.network.timeline
+        assert spec.departures_per_week is not None  # bulk modes have departures
+        period = 7.0 / spec.departures_per_week
+        full = spec.capacity_per_departure_m3 or np.inf
+        index = int(np.ceil(now / period - 1e-9))
+        while True:
+            day = int(timeline.day(index * period))
+            limit = full * timeline.capacity[mode, day]
+            load = self.departure_load.get((mode, index), 0.0)
+            beyond_calendar = index * period >= timeline.n_days
+            oversize = volume_m3 > full and load == 0.0 and limit >= full
+            if load + volume_m3 <= limit or oversize or beyond_calendar:
+                self.departure_load[(mode, index)] = load + volume_m3
+                return index * period
+            index += 1
+
+    def in_transit(self) -> tuple[int, float]:
+        """Units and value (CNY) of the bulk shipments on their way."""
+        units = sum(int(s.units.sum()) for s in self.open.values())
+        value = sum(float(s.value.sum()) for s in self.open.values())
+        return units, value
+
+    def schedule_restock(self, day: np.ndarray, warehouse: np.ndarray, sku: np.ndarray,
+                         units: np.ndarray, value: np.ndarray) -> None:
+        """Returned units (with their value [n, part]) go back on a shelf on ``day``."""
+        np.add.at(self.restock_units, (day, warehouse, sku), units)
+        np.add.at(self.restock_value, (day, warehouse, sku), value)
+
+    def restock(self, t: int, stock: Stock) -> None:
+        """Put the returns due on day ``t`` back on their shelves."""
+        units = self.restock_units[t]
+        if units.any():
+            everything = np.arange(stock.on_hand.shape[1])
+            for w in range(stock.on_hand.shape[0]):
+                stock.receive(w, everything, units[w], self.restock_value[t, w])
+            stock.counts.cogs_cny -= float(self.restock_value[t].sum())
+            stock.counts.restocked += int(units.sum())

@@ -1,0 +1,122 @@
+"""Replenishment: the reviews that buy from suppliers and move stock overseas.
+
+On its review days a warehouse compares each SKU's inventory position (on hand + on its way
+- backorders) with its rule (``sim.inventory.Policies``): an overseas warehouse pulls what
+it needs from an origin by its rule's bulk mode, an origin buys from the SKU's supplier
+(at least the supplier's MOQ). A plan's bulk shipments of the week leave on the week's
+first day (or on the day a re-plan sets the week anew). Overseas reviews run before origin
+reviews, so an origin reorders what its warehouses just took.
+
+``Logistics`` starts the SimPy processes that carry the goods: a purchase order
+(``sim.suppliers``) or a bulk shipment (``sim.shipping``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from sim.execution import PlanBook
+from sim.inventory import NO_POLICY, Policies, Stock
+from sim.ledger import Ledger
+from sim.network import Network
+from sim.pipeline import BulkShipment, Pipeline
+from sim.records import Records
+from sim.rng import Streams
+from sim.shipping import bulk_shipment
+from sim.suppliers import purchase_order
+
+
+@dataclass
+class Logistics:
+    """Starts the processes that move goods, with the state they change."""
+
+    env: simpy.Environment
+    net: Network
+    streams: Streams
+    stock: Stock
+    pipeline: Pipeline
+    ledger: Ledger
+    records: Records
+
+    def buy(self, supplier: int, skus: np.ndarray, units: np.ndarray) -> None:
+        self.env.process(purchase_order(self.env, self.net, self.streams.supply, supplier,
+                                        skus, units, self.stock, self.pipeline, self.ledger,
+                                        self.records))
+
+    def send(self, origin: int, w: int, k: int, want: np.ndarray) -> None:
+        """Ship ``want`` [sku] from origin to warehouse ``w`` by mode ``k`` as far as origin
+        stock and the warehouse's space allow."""
+        stock = self.stock
+        lane = self.net.warehouse.lane_of[(w, k)]
+        take = fit_capacity(self.net, stock, w, np.minimum(want, stock.on_hand[origin]))
+        skus = np.flatnonzero(take > 0)
+        if not len(skus):
+            return
+        value = stock.issue(origin, skus, take[skus])
+        stock.inbound[w, skus] += take[skus]
+        shipment = BulkShipment(self.pipeline.next_id(), origin, w, k, lane, skus,
+                                take[skus], value, created=self.env.now)
+        self.env.process(bulk_shipment(self.env, self.net, self.streams.bulk, shipment,
+                                       stock, self.pipeline, self.ledger, self.records))
+
+
+def fit_capacity(net: Network, stock: Stock, w: int, take: np.ndarray) -> np.ndarray:
+    """Scale a transfer down so stock on hand plus inbound fits the warehouse's m3."""
+    capacity = net.scenario.warehouses[net.warehouses[w]].capacity_m3
+    if capacity is None:
+        return take
+    volume = net.catalog.volume
+    committed = (stock.on_hand[w] + stock.inbound[w]) @ volume
+    wanted = take @ volume
+    free = max(capacity - committed, 0.0)
+    if wanted <= free:
+        return take
+    return np.floor(take * free / wanted).astype(np.int64)
+
+
+def send_planned(t: int, net: Network, book: PlanBook, logistics: Logistics) -> None:
+    """The plan's bulk shipments of day ``t``'s week, by lane."""
+    by_lane: dict[tuple[int, int, int], np.ndarray] = {}
+    for origin, destination, mode, sku, units in book.shipments.get(t // 7 + 1, []):
+        qty = by_lane.setdefault((origin, destination, mode),
+                                 np.zeros(net.n_skus, dtype=np.int64))
+        qty[sku] += units
+    for (origin, destination, mode), qty in by_lane.items():
+        logistics.send(origin, destination, mode, qty)
+
+
+def review_stock(t: int, net: Network, policies: Policies, backlog: np.ndarray,
+                 logistics: Logistics) -> None:
+    """Day ``t``'s reviews; ``backlog`` is the backordered units [warehouse, sku]."""
+    stock = logistics.stock
+    due = (t % policies.review_days == 0) & (policies.kind != NO_POLICY)
+    order = sorted(range(len(net.warehouses)), key=net.is_origin)
+    for w in order:
+        if not due[w].any():
+            continue
+        position = stock.on_hand[w] + stock.inbound[w] - backlog[w]
+        qty = policies.order_quantity(w, position, due[w])
+        if net.is_origin(w):
+            _buy(net, w, qty, logistics)
+        else:
+            _transfer(net, policies, w, qty, logistics)
+
+
+def _buy(net: Network, w: int, qty: np.ndarray, logistics: Logistics) -> None:
+    qty = np.where(qty > 0, np.maximum(qty, net.catalog.moq), 0)
+    for i, supplier in enumerate(net.suppliers):
+        skus = np.flatnonzero((qty > 0) & (net.catalog.supplier == i))
+        if len(skus) and supplier.warehouse == w:
+            logistics.buy(i, skus, qty[skus])
+
+
+def _transfer(net: Network, policies: Policies, w: int, qty: np.ndarray,
+              logistics: Logistics) -> None:
+    modes = policies.mode[w]
+    for k in np.unique(modes[qty > 0]):
+        lane = net.warehouse.lane_of[(w, int(k))]
+        origin = net.warehouses.index(net.scenario.lanes[lane].origin)
+        logistics.send(origin, w, int(k), np.where(modes == k, qty, 0))
