@@ -15,6 +15,8 @@ Each takes scenario files (or, for ``replicate`` and ``sweep``, any model functi
     sw = api.sweep("scenarios/sweeps/baseline_smoke.yaml", out="out/smoke")
     sw.points, sw.sensitivity
 
+    api.kpis()          # every KPI a scenario run reports: label, unit, direction, headline
+
 The backend is a local process pool unless ``backend="serial"`` (this process) or
 ``backend="dask"`` (a LocalCluster, or the scheduler at ``address``). Results do not depend
 on the backend.
@@ -26,10 +28,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from experiments.backends import open_backend
 from experiments.comparison import Comparison
 from experiments.comparison import compare as _compare
 from experiments.errors import ExperimentError
+from experiments.kpis import FAMILIES, KPIS, check_scenario_kpis
 from experiments.models import Model, ScenarioModel
 from experiments.policies import run_scenario
 from experiments.progress import Progress, for_stream
@@ -50,6 +55,17 @@ def run(scenario: str | Path, seed: int = 0, days: int | None = None,
     return run_scenario(load_scenario(scenario, overrides), seed, days)
 
 
+def kpis() -> pd.DataFrame:
+    """The KPI registry as a table, one row per KPI (a family's name stands for its members:
+    ``landed_cost_per_unit_cny.<market route mode>``, ``profit_and_loss_cny.<line>``)."""
+    rows = [{"kpi": k.name, "label": k.label, "unit": k.unit, "direction": k.direction,
+             "format": k.format, "headline": k.headline} for k in KPIS.values()]
+    rows += [{"kpi": f"{f.name}.*", "label": f.label.format("*"), "unit": f.unit,
+              "direction": f.direction, "format": f.format, "headline": False}
+             for f in FAMILIES.values()]
+    return pd.DataFrame(rows).set_index("kpi")
+
+
 def replicate(scenario: Scenario, replications: int | None = None, seed: int = 0,
               days: int | None = None, overrides: Iterable[str] = (),
               precision: float | None = None, kpis: Sequence[str] | None = None,
@@ -59,6 +75,8 @@ def replicate(scenario: Scenario, replications: int | None = None, seed: int = 0
               progress: bool | Progress = False) -> Replications:
     """Replications from root ``seed``: ``.samples`` (one row each) and ``.summary`` (per KPI)."""
     model = _model(scenario, overrides, days)
+    if isinstance(model, ScenarioModel):
+        check_scenario_kpis(kpis or ())
     with open_backend(backend, workers, address) as pool:
         return _replicate(model, pool, replications, seed, precision, kpis, max_replications,
                           confidence, _progress(progress))
@@ -74,6 +92,7 @@ def compare(*scenarios: str | Path | ScenarioModel, replications: int = 10, seed
     A scenario is a file or a ``ScenarioModel``; ``variants`` adds the first scenario with
     overrides under a name of its own (``{"tariff25": ["markets.US.duty_rate=0.25"]}``)."""
     models = with_variants(scenario_models(scenarios, days), variants or {})
+    check_scenario_kpis(kpis or ())
     with open_backend(backend, workers, address) as pool:
         return _compare(models, pool, replications, seed, crn, kpis, confidence,
                         _progress(progress))

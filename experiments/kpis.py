@@ -1,69 +1,140 @@
-"""Which KPIs an experiment shows by default, and which way each one is better.
+"""The one registry of KPIs: what each is called, its unit, which way is better, how it prints.
 
-A ranking needs a direction: more contribution margin is better, more lost sales is worse.
-Some KPIs have none (ad spend is a decision, days of cover is bad both ways); they are
-compared but never ranked. KPI names are those of ``sim.results`` with nested summaries
-flattened to ``outer.inner`` (``landed_cost_per_unit_cny.US warehouse us_last_mile``).
+Every table, report, comparison and sweep reads labels, units, formats and directions here, so
+a KPI reads the same everywhere. Names are those ``sim.results.kpis`` writes into
+``summary.json``; its two nested summaries are families whose members are flattened to
+``outer.inner`` (``landed_cost_per_unit_cny.US warehouse us_last_mile``,
+``profit_and_loss_cny.cogs``).
+
+A ranking needs a direction: more contribution margin is better (+1), more lost sales is worse
+(-1). Some KPIs have none (ad spend is a decision, days of cover is bad both ways): they are
+compared but never ranked (0).
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from experiments.errors import ExperimentError
-from experiments.tables import KPI_LABELS
 
-HEADLINE_KPIS = ("orders", "net_revenue_cny", "contribution_margin_cny", "fill_rate",
-                 "on_time_rate", "mean_delivery_days", "return_rate", "final_cash_cny")
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI; ``format`` is a ``str.format`` spec for its value."""
+
+    name: str
+    label: str
+    unit: str
+    direction: int
+    format: str
+    headline: bool = False
+
+    @property
+    def percent(self) -> bool:
+        """Stored as a fraction, printed (and drawn) in percent."""
+        return self.format.endswith("%}")
+
+
+@dataclass(frozen=True)
+class Family:
+    """A nested summary: one KPI per member (route, P&L line), all alike but for their label
+    and, for ``reversed`` members, their direction."""
+
+    name: str
+    label: str
+    unit: str
+    direction: int
+    format: str
+    reversed: frozenset[str] = field(default_factory=frozenset)
+
+    def member(self, inner: str) -> Kpi:
+        sign = -self.direction if inner in self.reversed else self.direction
+        return Kpi(f"{self.name}.{inner}", self.label.format(inner), self.unit, sign,
+                   self.format)
+
+
+KPIS: dict[str, Kpi] = {k.name: k for k in (
+    Kpi("orders", "Orders", "", 1, "{:,.0f}", headline=True),
+    Kpi("units_sold", "Units sold", "units", 1, "{:,.0f}"),
+    Kpi("net_revenue_cny", "Net revenue (ex VAT)", "CNY", 1, "{:,.0f}", headline=True),
+    Kpi("gross_margin_cny", "Gross margin", "CNY", 1, "{:,.0f}"),
+    Kpi("gross_margin_pct", "Gross margin", "% of revenue", 1, "{:.1f}"),
+    Kpi("contribution_margin_cny", "Contribution margin", "CNY", 1, "{:,.0f}", headline=True),
+    Kpi("contribution_margin_pct", "Contribution margin", "% of revenue", 1, "{:.1f}"),
+    Kpi("fill_rate", "Fill rate (units from stock)", "%", 1, "{:.1%}", headline=True),
+    Kpi("lost_sales_units", "Lost sales", "units", -1, "{:,.0f}"),
+    Kpi("stockout_sku_days", "Stock-out SKU-days", "days", -1, "{:,.0f}"),
+    Kpi("on_time_rate", "On-time delivery vs promise", "%", 1, "{:.1%}", headline=True),
+    Kpi("mean_delivery_days", "Mean delivery time", "days", -1, "{:.1f}", headline=True),
+    Kpi("p95_delivery_days", "95th pct delivery time", "days", -1, "{:.1f}"),
+    Kpi("logistics_cost_per_unit_cny", "Logistics cost per unit sold", "CNY", -1, "{:,.2f}"),
+    Kpi("return_rate", "Return rate", "% of delivered", -1, "{:.1%}", headline=True),
+    Kpi("refund_cost_cny", "Refunds", "CNY", -1, "{:,.0f}"),
+    Kpi("lost_parcels", "Lost parcels", "orders", -1, "{:,.0f}"),
+    Kpi("cs_tickets", "Service tickets", "", -1, "{:,.0f}"),
+    Kpi("cs_first_response_sla", "First response within SLA", "%", 1, "{:.1%}"),
+    Kpi("cs_resolution_sla", "Resolved within SLA", "%", 1, "{:.1%}"),
+    Kpi("cs_mean_first_response_hours", "Mean first response", "hours", -1, "{:.1f}"),
+    Kpi("ad_spend_cny", "Ad spend", "CNY", 0, "{:,.0f}"),
+    Kpi("roas", "ROAS (paid-attributed revenue / spend)", "x", 1, "{:.2f}"),
+    Kpi("inventory_turnover", "Inventory turnover", "per year", 1, "{:.1f}"),
+    Kpi("days_of_cover", "Days of cover", "days", 0, "{:.0f}"),
+    Kpi("cash_conversion_cycle_days", "Cash conversion cycle", "days", -1, "{:.0f}"),
+    Kpi("peak_working_capital_cny", "Peak working capital", "CNY", -1, "{:,.0f}"),
+    Kpi("capital_cost_cny", "Capital cost of inventory", "CNY", -1, "{:,.0f}"),
+    Kpi("final_cash_cny", "Cash at end", "CNY", 1, "{:,.0f}", headline=True),
+    Kpi("min_cash_cny", "Lowest cash", "CNY", 1, "{:,.0f}"),
+)}
+"""Scalar KPIs in table order."""
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (
+    Family("landed_cost_per_unit_cny", "Landed cost per unit: {}", "CNY", -1, "{:,.2f}"),
+    # P&L lines are signed cash flows (costs negative), so more is better, except cost of
+    # goods sold and write-offs, which the summary reports as positive costs.
+    Family("profit_and_loss_cny", "P&L: {}", "CNY", 1, "{:,.0f}",
+           frozenset({"cogs", "write_off"})),
+)}
+"""Nested summaries by name: ``summary[name]`` maps each member to its value."""
+
+HEADLINE_KPIS = tuple(k.name for k in KPIS.values() if k.headline)
 """Shown by a comparison and watched by a precision target unless ``--kpi`` says otherwise."""
 
-NESTED_KPIS = ("landed_cost_per_unit_cny.", "profit_and_loss_cny.")
-"""Prefixes of the flattened nested summaries (one KPI per route, one per P&L line)."""
 
-HIGHER_IS_BETTER = frozenset({
-    "orders", "units_sold", "net_revenue_cny", "gross_margin_cny", "gross_margin_pct",
-    "contribution_margin_cny", "contribution_margin_pct", "fill_rate", "on_time_rate",
-    "cs_first_response_sla", "cs_resolution_sla", "roas", "inventory_turnover",
-    "final_cash_cny", "min_cash_cny"})
-LOWER_IS_BETTER = frozenset({
-    "lost_sales_units", "stockout_sku_days", "mean_delivery_days", "p95_delivery_days",
-    "logistics_cost_per_unit_cny",
-    "return_rate", "refund_cost_cny", "lost_parcels", "cs_tickets",
-    "cs_mean_first_response_hours", "cash_conversion_cycle_days", "peak_working_capital_cny",
-    "capital_cost_cny", "profit_and_loss_cny.cogs", "profit_and_loss_cny.write_off"})
+def lookup(name: str) -> Kpi | None:
+    """The KPI ``name`` (scalar or ``family.member``), or None if no run reports it."""
+    if name in KPIS:
+        return KPIS[name]
+    outer, dot, inner = name.partition(".")
+    return FAMILIES[outer].member(inner) if dot and outer in FAMILIES else None
 
 
-def direction(kpi: str) -> int:
-    """+1 if more is better, -1 if less is better, 0 if the KPI is not ranked.
+def describe(name: str) -> Kpi:
+    """The KPI ``name``; a model's own output is its own label, unitless, unranked."""
+    return lookup(name) or Kpi(name, name, "", 0, "{:,.4g}")
 
-    P&L lines are signed cash flows (costs negative), so more is better, except cost of
-    goods sold and write-offs, which the summary reports as positive costs.
-    """
-    if kpi in HIGHER_IS_BETTER:
-        return 1
-    if kpi in LOWER_IS_BETTER or kpi.startswith("landed_cost_per_unit_cny."):
-        return -1
-    if kpi.startswith("profit_and_loss_cny."):
-        return 1
-    return 0
+
+def direction(name: str) -> int:
+    """+1 if more is better, -1 if less is better, 0 if the KPI is not ranked."""
+    return describe(name).direction
 
 
 def kpi_order(names: Iterable[str]) -> list[str]:
-    """A fixed column order: the summary's KPIs in their table order, then the rest sorted.
+    """A fixed column order: the scalar KPIs in table order, then the rest sorted.
 
     Results assembled from parts finished in any order must come out column for column the
     same, so the order cannot follow the order in which the parts arrived.
     """
     names = set(names)
-    known = [k for k in KPI_LABELS if k in names]
+    known = [k for k in KPIS if k in names]
     return known + sorted(names - set(known))
 
 
 def check_scenario_kpis(names: Iterable[str]) -> None:
     """Refuse a KPI name no scenario run reports, suggesting the closest one."""
     for name in names:
-        if name not in KPI_LABELS and not name.startswith(NESTED_KPIS):
-            close = difflib.get_close_matches(name, KPI_LABELS, n=1)
+        if lookup(name) is None:
+            close = difflib.get_close_matches(name, KPIS, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise ExperimentError(f"unknown KPI '{name}'{hint}")

@@ -1,8 +1,8 @@
 """Plain-text reports of experiments for the terminal: replications, comparisons, sweeps.
 
-Numbers are formatted as in ``experiments.tables`` (thousands separators for money,
-percentages for rates); intervals print as ``mean ± half-width``. Each report is built from
-titled tables (``Part``) computed from the result frames alone, so the HTML report
+Numbers are formatted as the KPI registry (``experiments.kpis``) says (thousands separators
+for money, percentages for rates); intervals print as ``mean ± half-width``. Each report is
+built from titled tables (``Part``) computed from the result frames alone, so the HTML report
 (``experiments.report``) shows the same rows read back from the stored parquet files.
 """
 
@@ -15,26 +15,18 @@ from dataclasses import dataclass
 import pandas as pd
 
 from experiments.comparison import Comparison
-from experiments.kpis import direction
+from experiments.kpis import KPIS, describe, direction
 from experiments.replications import Replications
 from experiments.stats import CONFIDENCE
 from experiments.sweep import SweepResult
-from experiments.tables import KPI_LABELS
 
 POINTS_SHOWN = 12
 
 
 def name_and_unit(kpi: str) -> tuple[str, str]:
     """(``Fill rate (units from stock)``, ``%``); unknown KPIs are their own name, no unit."""
-    if kpi in KPI_LABELS:
-        name, unit, _ = KPI_LABELS[kpi]
-        return name, unit
-    outer, _, inner = kpi.partition(".")
-    if outer == "landed_cost_per_unit_cny":
-        return f"Landed cost per unit: {inner}", "CNY"
-    if outer == "profit_and_loss_cny":
-        return f"P&L: {inner}", "CNY"
-    return kpi, ""
+    described = describe(kpi)
+    return described.label, described.unit
 
 
 def label(kpi: str) -> str:
@@ -52,14 +44,7 @@ def fmt(kpi: str, value: float, finer: bool = False) -> str:
         return "-"
     if isinstance(value, float) and math.isinf(value):
         return "inf"
-    if kpi in KPI_LABELS:
-        spec = KPI_LABELS[kpi][2]
-    elif kpi.startswith("landed_cost_per_unit_cny."):
-        spec = "{:,.2f}"
-    elif kpi.startswith("profit_and_loss_cny."):
-        spec = "{:,.0f}"
-    else:
-        spec = "{:,.4g}"
+    spec = describe(kpi).format
     if finer:
         spec = FINER.get(spec, spec)
     if spec == "{:,.0f}" and abs(value) < 100:
@@ -95,7 +80,7 @@ class Part:
 
 def report_kpis(names: Sequence[str]) -> list[str]:
     """KPIs in table order, then landed cost per route, then the rest; P&L lines left out."""
-    kpis = [k for k in KPI_LABELS if k in names]
+    kpis = [k for k in KPIS if k in names]
     kpis += [k for k in names if k.startswith("landed_cost_per_unit_cny.")]
     return kpis + [k for k in names if k not in kpis and not k.startswith("profit_and_loss")]
 

@@ -4,48 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-KPI_LABELS = {
-    "orders": ("Orders", "", "{:,.0f}"),
-    "units_sold": ("Units sold", "units", "{:,.0f}"),
-    "net_revenue_cny": ("Net revenue (ex VAT)", "CNY", "{:,.0f}"),
-    "gross_margin_cny": ("Gross margin", "CNY", "{:,.0f}"),
-    "gross_margin_pct": ("Gross margin", "% of revenue", "{:.1f}"),
-    "contribution_margin_cny": ("Contribution margin", "CNY", "{:,.0f}"),
-    "contribution_margin_pct": ("Contribution margin", "% of revenue", "{:.1f}"),
-    "fill_rate": ("Fill rate (units from stock)", "%", "{:.1%}"),
-    "lost_sales_units": ("Lost sales", "units", "{:,.0f}"),
-    "stockout_sku_days": ("Stock-out SKU-days", "days", "{:,.0f}"),
-    "on_time_rate": ("On-time delivery vs promise", "%", "{:.1%}"),
-    "mean_delivery_days": ("Mean delivery time", "days", "{:.1f}"),
-    "p95_delivery_days": ("95th pct delivery time", "days", "{:.1f}"),
-    "logistics_cost_per_unit_cny": ("Logistics cost per unit sold", "CNY", "{:,.2f}"),
-    "return_rate": ("Return rate", "% of delivered", "{:.1%}"),
-    "refund_cost_cny": ("Refunds", "CNY", "{:,.0f}"),
-    "lost_parcels": ("Lost parcels", "orders", "{:,.0f}"),
-    "cs_tickets": ("Service tickets", "", "{:,.0f}"),
-    "cs_first_response_sla": ("First response within SLA", "%", "{:.1%}"),
-    "cs_resolution_sla": ("Resolved within SLA", "%", "{:.1%}"),
-    "cs_mean_first_response_hours": ("Mean first response", "hours", "{:.1f}"),
-    "ad_spend_cny": ("Ad spend", "CNY", "{:,.0f}"),
-    "roas": ("ROAS (paid-attributed revenue / spend)", "x", "{:.2f}"),
-    "inventory_turnover": ("Inventory turnover", "per year", "{:.1f}"),
-    "days_of_cover": ("Days of cover", "days", "{:.0f}"),
-    "cash_conversion_cycle_days": ("Cash conversion cycle", "days", "{:.0f}"),
-    "peak_working_capital_cny": ("Peak working capital", "CNY", "{:,.0f}"),
-    "capital_cost_cny": ("Capital cost of inventory", "CNY", "{:,.0f}"),
-    "final_cash_cny": ("Cash at end", "CNY", "{:,.0f}"),
-    "min_cash_cny": ("Lowest cash", "CNY", "{:,.0f}"),
-}
+from experiments.kpis import FAMILIES, KPIS
 
 
 def kpi_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(KPI, formatted value, unit) for every KPI of a run's summary, in table order."""
-    rows = []
-    for key, (label, unit, fmt) in KPI_LABELS.items():
-        if key in summary:
-            rows.append((label, fmt.format(summary[key]), unit))
-    for route, cost in summary.get("landed_cost_per_unit_cny", {}).items():
-        rows.append((f"Landed cost per unit: {route}", f"{cost:,.2f}", "CNY"))
+    """(KPI, formatted value, unit) for every KPI of a run's summary, in table order, then
+    the landed cost per route (the P&L lines have a table of their own)."""
+    rows = [(k.label, k.format.format(summary[k.name]), k.unit)
+            for k in KPIS.values() if k.name in summary]
+    landed = FAMILIES["landed_cost_per_unit_cny"]
+    for route, cost in summary.get(landed.name, {}).items():
+        kpi = landed.member(route)
+        rows.append((kpi.label, kpi.format.format(cost), kpi.unit))
     return rows
 
 

@@ -16,14 +16,14 @@ from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
+from experiments.kpis import describe
 from experiments.plots import panel_grid, save_figure
 from experiments.reporting import name_and_unit
-from experiments.tables import KPI_LABELS
 
 
 def scale(kpi: str) -> float:
     """100 for KPIs stored as fractions and printed in percent, else 1."""
-    return 100.0 if KPI_LABELS.get(kpi, ("", "", ""))[2].endswith("%}") else 1.0
+    return 100.0 if describe(kpi).percent else 1.0
 
 
 def _plain_numbers(axis: Axis, values: np.ndarray) -> None:
