@@ -20,6 +20,7 @@ from experiments.comparison import compare
 from experiments.errors import CellError, ExperimentError
 from experiments.evaluate import evaluate, evaluation_report, plan_model
 from experiments.kpis import check_scenario_kpis
+from experiments.manifest import CompareManifest, EvaluationManifest, ReplicationsManifest
 from experiments.models import ScenarioModel
 from experiments.optimize_command import add_arguments, optimise, summary_table, write_outcome
 from experiments.policies import run_scenario
@@ -240,15 +241,16 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"note: the plan was made for scenario '{plan.scenario}'; its predictions are "
               f"that scenario's")
     print(evaluation_report(result))
-    manifest = {"command": "evaluate", "scenario_file": str(args.scenario),
-                "plan_file": str(args.plan) if args.plan else None,
-                "scenario_hash": model.fingerprint(), "overrides": list(args.overrides),
-                "root_seed": args.seed, "replications": args.replications, "backend": where}
+    reps = result.replications
+    manifest = EvaluationManifest(
+        scenario_file=str(args.scenario), plan_file=str(args.plan) if args.plan else None,
+        scenario_hash=model.fingerprint(), overrides=list(args.overrides),
+        days=_days(model, args.days), root_seed=args.seed,
+        replication_seeds=reps.samples["seed"].tolist(), watched_kpis=list(reps.watched),
+        backend=where)
     try:
-        written = write_tables(out, {"evaluation": result.table,
-                                     "replications": result.replications.samples,
-                                     "summary": result.replications.summary.reset_index()},
-                               manifest)
+        written = write_tables(out, {"evaluation": result.table, "replications": reps.samples,
+                                     "summary": reps.summary.reset_index()}, manifest)
     except OSError as exc:
         return _cannot_write(out, exc)
     print(f"\nresults: {out}/ ({', '.join(written)})")
@@ -264,13 +266,12 @@ def _replicate(args: argparse.Namespace) -> int:
                          args.kpis, args.max_replications, progress=for_stream(),
                          batch_seconds=args.batch_seconds)
         where = backend.describe()
-    days = model.scenario().horizon.days if args.days is None else args.days
-    manifest = {"command": "run", "scenario_file": str(args.scenario),
-                "scenario_hash": model.fingerprint(), "overrides": list(args.overrides),
-                "days": days, "root_seed": args.seed,
-                "replication_seeds": reps.samples["seed"].tolist(),
-                "precision": args.precision, "watched_kpis": list(reps.watched),
-                "backend": where}
+    days = _days(model, args.days)
+    manifest = ReplicationsManifest(
+        scenario_file=str(args.scenario), scenario_hash=model.fingerprint(),
+        overrides=list(args.overrides), days=days, root_seed=args.seed,
+        replication_seeds=reps.samples["seed"].tolist(), watched_kpis=list(reps.watched),
+        precision=args.precision, backend=where)
     try:
         written = write_tables(out, {"replications": reps.samples,
                                      "summary": reps.summary.reset_index()}, manifest)
@@ -298,11 +299,11 @@ def _compare(args: argparse.Namespace) -> int:
           f"(root seed {args.seed}), {result.stats.wall_seconds:.1f} s on {where}\n")
     print(reporting.comparison_report(result))
     if args.out:
-        manifest = {"command": "compare", "scenario_files": [str(s) for s in args.scenarios],
-                    "variants": variants,
-                    "scenario_hashes": {k: m.fingerprint() for k, m in models.items()},
-                    "root_seed": args.seed, "common_random_numbers": not args.independent,
-                    "replications": args.replications, "backend": where}
+        manifest = CompareManifest(
+            scenario_files=[str(s) for s in args.scenarios], variants=variants,
+            scenario_hashes={k: m.fingerprint() for k, m in models.items()},
+            root_seed=args.seed, common_random_numbers=not args.independent,
+            replications=args.replications, backend=where)
         try:
             written = write_tables(args.out, {
                 "samples": result.samples, "summary": result.summary.reset_index(),
@@ -342,6 +343,11 @@ def _report(out: Path) -> int:
         return 1
     print(f"report: {path}")
     return 0
+
+
+def _days(model: ScenarioModel, days: int | None) -> int:
+    """The days a replication simulates: ``--days``, else the scenario's horizon."""
+    return model.scenario().horizon.days if days is None else days
 
 
 def _backend(args: argparse.Namespace):

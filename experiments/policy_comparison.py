@@ -32,8 +32,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from experiments.backends import KINDS, open_backend  # noqa: E402
+from experiments.backends import KINDS, Backend, open_backend  # noqa: E402
 from experiments.comparison import Comparison, compare  # noqa: E402
+from experiments.kpis import describe  # noqa: E402
+from experiments.manifest import CompareManifest  # noqa: E402
 from experiments.models import ScenarioModel, override_text  # noqa: E402
 from experiments.progress import for_stream  # noqa: E402
 from experiments.reporting import fmt, label  # noqa: E402
@@ -132,7 +134,7 @@ def figure(result: Comparison, title: str, path: Path) -> Path:
         ax.grid(axis="x", alpha=0.3)
         if kpi.endswith("_cny") and float(values.abs().max()) >= 1e5:
             ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1e6:,.1f} M"))
-        if kpi in ("fill_rate", "on_time_rate"):
+        if describe(kpi).percent:
             ax.set_xlim(max(0.0, float((values - halves.loc[result.labels, kpi]).min()) - 0.05),
                         1.0)
     fig.suptitle(f"{title}: policies on common random numbers "
@@ -143,17 +145,18 @@ def figure(result: Comparison, title: str, path: Path) -> Path:
     return path
 
 
-def run(scenario_file: Path, out: Path, replications: int, seed: int, backend) -> str:
+def run(scenario_file: Path, out: Path, replications: int, seed: int, backend: Backend) -> str:
     out.mkdir(parents=True, exist_ok=True)
     models = policy_models(scenario_file, out / "static_plan.yaml")
     result = compare(models, backend, replications, seed, kpis=KPIS, progress=for_stream())
     name = models["rules"].name
     tables = {"samples": result.samples, "summary": result.summary.reset_index(),
               "differences": result.differences, "ranking": result.ranking}
-    write_tables(out / "comparison", tables,
-                 {"command": "policy_comparison", "scenario_file": str(scenario_file),
-                  "root_seed": seed, "replications": replications,
-                  "policies": {k: list(m.overrides) for k, m in models.items()}})
+    write_tables(out / "comparison", tables, CompareManifest(
+        scenario_files=[str(scenario_file)],
+        variants={k: list(m.overrides) for k, m in models.items()},
+        scenario_hashes={k: m.fingerprint() for k, m in models.items()}, root_seed=seed,
+        common_random_numbers=True, replications=replications, backend=backend.describe()))
     figure(result, name, out / "policies.png")
     table = markdown_table(result)
     atomic_write(out / "policies.md", lambda tmp: tmp.write_text(table + "\n"))

@@ -1,6 +1,6 @@
 """What code produced a result: a hash of the source files and the numeric packages' versions.
 
-``git describe --dirty`` (``experiments.store.code_version``) names a commit for people but
+``git describe --dirty`` (``code_version``) names a commit for people but
 stays the same while uncommitted edits pile up, so it cannot tell whether a half-finished
 sweep may be resumed with the code now on disk. The fingerprint here can: it hashes the code
 that computes a cell's numbers - every Python file of ``sim`` and ``optimize``, and the
@@ -8,7 +8,8 @@ that computes a cell's numbers - every Python file of ``sim`` and ``optimize``, 
 versions of the packages whose arithmetic or random streams shape the numbers. Resuming a
 sweep and using remote workers both require it to match. Statistics, reports and the CLI are
 left out on purpose: they are recomputed from the stored results, so editing them never
-blocks a resume.
+blocks a resume. Every manifest records both, and the versions of all the packages a result
+went through (``package_versions``).
 """
 
 from __future__ import annotations
@@ -18,12 +19,37 @@ import hashlib
 import importlib.util
 import json
 import platform
+import subprocess
 from importlib import metadata
 from pathlib import Path
 
 SOURCES = {"sim": ("*.py",), "optimize": ("*.py",),
            "experiments": ("models.py", "seeds.py", "designs.py", "runner.py")}
 NUMERIC_PACKAGES = ("numpy", "scipy", "pandas", "simpy", "pydantic", "pyarrow")
+PACKAGES = ("xbsim", "simpy", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "pyomo",
+            "highspy")
+
+
+def code_version() -> str:
+    """The git commit of the source tree when there is one, else the package version."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=here,
+                             capture_output=True, text=True, timeout=5, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return package_versions().get("xbsim", "unknown")
+
+
+def package_versions() -> dict[str, str]:
+    """Python's version and each installed package's of ``PACKAGES``."""
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
 
 
 @functools.cache

@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
-import subprocess
 import tempfile
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from experiments.manifest import FILE, RunManifest, write_manifest
 from sim.atomic import atomic_write
 from sim.loader import scenario_hash
 from sim.results import RunResult
-
-PACKAGES = ("xbsim", "simpy", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "pyomo",
-            "highspy")
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -36,34 +31,13 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
 
 
-def code_version() -> str:
-    """The git commit of the source tree when there is one, else the package version."""
-    here = Path(__file__).resolve().parent
-    try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=here,
-                             capture_output=True, text=True, timeout=5, check=True)
-        return out.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return package_versions().get("xbsim", "unknown")
-
-
-def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
-
-
 class OutputDirectoryError(Exception):
     """The output directory holds something that is not an earlier xbsim run."""
 
 
 def write_run(result: RunResult, out: Path, source: str) -> list[Path]:
     """Write every table, the KPI summary and the manifest; returns the paths written."""
-    if out.exists() and any(out.iterdir()) and not (out / "manifest.json").exists():
+    if out.exists() and any(out.iterdir()) and not (out / FILE).exists():
         raise OutputDirectoryError(f"{out} is not empty and holds no xbsim run; "
                                    "choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -84,18 +58,11 @@ def _write_files(result: RunResult, directory: Path, source: str) -> list[str]:
         names.append(f"{name}.parquet")
     summary = {**result.summary, "conservation": result.conservation}
     write_json(directory / "summary.json", summary)
-    manifest = {
-        "scenario_file": source,
-        "scenario_hash": scenario_hash(result.scenario),
-        "seed": result.seed,
-        "days": result.scenario.horizon.days,
-        "code_version": code_version(),
-        "packages": package_versions(),
-        "wall_seconds": round(result.wall_seconds, 3),
-        "scenario": result.scenario.model_dump(mode="json", by_alias=True),
-    }
-    write_json(directory / "manifest.json", manifest)
-    return [*names, "summary.json", "manifest.json"]
+    write_manifest(directory, RunManifest(
+        scenario_file=source, scenario_hash=scenario_hash(result.scenario), seed=result.seed,
+        days=result.scenario.horizon.days, wall_seconds=round(result.wall_seconds, 3),
+        scenario=result.scenario.model_dump(mode="json", by_alias=True)))
+    return [*names, "summary.json", FILE]
 
 
 def _swap_in(staging: Path, out: Path) -> None:

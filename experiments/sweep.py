@@ -20,6 +20,7 @@ import pandas as pd
 from experiments.backends import Backend
 from experiments.errors import ExperimentError, StoreError
 from experiments.kpis import kpi_order
+from experiments.manifest import SweepDesign, SweepManifest
 from experiments.models import ScenarioModel
 from experiments.progress import Progress
 from experiments.provenance import code_fingerprint, code_identity
@@ -27,7 +28,6 @@ from experiments.runner import Cell, RunStats, TaskResult, cell_rows, run_cells
 from experiments.seeds import replication_seeds
 from experiments.sensitivity import ANALYSED, analyse, bar_chart
 from experiments.stats import CONFIDENCE, group_summary, relative, t_quantile
-from experiments.store import code_version
 from experiments.sweepfile import Sweep
 from experiments.sweepstore import SweepStore
 
@@ -58,7 +58,7 @@ def run_sweep(sweep: Sweep, backend: Backend, out: Path | None = None, force: bo
     params = design.point_params()
     cells = [Cell(p, r, seeds[r], params[p])
              for r in range(spec.replications) for p in range(len(design))]
-    store = SweepStore(out, _identity(sweep), _manifest(sweep, seeds), force) if out else None
+    store = SweepStore(out, _manifest(sweep, seeds), force) if out else None
     progress = progress or Progress()
     with store or contextlib.nullcontext():
         frames = [_checked(store.finished(), design, seeds)] if store else []
@@ -156,14 +156,14 @@ def _identity(sweep: Sweep) -> dict[str, str]:
     return {"sweep_hash": sweep.spec.spec_hash(), "scenario": scenario, "code": code_identity()}
 
 
-def _manifest(sweep: Sweep, seeds: list[int]) -> dict:
+def _manifest(sweep: Sweep, seeds: list[int]) -> SweepManifest:
     spec, design = sweep.spec, sweep.design
-    return {"name": spec.name, "sweep_file": sweep.source, "sweep": spec.model_dump(mode="json"),
-            "code_version": code_version(), "code_fingerprint": code_fingerprint(),
-            "root_seed": spec.seed, "replication_seeds": seeds,
-            "design": {"kind": design.kind, "points": len(design),
-                       "replications": spec.replications, "cells": sweep.cells,
-                       "parameters": [p.name for p in design.parameters]}}
+    return SweepManifest(
+        identity=_identity(sweep), name=spec.name, sweep_file=sweep.source,
+        sweep=spec.model_dump(mode="json"), code_fingerprint=code_fingerprint(),
+        root_seed=spec.seed, replication_seeds=seeds,
+        design=SweepDesign(kind=design.kind, points=len(design), replications=spec.replications,
+                           cells=sweep.cells, parameters=[p.name for p in design.parameters]))
 
 
 class _Precision:

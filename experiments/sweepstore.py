@@ -21,21 +21,26 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from experiments.errors import StoreError
-from experiments.store import package_versions, write_json, write_parquet
+from experiments.manifest import (
+    FILE,
+    ManifestError,
+    SweepManifest,
+    SweepSession,
+    read_manifest,
+    write_manifest,
+)
+from experiments.store import write_parquet
 
-KIND = "xbsim sweep"
 PARTS = "parts"
 OUTPUTS = ("results.parquet", "points.parquet", "sensitivity.parquet", "sensitivity.png",
-           "manifest.json")
+           FILE)
 IDENTITY_WORDS = {"sweep_hash": "the sweep file", "scenario": "the base scenario",
                   "code": "the code (source files or numeric packages)"}
 
@@ -43,11 +48,9 @@ IDENTITY_WORDS = {"sweep_hash": "the sweep file", "scenario": "the base scenario
 class SweepStore:
     """Open with ``with``: takes the directory's lock, checks or writes the manifest."""
 
-    def __init__(self, directory: Path, identity: dict[str, str], manifest: dict[str, Any],
-                 force: bool = False) -> None:
-        self.directory, self.identity, self.force = Path(directory), identity, force
-        self._manifest = {"kind": KIND, "identity": identity, **manifest,
-                          "packages": package_versions(), "status": "running", "sessions": []}
+    def __init__(self, directory: Path, manifest: SweepManifest, force: bool = False) -> None:
+        self.directory, self.force = Path(directory), force
+        self.manifest = manifest
         self._lock: int | None = None
         self._next_part = 0
 
@@ -71,7 +74,7 @@ class SweepStore:
         if d.exists() and not d.is_dir():
             raise StoreError(f"{d} is a file; choose another --out")
         ours = {".lock", PARTS}
-        if d.exists() and not (d / "manifest.json").exists() and any(
+        if d.exists() and not (d / FILE).exists() and any(
                 p.name not in ours for p in d.iterdir()):
             raise StoreError(f"{d} is not empty and holds no xbsim sweep; choose another --out")
 
@@ -90,11 +93,11 @@ class SweepStore:
             self._lock = None
 
     def _open(self) -> None:
-        manifest_file = self.directory / "manifest.json"
-        if manifest_file.exists():
-            earlier = _read_manifest(manifest_file)
+        if (self.directory / FILE).exists():
+            earlier = _read_manifest(self.directory)
+            identity = self.manifest.identity
             changed = [word for key, word in IDENTITY_WORDS.items()
-                       if earlier.get("identity", {}).get(key) != self.identity.get(key)]
+                       if earlier.identity.get(key) != identity.get(key)]
             if changed and not self.force:
                 raise StoreError(
                     f"{self.directory} holds a sweep made with a different "
@@ -103,7 +106,7 @@ class SweepStore:
             if changed:
                 self._discard()
             else:
-                self._manifest["sessions"] = earlier.get("sessions", [])
+                self.manifest.sessions = earlier.sessions
         parts = self.directory / PARTS
         parts.mkdir(exist_ok=True)
         stale = [*parts.glob(".part-*.tmp"),
@@ -132,20 +135,20 @@ class SweepStore:
         self._next_part += 1
 
     def start_session(self, backend: str, workers: int, cells_done: int) -> None:
-        self._manifest["status"] = "running"
-        self._manifest["sessions"].append({
-            "started": _now(), "ended": None, "backend": backend, "workers": workers,
-            "cells_done_before": cells_done, "cells_run": 0, "wall_seconds": None})
+        self.manifest.status = "running"
+        self.manifest.sessions.append(SweepSession(
+            started=_now(), backend=backend, workers=workers, cells_done_before=cells_done))
         self.write_manifest()
 
     def end_session(self, cells_run: int, wall_seconds: float, complete: bool) -> None:
-        session = self._manifest["sessions"][-1]
-        session.update(ended=_now(), cells_run=cells_run, wall_seconds=round(wall_seconds, 3))
-        self._manifest["status"] = "complete" if complete else "incomplete"
+        session = self.manifest.sessions[-1]
+        session.ended, session.cells_run = _now(), cells_run
+        session.wall_seconds = round(wall_seconds, 3)
+        self.manifest.status = "complete" if complete else "incomplete"
         self.write_manifest()
 
     def write_manifest(self) -> None:
-        write_json(self.directory / "manifest.json", self._manifest)
+        write_manifest(self.directory, self.manifest)
 
     def write_table(self, name: str, frame: pd.DataFrame) -> Path:
         path = self.directory / f"{name}.parquet"
@@ -153,13 +156,14 @@ class SweepStore:
         return path
 
 
-def _read_manifest(path: Path) -> dict[str, Any]:
+def _read_manifest(directory: Path) -> SweepManifest:
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise StoreError(f"{path} cannot be read ({exc}); choose another --out") from None
-    if not isinstance(manifest, dict) or manifest.get("kind") != KIND:
-        raise StoreError(f"{path.parent} holds an xbsim run, not a sweep; choose another --out")
+        manifest = read_manifest(directory)
+    except ManifestError as exc:
+        raise StoreError(f"{exc}; choose another --out") from None
+    if not isinstance(manifest, SweepManifest):
+        raise StoreError(f"{directory} holds an xbsim {manifest.kind}, not a sweep; "
+                         "choose another --out")
     return manifest
 
 

@@ -12,20 +12,27 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from experiments.errors import StoreError
-from experiments.store import code_version, package_versions, write_json, write_parquet
+from experiments.manifest import (
+    FILE,
+    CompareManifest,
+    EvaluationManifest,
+    ReplicationsManifest,
+    write_manifest,
+)
+from experiments.store import write_parquet
 
 
-def write_tables(out: Path, tables: dict[str, pd.DataFrame], manifest: dict[str, Any],
+def write_tables(out: Path, tables: dict[str, pd.DataFrame],
+                 manifest: ReplicationsManifest | EvaluationManifest | CompareManifest,
                  ) -> list[str]:
     """Write ``NAME.parquet`` per table and ``manifest.json``; returns the file names."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir())
-                                              and not (out / "manifest.json").exists())):
+                                              and not (out / FILE).exists())):
         raise StoreError(f"{out} is not empty and holds no xbsim results; choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
@@ -34,8 +41,7 @@ def write_tables(out: Path, tables: dict[str, pd.DataFrame], manifest: dict[str,
         for name, frame in tables.items():
             write_parquet(staging / f"{name}.parquet", frame)
             names.append(f"{name}.parquet")
-        write_json(staging / "manifest.json", {**manifest, "code_version": code_version(),
-                                               "packages": package_versions()})
+        write_manifest(staging, manifest)
         os.chmod(staging, 0o755)
         if out.exists():
             retired = out.parent / f".{out.name}.{os.getpid()}.old"
@@ -47,4 +53,4 @@ def write_tables(out: Path, tables: dict[str, pd.DataFrame], manifest: dict[str,
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return [*names, "manifest.json"]
+    return [*names, FILE]

@@ -1,28 +1,28 @@
 """What a results directory holds, read from the files the xbsim commands write there.
 
-``xbsim run`` writes a manifest with the resolved scenario next to its tables; ``run
---replications``, ``evaluate`` and ``compare --out`` write manifests naming their command; a sweep's
-manifest says ``kind: xbsim sweep``; ``xbsim optimize`` writes ``plan.yaml``, whose ``kind``
-names the model. The report trusts these markers, never the directory's name, and refuses a
-directory that has none of them or lacks a table its kind must have.
+Simulation results carry a manifest whose ``kind`` names the result
+(``experiments.manifest``); ``xbsim optimize`` writes ``plan.yaml``, whose ``kind`` names the
+model. The report trusts these markers, never the directory's name, and refuses a directory
+that has none of them or lacks a table its kind must have.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 from pydantic import ValidationError
 
-from experiments.errors import ExperimentError
-from experiments.sweepstore import KIND as SWEEP_KIND
+from experiments.manifest import FILE, Manifest, ManifestError, read_manifest
 from sim.plan import Plan
 
 Kind = Literal["run", "replications", "evaluation", "compare", "sweep", "frontier", "ads",
                "channels", "peak"]
+PLAN_KINDS: dict[str, Kind] = {"frontier": "frontier", "ads": "ads", "channels": "channels",
+                               "peak": "peak"}
+"""The plans a report can be drawn of, by their ``kind``."""
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "run": ("summary.json", "daily.parquet", "orders.parquet", "shipments.parquet",
@@ -40,11 +40,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 """Tables each kind of result must hold before a report can be drawn from it."""
 
 
-class ReportError(ExperimentError):
+class ReportError(ManifestError):
     """A directory no report can be made of; ``str()`` is ``DIR: reason``."""
-
-    def __init__(self, directory: Path, reason: str) -> None:
-        super().__init__(f"{directory}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,7 @@ class Result:
 
     kind: Kind
     directory: Path
-    manifest: dict[str, Any] = field(default_factory=dict)
+    manifest: Manifest | None = None
     plan: Plan | None = None
 
     def file(self, name: str) -> Path:
@@ -68,8 +65,12 @@ def detect(directory: Path) -> Result:
         raise ReportError(directory, "no such directory")
     if not directory.is_dir():
         raise ReportError(directory, "not a directory")
-    if (directory / "manifest.json").is_file():
-        result = _from_manifest(directory)
+    if (directory / FILE).is_file():
+        try:
+            manifest = read_manifest(directory)
+        except ManifestError as exc:
+            raise ReportError(directory, exc.reason) from None
+        result = Result(manifest.kind, directory, manifest)
     elif (directory / "plan.yaml").is_file():
         result = _from_plan(directory)
     else:
@@ -84,29 +85,6 @@ def detect(directory: Path) -> Result:
     return result
 
 
-def _from_manifest(directory: Path) -> Result:
-    try:
-        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ReportError(directory, f"manifest.json cannot be read ({exc})") from None
-    if not isinstance(manifest, dict):
-        raise ReportError(directory, "manifest.json is not an xbsim manifest")
-    if manifest.get("kind") == SWEEP_KIND:
-        return Result("sweep", directory, manifest)
-    command = manifest.get("command")
-    if command == "run":
-        return Result("replications", directory, manifest)
-    if command == "evaluate":
-        return Result("evaluation", directory, manifest)
-    if command == "compare":
-        return Result("compare", directory, manifest)
-    if command is None and isinstance(manifest.get("scenario"), dict) and "seed" in manifest:
-        return Result("run", directory, manifest)
-    if isinstance(command, str):
-        raise ReportError(directory, f"there is no report for an xbsim {command} result")
-    raise ReportError(directory, "manifest.json is not an xbsim manifest")
-
-
 def _from_plan(directory: Path) -> Result:
     """The plan, read with libyaml: ``sim.plan.load_plan``'s pure-Python parser takes ~2 s
     on the 1 MB plan of a year's channel mix, libyaml ~0.5 s."""
@@ -117,6 +95,7 @@ def _from_plan(directory: Path) -> Result:
     except (OSError, ValueError, yaml.YAMLError, ValidationError) as exc:
         reason = str(exc).splitlines()[0]
         raise ReportError(directory, f"plan.yaml is not an xbsim plan ({reason})") from None
-    if plan.kind not in REQUIRED:
+    kind = PLAN_KINDS.get(plan.kind)
+    if kind is None:
         raise ReportError(directory, f"there is no report for a '{plan.kind}' plan")
-    return Result(plan.kind, directory, plan=plan)
+    return Result(kind, directory, plan=plan)

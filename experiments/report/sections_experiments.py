@@ -11,7 +11,13 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.kpis import HEADLINE_KPIS
+from experiments.manifest import (
+    CompareManifest,
+    EvaluationManifest,
+    Manifest,
+    ReplicationsManifest,
+    SweepManifest,
+)
 from experiments.report import figures_experiments, landed
 from experiments.report.detect import Result
 from experiments.report.html import Figure, Page, Section
@@ -28,10 +34,11 @@ from experiments.reporting import (
 from experiments.sensitivity import bar_chart
 
 
-def _facts(manifest: dict[str, Any], *keys: tuple[str, str]) -> list[tuple[str, str]]:
-    """(label, value) for the manifest keys present, then the code version."""
-    facts = [(text, _plain(manifest[key])) for key, text in keys if key in manifest]
-    return facts + [("code version", str(manifest.get("code_version", "-")))]
+def _facts(manifest: Manifest, *keys: tuple[str, str]) -> list[tuple[str, str]]:
+    """(label, value) for the manifest fields that are set, then the code version."""
+    fields = manifest.model_dump()
+    facts = [(text, _plain(fields[key])) for key, text in keys if fields[key] is not None]
+    return facts + [("code version", manifest.code_version)]
 
 
 def _plain(value: object) -> str:
@@ -45,11 +52,12 @@ def _plain(value: object) -> str:
 def replications_page(result: Result, figures: Path) -> Page:
     """KPIs with intervals and the replications behind them."""
     manifest = result.manifest
+    assert isinstance(manifest, ReplicationsManifest | EvaluationManifest)
     samples = pd.read_parquet(result.file("replications.parquet"))
     summary = pd.read_parquet(result.file("summary.parquet")).set_index("kpi")
-    watched = manifest.get("watched_kpis") or list(HEADLINE_KPIS)
+    watched = manifest.watched_kpis
     kpis = [k for k in watched if k in summary.index and k in samples.columns]
-    precision = manifest.get("precision")
+    precision = manifest.precision if isinstance(manifest, ReplicationsManifest) else None
     table = replications_part(summary, watched if precision else ())
     sections = [Section(
         "kpis", "Key figures with 95 % confidence intervals",
@@ -71,7 +79,7 @@ def replications_page(result: Result, figures: Path) -> Page:
                    ("days", "days simulated"), ("root_seed", "root seed"),
                    ("backend", "backend"))
     facts.insert(1, ("replications", str(len(samples))))
-    return Page(f"xbsim replications: {manifest.get('scenario_file', '')}",
+    return Page(f"xbsim replications: {manifest.scenario_file}",
                 "Replicated runs of one scenario: KPIs with confidence intervals", facts,
                 sections)
 
@@ -80,6 +88,7 @@ def evaluation_page(result: Result, figures: Path) -> Page:
     """The replications' page with the plan's predictions beside the simulated intervals."""
     page = replications_page(result, figures)
     manifest = result.manifest
+    assert isinstance(manifest, EvaluationManifest)
     table = pd.read_parquet(result.file("evaluation.parquet"))
     rows = [[label(r.kpi), fmt(r.kpi, r.predicted),
              f"{fmt(r.kpi, r.mean)} ± {fmt(r.kpi, r.half_width)}",
@@ -94,8 +103,8 @@ def evaluation_page(result: Result, figures: Path) -> Page:
                 "Simulated 95 % intervals (bars) and the plan's predictions (diamonds)."),
          Part("", ["KPI", "plan predicted", "simulated (95% CI)", "gap", "in CI"], rows,
               [False, True, True, True, True])]))
-    page.title = f"xbsim evaluate: {manifest.get('scenario_file', '')}"
-    page.subtitle = (f"Plan {manifest['plan_file']} in replications" if manifest.get("plan_file")
+    page.title = f"xbsim evaluate: {manifest.scenario_file}"
+    page.subtitle = (f"Plan {manifest.plan_file} in replications" if manifest.plan_file
                      else "The scenario's own policies in replications")
     return page
 
@@ -103,13 +112,14 @@ def evaluation_page(result: Result, figures: Path) -> Page:
 def compare_page(result: Result, figures: Path) -> Page:
     """Means, paired differences, ranking and, for scenarios, cost per unit sold."""
     manifest = result.manifest
+    assert isinstance(manifest, CompareManifest)
     summary = pd.read_parquet(result.file("summary.parquet"))
     differences = pd.read_parquet(result.file("differences.parquet"))
     ranking = pd.read_parquet(result.file("ranking.parquet"))
     samples = pd.read_parquet(result.file("samples.parquet"))
     labels = list(dict.fromkeys(summary["scenario"]))
     kpis = list(dict.fromkeys(differences["kpi"]))
-    crn = bool(manifest.get("common_random_numbers", True))
+    crn = manifest.common_random_numbers
     means, paired, ranked = comparison_parts(summary.set_index(["scenario", "kpi"]),
                                              differences, ranking, labels, kpis, crn)
     sections = [
@@ -154,15 +164,16 @@ def sweep_page(result: Result, figures: Path) -> Page:
     """The design, each KPI's response to each parameter and, for Sobol' and Morris designs,
     the sensitivity indices."""
     manifest = result.manifest
-    spec, design = manifest["sweep"], manifest["design"]
+    assert isinstance(manifest, SweepManifest)
+    spec, design = manifest.sweep, manifest.design
     results = pd.read_parquet(result.file("results.parquet"))
     points = pd.read_parquet(result.file("points.parquet"))
-    parameters, kpis = list(design["parameters"]), list(spec["kpis"])
+    parameters, kpis = design.parameters, list(spec["kpis"])
     ranges = [[name, _range(p)] for name, p in spec["parameters"].items()]
     sections = [Section(
         "design", "Design",
-        f"A {design['kind']} design of {design['points']} points x {design['replications']} "
-        f"replications = {design['cells']} simulations of {spec.get('days') or 'all'} days; "
+        f"A {design.kind} design of {design.points} points x {design.replications} "
+        f"replications = {design.cells} simulations of {spec.get('days') or 'all'} days; "
         f"every point runs on the same replication seeds. KPIs analysed: {', '.join(kpis)}.",
         [Part("Parameters", ["parameter", "values"], ranges, [False, False])])]
     shown = points_part(points, parameters, kpis)
@@ -179,7 +190,7 @@ def sweep_page(result: Result, figures: Path) -> Page:
     if result.file("sensitivity.parquet").is_file():
         table = pd.read_parquet(result.file("sensitivity.parquet"))
         chart = figures / "sensitivity.png"
-        bar_chart(table, design["kind"], chart)
+        bar_chart(table, design.kind, chart)
         sections.append(Section(
             "sensitivity", "Which parameters drive each KPI",
             "Sobol' S1 is the share of a KPI's variance a parameter explains alone, ST its "
@@ -187,7 +198,7 @@ def sweep_page(result: Result, figures: Path) -> Page:
             "parameter's range. A noise share above ~0.1 means replication noise still "
             "blurs the indices: add replications.",
             [Figure(chart, "Sensitivity indices per KPI with 95 % bootstrap intervals."),
-             sensitivity_part(table, design["kind"])]))
+             sensitivity_part(table, design.kind)]))
     facts = _facts(manifest, ("sweep_file", "sweep file"), ("root_seed", "root seed"),
                    ("status", "status"))
     facts.insert(1, ("base scenario", str(spec.get("scenario", "-"))))

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.kpis import FAMILIES
+from experiments.manifest import RunManifest
 from experiments.report import figures_run, landed
 from experiments.report.detect import Result
 from experiments.report.html import Figure, Page, Section
@@ -29,17 +31,18 @@ def page(result: Result, figures: Path) -> Page:
     """The run's page; a section is left out when the run has no rows for it (no delivered
     order, no ticket), as in a run of a few days."""
     manifest = result.manifest
-    scenario = manifest["scenario"]
+    assert isinstance(manifest, RunManifest)
+    scenario = manifest.scenario
     summary = json.loads(result.file("summary.json").read_text(encoding="utf-8"))
     daily = pd.read_parquet(result.file("daily.parquet"))
     orders = pd.read_parquet(result.file("orders.parquet"))
     start, end = daily["date"].iloc[0], daily["date"].iloc[-1]
-    facts = [("scenario file", str(manifest.get("scenario_file", "-"))),
-             ("scenario hash", str(manifest.get("scenario_hash", "-"))[:16]),
-             ("seed", str(manifest["seed"])),
+    facts = [("scenario file", manifest.scenario_file),
+             ("scenario hash", manifest.scenario_hash[:16]),
+             ("seed", str(manifest.seed)),
              ("horizon", f"{start:%Y-%m-%d} to {end:%Y-%m-%d} ({len(daily)} days)"),
-             ("code version", str(manifest.get("code_version", "-"))),
-             ("simulated in", f"{manifest.get('wall_seconds', float('nan')):.2f} s")]
+             ("code version", manifest.code_version),
+             ("simulated in", f"{manifest.wall_seconds:.2f} s")]
     spans = _spans(scenario, start, end)
     sections = [_kpis(summary), Section(
         "traffic", "Traffic and orders",
@@ -82,7 +85,8 @@ def page(result: Result, figures: Path) -> Page:
 
 
 def _kpis(summary: dict[str, Any]) -> Section:
-    pnl = summary.get("profit_and_loss_cny", {})
+    family = FAMILIES["profit_and_loss_cny"]
+    pnl = summary.get(family.name, {})
     lines = [c for c in (*CATEGORIES, "cogs", "write_off") if c in pnl]
     return Section(
         "kpis", "Key figures",
@@ -90,8 +94,8 @@ def _kpis(summary: dict[str, Any]) -> Section:
         "exchange rates; service figures exclude the warm-up days.",
         [Part("KPIs", ["KPI", "value", "unit"], [list(r) for r in kpi_rows(summary)],
               [False, True, False]),
-         Part("Profit and loss by ledger category", ["line", "CNY"],
-              [[c, f"{pnl[c]:,.0f}"] for c in lines], [False, True]),
+         Part("Profit and loss by ledger category", ["line", family.unit],
+              [[c, family.format.format(pnl[c])] for c in lines], [False, True]),
          "Ledger lines are signed flows (costs negative). Purchases, inbound freight and "
          "import duty become inventory and reach the margin as cost of goods sold (cogs) and "
          "write-offs, shown as positive costs."])
