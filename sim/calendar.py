@@ -43,13 +43,25 @@ def shutdown_windows(scenario: Scenario, supplier: str) -> list[tuple[float, flo
 
 def push_past_shutdowns(start: float, duration: float,
                         shutdowns: list[tuple[float, float]]) -> float:
-    """End time of ``duration`` working days begun at ``start``, not counting shutdowns."""
+    """End time of ``duration`` working days begun at ``start``, not counting shutdowns
+    (overlapping windows count once: a factory shut twice over is shut once)."""
     end = start + duration
-    for lo, hi in shutdowns:
+    for lo, hi in merged(shutdowns):
         if hi <= start or lo >= end:
             continue
         end += hi - max(lo, start)
     return end
+
+
+def merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sorted (start, end) spans with overlapping ones joined."""
+    out: list[tuple[float, float]] = []
+    for lo, hi in sorted(spans):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
 
 
 @dataclass(frozen=True)

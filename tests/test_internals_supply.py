@@ -45,8 +45,6 @@ def test_push_past_shutdowns(start, duration, shutdowns, end):
     assert push_past_shutdowns(start, duration, shutdowns) == pytest.approx(end)
 
 
-@pytest.mark.xfail(strict=True, reason="push_past_shutdowns counts overlapping shutdown "
-                   "windows twice (it adds each window's length without merging them)")
 @pytest.mark.parametrize(("shutdowns", "end"), [
     # A supplier holiday (10, 22) overlapping Chinese New Year (5, 19): the factory is shut
     # 5 .. 22. 10 working days from 0: 0 .. 5 (5 days) and 22 .. 27 (5 days) -> 27.
@@ -143,8 +141,6 @@ def test_production_capacity_stretches_across_the_shutdown():
     assert po["arrived_day"].tolist() == pytest.approx([24.9])
 
 
-@pytest.mark.xfail(strict=True, reason="overlapping shutdowns are counted twice "
-                   "(push_past_shutdowns does not merge windows): the order arrives at 36.9")
 def test_a_supplier_holiday_overlapping_chinese_new_year_delays_only_by_their_union():
     # CNY days 5 .. 19 and a factory holiday 2026-01-15 (day 10) for 12 days -> 10 .. 22:
     # the factory is shut 5 .. 22. 10 lead-time days from 0.9: 0.9 .. 5 (4.1 days), then
