@@ -71,28 +71,52 @@ class RunStats:
 
 
 def evaluate(models: Sequence[Model], cells: list[Cell]) -> TaskResult:
-    """Run a task's cells in a worker; a failure names the cell that failed."""
+    """Run a task's cells in a worker; a failure names the cell that failed.
+
+    Every cell runs even after one fails, so that the cell reported (the lowest point and
+    replication) does not depend on how the cells were grouped into tasks.
+    """
     started = time.perf_counter()
     outputs = []
+    failures = []
     for cell in cells:
         try:
             output = models[cell.model](dict(cell.params), cell.seed)
         except Exception as exc:
-            # an impossible combination of values, or a plan that does not fit the scenario
-            bad_input = isinstance(exc, ScenarioError | PlanFileError)
-            reason = str(exc) if bad_input else f"{type(exc).__name__}: {exc}"
-            raise CellError(cell.point, cell.replication, cell.seed, dict(cell.params), reason,
-                            bad_input) from exc
+            failures.append(_failure(cell, exc))
+            continue
         outputs.append({k: float(v) for k, v in output.items()})
+    if failures:
+        first = lowest(failures)
+        raise first from first.__cause__
     return TaskResult(cells, outputs, time.perf_counter() - started)
+
+
+def _failure(cell: Cell, exc: Exception) -> CellError:
+    """The cell's error, caused by the model's exception; bad input is an impossible
+    combination of values, or a plan that does not fit the scenario."""
+    bad_input = isinstance(exc, ScenarioError | PlanFileError)
+    reason = str(exc) if bad_input else f"{type(exc).__name__}: {exc}"
+    error = CellError(cell.point, cell.replication, cell.seed, dict(cell.params), reason,
+                      bad_input)
+    error.__cause__ = exc
+    return error
+
+
+def lowest(failures: Sequence[CellError]) -> CellError:
+    """The failure of the lowest (point, replication): the one a user is told about."""
+    return min(failures, key=lambda e: (e.point, e.replication))
 
 
 def run_cells(backend: Backend, models: Sequence[Model] | Model, cells: Sequence[Cell],
               on_task: Callable[[TaskResult], None], batch_seconds: float = 1.0) -> RunStats:
     """Evaluate every cell; ``on_task`` sees each finished task in the driver process.
 
-    ``models`` is one model or a sequence indexed by ``Cell.model``. On any exception (a
-    failed cell, Ctrl-C) the tasks not yet started are cancelled before it propagates.
+    ``models`` is one model or a sequence indexed by ``Cell.model``. When a cell fails, no
+    more tasks start; those already running finish (their results still reach ``on_task``)
+    and the failure of the lowest (point, replication) among them is raised, whatever order
+    the workers finished in. On any other exception (a dead worker, Ctrl-C) the tasks not yet
+    started are cancelled before it propagates.
     """
     if batch_seconds <= 0:
         raise ExperimentError(f"--batch-seconds must be > 0 (got {batch_seconds})")
@@ -102,25 +126,31 @@ def run_cells(backend: Backend, models: Sequence[Model] | Model, cells: Sequence
     stats = RunStats()
     pending = deque(cells)
     in_flight: set[Any] = set()
+    failures: list[CellError] = []
     shared = backend.share(tuple(models)) if cells else None
     try:
-        while pending or in_flight:
-            while pending and len(in_flight) < 2 * backend.workers:
+        while in_flight or (pending and not failures):
+            while pending and not failures and len(in_flight) < 2 * backend.workers:
                 size = _task_size(stats, len(pending), backend.workers, batch_seconds)
                 batch = [pending.popleft() for _ in range(size)]
                 in_flight.add(backend.submit(evaluate, shared, batch))
             for future in backend.wait_first(in_flight):
+                in_flight.discard(future)
                 try:
                     result: TaskResult = future.result()
+                except CellError as exc:
+                    failures.append(exc)
+                    continue
                 except cf.BrokenExecutor as exc:
                     raise BackendError(
                         "a worker process died (killed, out of memory, or a script that starts "
                         "a pool without `if __name__ == '__main__':`)") from exc
-                in_flight.discard(future)
                 stats.tasks += 1
                 stats.cells += len(result.cells)
                 stats.busy_seconds += result.seconds
                 on_task(result)
+        if failures:
+            raise lowest(failures)
     finally:
         for future in in_flight:
             future.cancel()
