@@ -99,6 +99,7 @@ from optimize.solve import (
     SolveReport,
     solve_or_explain,
 )
+from sim import economics
 from sim.demand import ad_spend_schedule, hill, popularity_shares, static_conversion
 from sim.loader import scenario_hash
 from sim.plan import AdSpendLine, Plan
@@ -242,11 +243,12 @@ def order_values(scenario: Scenario) -> pd.DataFrame:
         mode = scenario.modes[route.mode]
         warehouse = scenario.warehouses[route.warehouse]
         price = np.array([scenario.skus[s].price[m] for s in skus]) * market.fx_to_cny
-        ex_vat = price / (1.0 + market.vat_rate)
-        net = ex_vat - (fin.commission_rate + fin.payment_fee_rate) * price
-        chargeable = np.maximum(weight, volume * mode.chargeable_kg_per_m3)
-        freight = (mode.cost_per_unit + mode.cost_per_kg * chargeable
-                   + mode.cost_per_m3 * volume) * fx_to_cny(scenario, mode.currency)
+        ex_vat = economics.price_ex_vat(price, market.vat_rate)
+        net = economics.net_revenue_per_unit(price, market.vat_rate, fin.commission_rate,
+                                             fin.payment_fee_rate)
+        freight = economics.freight_per_unit(
+            mode.cost_per_unit, mode.cost_per_kg, mode.cost_per_m3, mode.chargeable_kg_per_m3,
+            weight, volume) * fx_to_cny(scenario, mode.currency)
         pick_pack = warehouse.pick_pack_fee_per_order * fx_to_cny(scenario, warehouse.currency)
         rows.append({
             "market": m,

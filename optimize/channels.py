@@ -22,7 +22,9 @@ bulk replenishment and l = (warehouse, market, last-mile mode) for deliveries fr
 Costs c are landed per unit in CNY: freight by leg with peak surcharges, duties (import duty
 on bulk, parcel duty above the de minimis value), warehouse fees, and the capital cost of
 the goods while in transit; h_sh is storage plus capital cost per unit-week on hand; p_sm is
-the lost net revenue (price ex VAT less commission and payment fee) times a penalty factor.
+the lost net revenue (price ex VAT less commission and payment fee, both charged on the
+VAT-inclusive price as the simulator books them) times a penalty factor. Every per-unit money
+formula is sim.economics's.
 k_sh is the safety stock of a cycle service level (planning.channels.cycle_service_level),
 z sigma of demand and lead time over the slowest lane's lead time L_h plus a week, in weeks
 of the demand the warehouse could serve, so the buffer follows what the plan ships from it;
@@ -58,6 +60,7 @@ from optimize.core import (
 )
 from optimize.outcome import Outcome
 from optimize.solve import SolveOptions, solve_or_explain
+from sim import economics
 from sim.calendar import Timeline
 from sim.demand import expected_units_by_day
 from sim.loader import scenario_hash
@@ -152,7 +155,7 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
     unit_cost = np.array([sc.skus[s].unit_cost_cny for s in skus])
     weight = np.array([sc.skus[s].weight_kg for s in skus])
     volume = np.array([sc.skus[s].volume_m3 for s in skus])
-    capital_per_day = sc.finance.annual_capital_cost_rate / 365.0
+    capital_rate = sc.finance.annual_capital_cost_rate
     week_of_day = np.arange(weeks * 7) // 7
 
     def weekly_mean(daily_values: np.ndarray) -> np.ndarray:
@@ -163,9 +166,12 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
 
     def per_unit_freight(mode: str) -> np.ndarray:
         spec = sc.modes[mode]
-        chargeable = np.maximum(weight, volume * spec.chargeable_kg_per_m3)
-        per_unit = spec.cost_per_unit + spec.cost_per_kg * chargeable + spec.cost_per_m3 * volume
-        return per_unit * fx[spec.currency]
+        return economics.freight_per_unit(
+            spec.cost_per_unit, spec.cost_per_kg, spec.cost_per_m3,
+            spec.chargeable_kg_per_m3, weight, volume) * fx[spec.currency]
+
+    def capital(days: float) -> np.ndarray:
+        return economics.capital_cost(unit_cost, capital_rate, days)
 
     units_per_order = 1.0 + sc.conversion.extra_units_per_order_mean
     routes: list[Route] = []
@@ -179,19 +185,22 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
                         + spec.transit_days.sample(rng, DAYS_SAMPLES)
                         + (rng.random(DAYS_SAMPLES) < market.customs.inspection_probability)
                         * market.customs.inspection_delay_days.sample(rng, DAYS_SAMPLES))
-                price_ex_vat = np.array([sc.skus[s].price[lane.destination] for s in skus]) \
-                    / (1.0 + market.vat_rate)
-                duty = np.where(price_ex_vat * units_per_order > market.de_minimis_value,
-                                market.duty_rate * price_ex_vat, 0.0) * fx[market.currency]
+                ex_vat = economics.price_ex_vat(
+                    np.array([sc.skus[s].price[lane.destination] for s in skus]),
+                    market.vat_rate)
+                # An average order of units_per_order units is the parcel customs assess.
+                duty = economics.parcel_duty(ex_vat * units_per_order, market.duty_rate,
+                                             market.de_minimis_value) \
+                    / units_per_order * fx[market.currency]
                 pick = sc.warehouses[lane.origin].pick_pack_fee_per_order / units_per_order \
                     * fx[sc.warehouses[lane.origin].currency]
-                capital = unit_cost * capital_per_day * days.mean()
+                held = capital(float(days.mean()))
                 cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
-                        + (duty + pick + capital)[:, None])
+                        + (duty + pick + held)[:, None])
                 promise = sc.policies.fulfilment[lane.destination].promise_days
                 routes.append(Route("direct", lane.origin, lane.destination, mode, lane_name,
                                     cost, float(days.mean()), float(np.quantile(days, q)),
-                                    capital=capital, on_time=float(np.mean(days <= promise))))
+                                    capital=held, on_time=float(np.mean(days <= promise))))
             else:
                 h_spec = sc.warehouses[lane.destination]
                 market = sc.markets[h_spec.market]
@@ -205,9 +214,9 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
                         + lane.final_delivery_days.sample(rng, DAYS_SAMPLES))
                 legs = (lane.first_mile_cost_per_m3_cny + lane.final_delivery_cost_per_m3_cny) \
                     * volume
-                capital = unit_cost * capital_per_day * days.mean()
-                fees = (market.duty_rate * unit_cost
-                        + h_spec.inbound_fee_per_unit * fx[h_spec.currency] + capital)
+                held = capital(float(days.mean()))
+                fees = (economics.import_duty(unit_cost, market.duty_rate)
+                        + h_spec.inbound_fee_per_unit * fx[h_spec.currency] + held)
                 cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
                         + (legs + fees)[:, None])
                 container_cost = (spec.cost_per_container * fx[spec.currency] * surcharge(mode)
@@ -215,7 +224,7 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
                 routes.append(Route("bulk", lane.origin, lane.destination, mode, lane_name,
                                     cost, float(days.mean()), float(np.quantile(days, q)),
                                     lead_weeks=int(np.ceil(days.mean() / 7.0)),
-                                    sd_days=float(days.std()), capital=capital,
+                                    sd_days=float(days.std()), capital=held,
                                     container_cost=container_cost,
                                     container_m3=spec.container_volume_m3))
     for h in warehouses:
@@ -231,28 +240,28 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
             days = processing.sample(rng, DAYS_SAMPLES) + spec.transit_days.sample(
                 rng, DAYS_SAMPLES)
             pick = h_spec.pick_pack_fee_per_order / units_per_order * fx[h_spec.currency]
-            capital = unit_cost * capital_per_day * days.mean()
+            held = capital(float(days.mean()))
             cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
-                    + (pick + capital)[:, None])
+                    + (pick + held)[:, None])
             promise = sc.policies.fulfilment[market_name].promise_days
             routes.append(Route("last_mile", h, market_name, mode, f"{h} last mile", cost,
                                 float(days.mean()), float(np.quantile(days, q)),
-                                capital=capital, on_time=float(np.mean(days <= promise))))
+                                capital=held, on_time=float(np.mean(days <= promise))))
 
     net_revenue = np.zeros((len(skus), len(markets)))
     for m, name in enumerate(markets):
         market = sc.markets[name]
         price = np.array([sc.skus[s].price[name] for s in skus])
-        net_revenue[:, m] = (price / (1.0 + market.vat_rate)
-                             * (1.0 - sc.finance.commission_rate - sc.finance.payment_fee_rate)
-                             * fx[market.currency])
+        net_revenue[:, m] = economics.net_revenue_per_unit(
+            price, market.vat_rate, sc.finance.commission_rate,
+            sc.finance.payment_fee_rate) * fx[market.currency]
     holding = np.zeros((len(skus), len(warehouses)))
     opening = np.zeros((len(skus), len(warehouses)))
     per_day = daily.sum(axis=2).T / (weeks * 7)  # [sku, market]
     for i, h in enumerate(warehouses):
         h_spec = sc.warehouses[h]
-        holding[:, i] = 7.0 * (h_spec.storage_fee_per_m3_day * fx[h_spec.currency] * volume
-                               + unit_cost * capital_per_day)
+        holding[:, i] = (7.0 * h_spec.storage_fee_per_m3_day * fx[h_spec.currency] * volume
+                         + capital(7.0))
         served = [m for m, name in enumerate(markets)
                   if sc.policies.fulfilment[name].warehouse == h]
         opening[:, i] = np.round(h_spec.initial_stock_days * per_day[:, served].sum(axis=1))
@@ -278,8 +287,7 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
         warehouses=warehouses, weeks=weeks, demand=demand,
         lost_penalty=lost_penalty, holding=holding,
         volume=volume, opening=opening, routes=routes, parcel_capacity=parcel_capacity,
-        holding_capital=np.repeat((7.0 * unit_cost * capital_per_day)[:, None],
-                                  len(warehouses), axis=1),
+        holding_capital=np.repeat(capital(7.0)[:, None], len(warehouses), axis=1),
         bulk_capacity_m3=bulk_capacity,
         warehouse_m3={h: sc.warehouses[h].capacity_m3 for h in warehouses
                       if sc.warehouses[h].capacity_m3 is not None},

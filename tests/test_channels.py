@@ -21,6 +21,8 @@ from optimize.channels import (
     optimize_channels,
 )
 from optimize.solve import Infeasible, SolveOptions, Solver, solve_or_explain
+from sim import economics
+from sim.model import simulate
 from tests.conftest import load
 
 WEEKS, SKUS = 3, 2
@@ -181,3 +183,38 @@ def test_a_thread_count_can_be_chosen_after_other_solves_in_the_process():
     for threads in (1, 2):
         assert optimize_channels(tiny, SolveOptions(threads=threads)).summary[
             "total_cost_cny"] == pytest.approx(default, rel=1e-9)
+
+
+def test_lost_sale_is_valued_at_the_net_revenue_the_simulator_books():
+    # Commission and payment fee on the VAT-inclusive price (sim.economics), in CNY at the
+    # day-0 rate, times the penalty factor; FX held still so the ledger's rate is that one.
+    factor = 1.25
+    scenario = load("tiny", "markets.US.fx_daily_volatility=0",
+                    "markets.DE.fx_daily_volatility=0",
+                    f"planning.channels.lost_sale_penalty_factor={factor}")
+    data = channel_data(scenario)
+    fin = scenario.finance
+    for m, name in enumerate(data.markets):
+        market = scenario.markets[name]
+        assert market.vat_rate > 0 or name == "US"
+        for s, sku in enumerate(data.skus):
+            net = economics.net_revenue_per_unit(scenario.skus[sku].price[name],
+                                                 market.vat_rate, fin.commission_rate,
+                                                 fin.payment_fee_rate)
+            assert data.lost_penalty[s, m] == pytest.approx(
+                float(net) * market.fx_to_cny * factor, rel=1e-12)
+
+    result = simulate(scenario, seed=1)
+    ledger, orders = result.ledger, result.orders
+    for name in data.markets:  # one market-day each: VAT-free US and 19 %-VAT DE
+        day = int(orders.loc[orders["market"] == name, "order_day"].min())
+        booked = ledger[(ledger["market"] == name) & (ledger["accrual_day"] == day)
+                        & ledger["category"].isin(["sales", "vat", "commission",
+                                                   "payment_fee"])]
+        sold = orders[(orders["market"] == name) & (orders["order_day"] == day)]
+        assert len(sold) > 0 and set(booked["category"]) == {"sales", "vat", "commission",
+                                                              "payment_fee"}
+        m = data.markets.index(name)
+        expected = sum(units * data.lost_penalty[data.skus.index(sku), m] / factor
+                       for sku, units in zip(sold["sku"], sold["units"], strict=True))
+        assert booked["amount_cny"].sum() == pytest.approx(expected, rel=1e-9)
