@@ -20,7 +20,6 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sim.distributions import DISTRIBUTION_NAMES
 from sim.scenario import CrossReferenceError, Scenario
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -141,26 +140,45 @@ def validate(data: dict[str, Any], file: str | Path = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _first_error(exc, file) from None
+        raise _first_error(exc, data, file) from None
 
 
-def _first_error(exc: ValidationError, file: str | Path) -> ScenarioError:
+def _first_error(exc: ValidationError, data: Any, file: str | Path) -> ScenarioError:
     error = exc.errors()[0]
     cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, CrossReferenceError):
         return ScenarioError(file, cause.path, cause.reason)
-    loc = [str(part) for part in error["loc"]]
-    # A discriminated union adds the chosen tag ('lognormal', 'sS') to the path; drop it.
-    path = ".".join(p for p in loc if p not in _UNION_TAGS)
+    path, tag = _document_path(data, error["loc"])
     reason = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         reason = "unknown key"
     elif error["type"] == "missing":
         reason = "required key is missing"
-    return ScenarioError(file, path, reason)
+    elif error["type"] == "none_required":
+        reason = f"not allowed for {tag or 'this'} entries"
+    return ScenarioError(file, ".".join(path), reason)
 
 
-_UNION_TAGS = {*DISTRIBUTION_NAMES, "sS", "RQ", "base_stock"}
+def _document_path(data: Any, loc: tuple[int | str, ...]) -> tuple[list[str], str | None]:
+    """The error's location as keys of the document, and the union tag met on the way.
+
+    A discriminated union adds the chosen tag ('lognormal', 'sS', 'overseas') to
+    pydantic's path; the document has no key for it, only a value (``dist: lognormal``),
+    so such parts are dropped."""
+    path: list[str] = []
+    tag = None
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        elif isinstance(data, dict) and part in [v for v in data.values() if isinstance(v, str)]:
+            tag = str(part)
+            continue
+        else:
+            data = None
+        path.append(str(part))
+    return path, tag
 
 
 def scenario_hash(scenario: Scenario) -> str:

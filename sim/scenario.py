@@ -192,11 +192,9 @@ class Supplier(Frozen):
     payment_terms_days: Count
 
 
-class Warehouse(Frozen):
-    """Origin (e.g. Shenzhen) or overseas (3PL, FBA) stock point; fees in its currency."""
+class _Stockpoint(Frozen):
+    """A stock point; fees in its currency."""
 
-    kind: Literal["origin", "overseas"]
-    market: str | None = Field(None, description="market it sits in (overseas only)")
     currency: Currency
     inbound_fee_per_unit: NonNegative
     storage_fee_per_m3_day: NonNegative
@@ -204,11 +202,22 @@ class Warehouse(Frozen):
     capacity_m3: Positive | None = None
     initial_stock_days: NonNegative = Field(description="opening stock in days of demand")
 
-    @model_validator(mode="after")
-    def _overseas_has_market(self) -> Warehouse:
-        if self.kind == "overseas" and self.market is None:
-            raise ValueError("an overseas warehouse needs its market")
-        return self
+
+class OriginWarehouse(_Stockpoint):
+    """Where suppliers deliver (e.g. Shenzhen): it ships direct parcels and bulk loads."""
+
+    kind: Literal["origin"]
+    market: None = Field(None, description="an origin warehouse sits in no market")
+
+
+class OverseasWarehouse(_Stockpoint):
+    """A 3PL or marketplace warehouse (FBA) in a market, filled by bulk lanes."""
+
+    kind: Literal["overseas"]
+    market: str = Field(description="market it sits in")
+
+
+Warehouse = Annotated[OriginWarehouse | OverseasWarehouse, Field(discriminator="kind")]
 
 
 # ----------------------------------------------------------------------------- logistics
