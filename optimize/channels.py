@@ -65,7 +65,7 @@ from sim.calendar import Timeline
 from sim.demand import expected_units_by_day
 from sim.loader import scenario_hash
 from sim.plan import FulfilmentLine, Plan, ShipmentLine
-from sim.scenario import Scenario
+from sim.scenario import OverseasWarehouse, Scenario
 
 __all__ = ["ChannelData", "ChannelModel", "Route", "RouteSets", "build_channels_model",
            "channel_data", "cost_breakdown", "flows_table", "optimize_channels", "plan_from",
@@ -100,6 +100,12 @@ class Route:
     @property
     def name(self) -> str:
         return f"{self.origin}->{self.destination} {self.mode}"
+
+    def container_costs(self) -> np.ndarray:
+        """CNY per container [week] of a route that moves whole containers."""
+        if self.container_cost is None:
+            raise ValueError(f"{self.name} moves no whole containers")
+        return self.container_cost
 
 
 @dataclass
@@ -202,8 +208,10 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
                                     cost, float(days.mean()), float(np.quantile(days, q)),
                                     capital=held, on_time=float(np.mean(days <= promise))))
             else:
-                h_spec = sc.warehouses[lane.destination]
+                h_spec = _overseas(sc, lane.destination)
                 market = sc.markets[h_spec.market]
+                if spec.departures_per_week is None:
+                    raise ValueError(f"lane {lane_name}: {mode} has no departures per week")
                 # Booked on a review day, a load waits for the mode's next departure.
                 days = (lane.first_mile_days.sample(rng, DAYS_SAMPLES)
                         + rng.uniform(0.0, 7.0 / spec.departures_per_week, DAYS_SAMPLES)
@@ -228,12 +236,12 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
                                     container_cost=container_cost,
                                     container_m3=spec.container_volume_m3))
     for h in warehouses:
-        h_spec = sc.warehouses[h]
+        h_spec = _overseas(sc, h)
         for market_name in markets:
-            mode = _last_mile_mode(sc, h, market_name)
-            if mode is None:
+            last_mode = _last_mile_mode(sc, h, market_name)
+            if last_mode is None:
                 continue
-            spec = sc.modes[mode]
+            spec = sc.modes[last_mode]
             processing = sc.policies.fulfilment[market_name].order_processing_days \
                 if sc.policies.fulfilment[market_name].warehouse == h \
                 else sc.policies.fulfilment[h_spec.market].order_processing_days
@@ -241,10 +249,10 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
                 rng, DAYS_SAMPLES)
             pick = h_spec.pick_pack_fee_per_order / units_per_order * fx[h_spec.currency]
             held = capital(float(days.mean()))
-            cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
+            cost = (per_unit_freight(last_mode)[:, None] * surcharge(last_mode)[None, :]
                     + (pick + held)[:, None])
             promise = sc.policies.fulfilment[market_name].promise_days
-            routes.append(Route("last_mile", h, market_name, mode, f"{h} last mile", cost,
+            routes.append(Route("last_mile", h, market_name, last_mode, f"{h} last mile", cost,
                                 float(days.mean()), float(np.quantile(days, q)),
                                 capital=held, on_time=float(np.mean(days <= promise))))
 
@@ -259,7 +267,7 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
     opening = np.zeros((len(skus), len(warehouses)))
     per_day = daily.sum(axis=2).T / (weeks * 7)  # [sku, market]
     for i, h in enumerate(warehouses):
-        h_spec = sc.warehouses[h]
+        h_spec = _overseas(sc, h)
         holding[:, i] = (7.0 * h_spec.storage_fee_per_m3_day * fx[h_spec.currency] * volume
                          + capital(7.0))
         served = [m for m, name in enumerate(markets)
@@ -270,7 +278,8 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
         factor = timeline.capacity[k]
         if spec.family == "parcel" and spec.capacity_units_per_day is not None:
             parcel_capacity[mode] = 7.0 * spec.capacity_units_per_day * weekly_mean(factor)
-        if spec.family == "bulk" and spec.capacity_per_departure_m3 is not None:
+        if (spec.family == "bulk" and spec.capacity_per_departure_m3 is not None
+                and spec.departures_per_week is not None):
             bulk_capacity[mode] = (spec.departures_per_week * spec.capacity_per_departure_m3
                                    * weekly_mean(factor))
     contracts = {(r.lane, r.mode): (sc.modes[r.mode].contract_fixed_cost_cny,
@@ -289,8 +298,8 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
         volume=volume, opening=opening, routes=routes, parcel_capacity=parcel_capacity,
         holding_capital=np.repeat(capital(7.0)[:, None], len(warehouses), axis=1),
         bulk_capacity_m3=bulk_capacity,
-        warehouse_m3={h: sc.warehouses[h].capacity_m3 for h in warehouses
-                      if sc.warehouses[h].capacity_m3 is not None},
+        warehouse_m3={h: space for h in warehouses
+                      if (space := sc.warehouses[h].capacity_m3) is not None},
         contracts=contracts,
         promise_days={m: sc.policies.fulfilment[m].promise_days for m in markets},
         allow_lost_sales=planning.allow_lost_sales,
@@ -349,6 +358,14 @@ def _safety_stock(sc: Scenario, warehouses: list[str], routes: list[Route],
     return safety, cover, start, penalty
 
 
+def _overseas(sc: Scenario, name: str) -> OverseasWarehouse:
+    """The overseas warehouse of that name (the model's stock points)."""
+    spec = sc.warehouses[name]
+    if not isinstance(spec, OverseasWarehouse):
+        raise ValueError(f"{name} is not an overseas warehouse")
+    return spec
+
+
 def _last_mile_mode(sc: Scenario, warehouse: str, market: str) -> str | None:
     """The last-mile mode from a warehouse to a market: the fulfilment policy's when it
     names this warehouse, else the warehouse's own market is served by the first last-mile
@@ -398,7 +415,7 @@ def cost_breakdown(built: ChannelModel, flows: pd.DataFrame) -> dict[str, float]
     """Cost by component in CNY, and per unit of demand served (a static model's)."""
     m, data = built.model, built.data
     routes = data.routes
-    containers = sum(float(routes[r].container_cost[w - 1]) * (var.value or 0.0)
+    containers = sum(float(routes[r].container_costs()[w - 1]) * (var.value or 0.0)
                      for (r, w), var in m.containers.items())
     holding = sum(float(data.holding[s, h]) * (var.value or 0.0)
                   for (s, h, w), var in m.inv.items())

@@ -195,7 +195,7 @@ def build_core(data: ChannelData, options: CoreOptions) -> ChannelModel:
     unit_cost = figure("unit_cost", (keys,),
                        lambda s, r, w: float(routes[r].unit_cost[s, week(w)]))
     container_cost = figure("container_cost", (sets.fcl, W),
-                            lambda r, w: float(routes[r].container_cost[week(w)]))
+                            lambda r, w: float(routes[r].container_costs()[week(w)]))
     parcel_cap = figure("parcel_cap", (sets.parcel_modes, W),
                         lambda k, w: float(data.parcel_capacity[k][week(w)]))
     bulk_cap = figure("bulk_cap", (sets.bulk_modes, W),

@@ -161,7 +161,7 @@ def build_peak_model(data: PeakData, anticipative: bool = False) -> PeakModel:
     first_cost = (weight if anticipative else 1.0) * (
         sum(float(data.cost(r, depart)[s]) * m.commit[s, r, j]
             for s in S for r in data.commit for j in first)
-        + sum(float(routes[r].container_cost[box_week]) * m.containers[r, j]
+        + sum(float(routes[r].container_costs()[box_week]) * m.containers[r, j]
               for r in boxes for j in first))
     second = sum(float(data.cost(r, t)[s]) * m.expedite[s, r, t, k]
                  for s in S for r in data.expedite for t in T for k in K)

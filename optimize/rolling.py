@@ -66,14 +66,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
-from optimize.channels import (
-    ChannelData,
-    Route,
-    channel_data,
-    flows_table,
-    plan_from,
-    route_costs,
-)
+from optimize.channels import ChannelData, channel_data, flows_table, plan_from, route_costs
 from optimize.core import ChannelModel, CoreOptions, build_core, origin_names, route_sets
 from optimize.solve import SolveOptions, Solver, SolveReport
 from sim.demand import expected_units_by_day
@@ -151,13 +144,6 @@ def _assign(param: pyo.Param, values: np.ndarray) -> None:
     time of setting them) are skipped."""
     param.store_values(dict(zip(param.keys(), values.ravel().tolist(), strict=True)),
                        check=False)
-
-
-def _container_cost(route: Route) -> np.ndarray:
-    """CNY per container [week] of a route that moves whole containers."""
-    if route.container_cost is None:
-        raise ValueError(f"{route.name} moves no containers")
-    return route.container_cost
 
 
 def _carry_over(old: pyo.ConcreteModel, new: pyo.ConcreteModel) -> None:
@@ -335,7 +321,7 @@ class RollingPlanner:
         _assign(m.target, window.target)
         _assign(m.unit_cost, np.stack([routes[r].unit_cost[:, weeks] for r in sets.used],
                                       axis=1))
-        _assign(m.container_cost, np.array([_container_cost(routes[r])[weeks]
+        _assign(m.container_cost, np.array([routes[r].container_costs()[weeks]
                                             for r in sets.fcl]))
         _assign(m.parcel_cap, np.array([data.parcel_capacity[k][weeks]
                                         for k in sets.parcel_modes]))

@@ -16,7 +16,7 @@ and weeks needed slack and by how much, e.g. "US_WH sea_fcl week 47: capacity sh
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -167,19 +167,26 @@ class Solver:
                            results.best_objective_bound, build_s, handoff, highs_s,
                            solve_s)
 
-    def _solve_cold(self, model: pyo.ConcreteModel):
+    def _instance(self) -> Highs:
+        """The HiGHS instance holding the model (after a first ``solve``)."""
+        if self._highs is None:
+            raise RuntimeError("the solver has no model yet: call solve first")
+        return self._highs
+
+    def _solve_cold(self, model: pyo.ConcreteModel) -> Any:
         """Solve again from no basis. A warm start from a point can give HiGHS a basis so
         badly conditioned that dual simplex gives up (seen on the ads model's LP copy)."""
-        self._highs._solver_model.clearSolver()
-        self._highs.config.warmstart = False
+        highs = self._instance()
+        highs._solver_model.clearSolver()
+        highs.config.warmstart = False
         try:
-            return self._highs.solve(model)
+            return highs.solve(model)
         finally:
-            self._highs.config.warmstart = True
+            highs.config.warmstart = True
 
-    def duals(self, constraints) -> dict:
+    def duals(self, constraints: Iterable[Any]) -> dict[Any, float]:
         """Dual values of the given constraints (LPs only)."""
-        return self._highs.get_duals(list(constraints))
+        return dict(self._instance().get_duals(list(constraints)))
 
 
 def _new_highs(options: SolveOptions) -> Highs:
