@@ -35,8 +35,10 @@ import numpy as np
 import simpy
 
 from experiments.bench.report import print_summary, verdict
+from sim import economics
 from sim.loader import load_scenario
 from sim.model import simulate
+from sim.results import RunResult
 from sim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,19 +84,20 @@ def scaled_overrides(scenario: Scenario, factor: float) -> list[str]:
         if spec.capacity_units_per_day:
             out.append(f"modes.{k}.capacity_units_per_day={spec.capacity_units_per_day * factor}")
         # Bulk departures with a volume cap (air) carry the 10x replenishment too.
-        if getattr(spec, "capacity_per_departure_m3", None):
+        if spec.capacity_per_departure_m3 is not None:
             out.append(f"modes.{k}.capacity_per_departure_m3="
                        f"{spec.capacity_per_departure_m3 * factor}")
     # Overseas warehouses cap transfers by their m3; 10x the flow needs 10x the room.
-    out += [f"warehouses.{w}.capacity_m3={spec.capacity_m3 * factor}"
-            for w, spec in scenario.warehouses.items() if getattr(spec, "capacity_m3", None)]
+    out += [f"warehouses.{w}.capacity_m3={room * factor}"
+            for w, spec in scenario.warehouses.items() if (room := spec.capacity_m3) is not None]
     return out
 
 
 # ---------------------------------------------------------------------------- timing helpers
-def time_simulate(scenario: Scenario, repeats: int, days: int) -> tuple[list[float], object]:
+def time_simulate(scenario: Scenario, repeats: int, days: int
+                  ) -> tuple[list[float], RunResult]:
     """Seconds per call of ``simulate()`` (tables and KPIs included), and the last result."""
-    walls, result = [], None
+    walls = []
     for _ in range(repeats):
         started = time.perf_counter()
         result = simulate(scenario, seed=SEED, days=days)
@@ -215,20 +218,26 @@ class NaiveModel:
         ship_time = env.now
         price = s_spec.price[market] * units
         payout = (int(env.now) // sc.finance.payout_cycle_days + 1) * sc.finance.payout_cycle_days
-        vat = price * m_spec.vat_rate / (1 + m_spec.vat_rate)
+        vat = float(economics.vat_in_price(price, m_spec.vat_rate))
         self.book("sales", market, price, payout)
         self.book("vat", market, -vat, payout)
-        self.book("commission", market, -sc.finance.commission_rate * price, payout)
-        self.book("payment_fee", market, -sc.finance.payment_fee_rate * price, payout)
-        freight = (k_spec.cost_per_unit + k_spec.cost_per_kg * s_spec.weight_kg) * units
+        self.book("commission", market,
+                  -float(economics.commission(price, sc.finance.commission_rate)), payout)
+        self.book("payment_fee", market,
+                  -float(economics.payment_fee(price, sc.finance.payment_fee_rate)), payout)
+        freight = float(economics.freight_per_unit(
+            k_spec.cost_per_unit, k_spec.cost_per_kg, k_spec.cost_per_m3,
+            k_spec.chargeable_kg_per_m3, s_spec.weight_kg, s_spec.volume_m3)) * units
         self.book("freight", market, -freight, env.now)
         self.book("pick_pack", market, -1.0, env.now)
         transit = float(k_spec.transit_days.sample(rng, 1)[0])
         if self.direct[i] and rng.random() < m_spec.customs.inspection_probability:
             transit += float(m_spec.customs.inspection_delay_days.sample(rng, 1)[0])
         yield env.timeout(transit)
-        if self.direct[i] and price - vat > m_spec.de_minimis_value:
-            self.book("parcel_duty", market, -m_spec.duty_rate * (price - vat), env.now)
+        duty = float(economics.parcel_duty(price - vat, m_spec.duty_rate,
+                                           m_spec.de_minimis_value))
+        if self.direct[i] and duty > 0:
+            self.book("parcel_duty", market, -duty, env.now)
         lost = rng.random() < k_spec.loss_probability
         damaged = not lost and rng.random() < k_spec.damage_probability
         late = env.now - placed > fulfil.promise_days
