@@ -77,10 +77,12 @@ class Parameter:
         if self.values is not None:
             slots = np.minimum((u * len(self.values)).astype(int), len(self.values) - 1)
             return [self.values[i] for i in slots]
+        low, high = self.low, self.high
+        assert low is not None and high is not None  # checked when the parameter was made
         if self.log:
-            x = np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
+            x = np.exp(np.log(low) + u * (np.log(high) - np.log(low)))
         else:
-            x = self.low + u * (self.high - self.low)
+            x = low + u * (high - low)
         if self.integer:
             return [int(v) for v in np.rint(x)]
         return [float(v) for v in x]

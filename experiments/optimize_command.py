@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import pandas as pd
+
 from experiments.plots import pareto_figure, time_column
 from experiments.store import write_parquet
 from optimize.ads import optimize_ads
@@ -58,8 +60,7 @@ def write_outcome(outcome: Outcome, out: Path, model: str) -> list[Path]:
     for name, table in outcome.tables.items():
         if table.index.name is not None:  # labels such as the ads' channel and week columns
             table = table.reset_index()
-        csv = out / f"{name}.csv"
-        atomic_write(csv, lambda tmp, t=table: t.to_csv(tmp, index=False))
+        csv = write_csv(out / f"{name}.csv", table)
         write_parquet(out / f"{name}.parquet", table)
         written += [csv, out / f"{name}.parquet"]
     if model == "frontier":
@@ -67,6 +68,11 @@ def write_outcome(outcome: Outcome, out: Path, model: str) -> list[Path]:
         written.append(pareto_figure(front, time_column(front), out / "frontier.png",
                                      outcome.plans.index(outcome.plan)))
     return written
+
+
+def write_csv(path: Path, table: pd.DataFrame) -> Path:
+    atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
+    return path
 
 
 def summary_table(outcome: Outcome) -> str:

@@ -124,11 +124,12 @@ def figure(result: Comparison, title: str, path: Path) -> Path:
     means = result.summary["mean"].unstack("kpi")
     halves = result.summary["half_width"].unstack("kpi")
     fig, axes = plt.subplots(2, 3, figsize=(14, 7.5))
-    colours = plt.get_cmap("tab10").colors
+    palette = plt.get_cmap("tab10")
+    colours = [palette(i) for i in range(len(result.labels))]
     for ax, kpi in zip(axes.ravel(), result.kpis, strict=True):
         values = means.loc[result.labels, kpi]
         ax.barh(result.labels, values, xerr=halves.loc[result.labels, kpi],
-                color=colours[: len(result.labels)], capsize=3)
+                color=colours, capsize=3)
         ax.set_title(label(kpi), fontsize=10)
         ax.invert_yaxis()
         ax.grid(axis="x", alpha=0.3)

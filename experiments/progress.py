@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 LINE_INTERVAL_S = 10.0
 
@@ -110,7 +113,7 @@ class BarProgress(Progress):
                              TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                              TextColumn("{task.fields[note]}"),
                              console=Console(file=stream), transient=False)
-        self._task = None
+        self._task: TaskID | None = None
         super().__init__()
 
     def start(self, label: str, total: int, done: int = 0) -> None:
@@ -121,7 +124,8 @@ class BarProgress(Progress):
 
     def update(self, done: int, total: int | None = None, note: str = "") -> None:
         super().update(done, total, note)
-        self._bar.update(self._task, completed=done, total=total, note=note)
+        if self._task is not None:
+            self._bar.update(self._task, completed=done, total=total, note=note)
 
     def close(self, final: bool = True) -> None:
         super().close(final)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -39,7 +39,7 @@ class Replications:
     summary: pd.DataFrame
     watched: tuple[str, ...]
     precision: float | None = None
-    stats: RunStats | None = None
+    stats: RunStats = field(default_factory=RunStats)
 
     @property
     def reached(self) -> bool | None:

@@ -4,7 +4,7 @@ whichever task a worker happened to finish first."""
 from __future__ import annotations
 
 import concurrent.futures as cf
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pytest
@@ -32,7 +32,7 @@ class LastFirst(Backend):
         return [next(f for f in reversed(self.order) if f in waiting)]
 
 
-def fails_above_one(params: dict, seed: int) -> dict[str, float]:
+def fails_above_one(params: Mapping[str, Any], seed: int) -> dict[str, float]:
     if params["x"] > 1:
         raise ValueError(f"x = {params['x']} is too large")
     return {"y": params["x"]}
@@ -62,7 +62,7 @@ def test_within_a_task_the_lowest_failing_cell_is_reported_whatever_its_place():
 def test_no_task_starts_after_a_failure():
     started: list[int] = []
 
-    def model(params: dict, seed: int) -> dict[str, float]:
+    def model(params: Mapping[str, Any], seed: int) -> dict[str, float]:
         started.append(params["x"])
         return fails_above_one(params, seed)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
@@ -100,7 +101,7 @@ def evaluation_figure(table: pd.DataFrame, path: Path) -> Path:
         ax.set_xticks([])
         ax.tick_params(labelsize=8)
         _plain_numbers(ax.yaxis, np.array([row.mean * k]))
-    handles: dict[str, object] = {}
+    handles: dict[str, Artist] = {}
     for ax in axes:
         for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(text, handle)

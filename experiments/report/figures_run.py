@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 
 from experiments.plots import panel_grid, save_figure
@@ -180,7 +180,8 @@ def _daily_bars(ax: Axes, dates: np.ndarray, values: np.ndarray, colour: str,
 
 def _shade(ax: Axes, spans: list[Span]) -> None:
     for span in spans:
-        ax.axvspan(span.start, span.end, color=SHADE[span.kind], alpha=0.15, linewidth=0)
+        ax.axvspan(date2num(span.start), date2num(span.end), color=SHADE[span.kind],
+                   alpha=0.15, linewidth=0)
 
 
 def _name(ax: Axes, spans: list[Span]) -> None:

@@ -144,7 +144,7 @@ def scenario_cost_figure(table: pd.DataFrame, path: Path) -> Path:
         left += values
     ax.scatter(table[PRICE], y, marker="D", color="black", zorder=3, label=PRICE)
     for yi, total in zip(y, left, strict=True):
-        ax.text(total, yi, f" {total:,.1f}", va="center", fontsize=8)
+        ax.text(total, float(yi), f" {total:,.1f}", va="center", fontsize=8)
     ax.set_yticks(y, table.index)
     ax.invert_yaxis()
     ax.set_xlabel("CNY per unit sold (mean over replications)")

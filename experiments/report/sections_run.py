@@ -104,7 +104,7 @@ def _kpis(summary: dict[str, Any]) -> Section:
 def _stock(scenario: dict[str, Any], daily: pd.DataFrame, spans: list[figures_run.Span],
            figures: Path) -> Section:
     reorder, note = reorder_points(scenario)
-    content: list[Figure | str] = [
+    content: list[Part | Figure | str] = [
         Figure(figures_run.stock(daily, reorder, spans, figures / "stock.png"),
                "Stock on hand per warehouse (dashed: reorder points), the pipeline on order "
                "and in transit, and stock-outs.")]
