@@ -102,8 +102,9 @@ from optimize.solve import (
 from sim import economics
 from sim.demand import ad_spend_schedule, hill, popularity_shares, static_conversion
 from sim.loader import scenario_hash
+from sim.network import Network, compile_network
 from sim.plan import AdSpendLine, Plan
-from sim.scenario import BASE_CURRENCY, Scenario
+from sim.scenario import Scenario
 
 DAYS = 7
 SATURATION = 0.98
@@ -212,44 +213,36 @@ class AdData:
         return least if least > self.lower(c) else 0.0
 
 
-def fx_to_cny(scenario: Scenario, currency: str) -> float:
-    """CNY per unit of ``currency`` on day 0 (the rate of a market that trades in it)."""
-    if currency == BASE_CURRENCY:
-        return 1.0
-    return next(m.fx_to_cny for m in scenario.markets.values() if m.currency == currency)
-
-
-def order_values(scenario: Scenario) -> pd.DataFrame:
+def order_values(scenario: Scenario, network: Network) -> pd.DataFrame:
     """Per market: orders per converting session, and revenue and margin per order in CNY.
 
     At each market's average SKU mix of orders (popularity x conversion), with
     1 + extra_units_per_order_mean units per order. Revenue is ex VAT; margin is net of VAT,
     commission and payment fee, less unit cost, fulfilment freight and pick-and-pack.
     """
-    markets, skus = list(scenario.markets), list(scenario.skus)
+    markets, skus = network.markets, network.skus
     conversion = static_conversion(scenario, markets, skus) * popularity_shares(scenario, skus)
     per_session = conversion.sum(axis=1)
     mix = np.divide(conversion, per_session[:, None], out=np.zeros_like(conversion),
                     where=per_session[:, None] > 0)
     units = 1.0 + scenario.conversion.extra_units_per_order_mean
     fin = scenario.finance
-    unit_cost = np.array([scenario.skus[s].unit_cost_cny for s in skus])
-    weight = np.array([scenario.skus[s].weight_kg for s in skus])
-    volume = np.array([scenario.skus[s].volume_m3 for s in skus])
+    catalog, fx = network.catalog, network.fx_to_cny
+    unit_cost, weight, volume = catalog.unit_cost, catalog.weight, catalog.volume
     rows = []
     for i, m in enumerate(markets):
         market = scenario.markets[m]
         route = scenario.policies.fulfilment[m]
         mode = scenario.modes[route.mode]
         warehouse = scenario.warehouses[route.warehouse]
-        price = np.array([scenario.skus[s].price[m] for s in skus]) * market.fx_to_cny
+        price = catalog.price[i] * fx(market.currency)
         ex_vat = economics.price_ex_vat(price, market.vat_rate)
         net = economics.net_revenue_per_unit(price, market.vat_rate, fin.commission_rate,
                                              fin.payment_fee_rate)
         freight = economics.freight_per_unit(
             mode.cost_per_unit, mode.cost_per_kg, mode.cost_per_m3, mode.chargeable_kg_per_m3,
-            weight, volume) * fx_to_cny(scenario, mode.currency)
-        pick_pack = warehouse.pick_pack_fee_per_order * fx_to_cny(scenario, warehouse.currency)
+            weight, volume) * fx(mode.currency)
+        pick_pack = warehouse.pick_pack_fee_per_order * fx(warehouse.currency)
         rows.append({
             "market": m,
             "orders_per_session": per_session[i],
@@ -272,8 +265,9 @@ def ad_data(scenario: Scenario) -> AdData:
     weeks = scenario.horizon.days // DAYS
     planning = scenario.planning.ads
     specs = [scenario.ad_channels[c] for c in channels]
-    fx = np.array([fx_to_cny(scenario, s.currency) for s in specs])
-    values = order_values(scenario)
+    network = compile_network(scenario)
+    fx = np.array([network.fx_to_cny(s.currency) for s in specs])
+    values = order_values(scenario, network)
     shares = np.array([[s.market_shares.get(m, 0.0) for m in values.index] for s in specs])
     multiplier = np.array([s.conversion_multiplier for s in specs])
     orders = shares * values["orders_per_session"].to_numpy()[None, :] * multiplier[:, None]

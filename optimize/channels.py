@@ -61,9 +61,9 @@ from optimize.core import (
 from optimize.outcome import Outcome
 from optimize.solve import SolveOptions, solve_or_explain
 from sim import economics
-from sim.calendar import Timeline
 from sim.demand import expected_units_by_day
 from sim.loader import scenario_hash
+from sim.network import compile_network
 from sim.plan import FulfilmentLine, Plan, ShipmentLine
 from sim.scenario import OverseasWarehouse, Scenario
 
@@ -149,18 +149,17 @@ class ChannelData:
 def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelData:
     """Prepare the model's arrays from a scenario (the single source of every figure)."""
     sc = scenario
-    skus, markets = list(sc.skus), list(sc.markets)
+    net = compile_network(sc)
+    skus, markets = net.skus, net.markets
     warehouses = [w for w, spec in sc.warehouses.items() if spec.kind == "overseas"]
     weeks = sc.horizon.days // 7
-    timeline = Timeline.build(sc, markets, list(sc.modes))
+    timeline = net.timeline
     daily = expected_units_by_day(sc)[:, :, : weeks * 7]
     demand = daily.reshape(len(markets), len(skus), weeks, 7).sum(axis=3).transpose(1, 0, 2)
     rng = np.random.default_rng(0)
     q = sc.planning.channels.promise_percentile
-    fx = {m.currency: m.fx_to_cny for m in sc.markets.values()} | {"CNY": 1.0}
-    unit_cost = np.array([sc.skus[s].unit_cost_cny for s in skus])
-    weight = np.array([sc.skus[s].weight_kg for s in skus])
-    volume = np.array([sc.skus[s].volume_m3 for s in skus])
+    fx = net.fx_to_cny
+    unit_cost, weight, volume = net.catalog.unit_cost, net.catalog.weight, net.catalog.volume
     capital_rate = sc.finance.annual_capital_cost_rate
     week_of_day = np.arange(weeks * 7) // 7
 
@@ -174,7 +173,7 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
         spec = sc.modes[mode]
         return economics.freight_per_unit(
             spec.cost_per_unit, spec.cost_per_kg, spec.cost_per_m3,
-            spec.chargeable_kg_per_m3, weight, volume) * fx[spec.currency]
+            spec.chargeable_kg_per_m3, weight, volume) * fx(spec.currency)
 
     def capital(days: float) -> np.ndarray:
         return economics.capital_cost(unit_cost, capital_rate, days)
@@ -192,14 +191,13 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
                         + (rng.random(DAYS_SAMPLES) < market.customs.inspection_probability)
                         * market.customs.inspection_delay_days.sample(rng, DAYS_SAMPLES))
                 ex_vat = economics.price_ex_vat(
-                    np.array([sc.skus[s].price[lane.destination] for s in skus]),
-                    market.vat_rate)
+                    net.catalog.price[markets.index(lane.destination)], market.vat_rate)
                 # An average order of units_per_order units is the parcel customs assess.
                 duty = economics.parcel_duty(ex_vat * units_per_order, market.duty_rate,
                                              market.de_minimis_value) \
-                    / units_per_order * fx[market.currency]
+                    / units_per_order * fx(market.currency)
                 pick = sc.warehouses[lane.origin].pick_pack_fee_per_order / units_per_order \
-                    * fx[sc.warehouses[lane.origin].currency]
+                    * fx(sc.warehouses[lane.origin].currency)
                 held = capital(float(days.mean()))
                 cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
                         + (duty + pick + held)[:, None])
@@ -224,10 +222,10 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
                     * volume
                 held = capital(float(days.mean()))
                 fees = (economics.import_duty(unit_cost, market.duty_rate)
-                        + h_spec.inbound_fee_per_unit * fx[h_spec.currency] + held)
+                        + h_spec.inbound_fee_per_unit * fx(h_spec.currency) + held)
                 cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
                         + (legs + fees)[:, None])
-                container_cost = (spec.cost_per_container * fx[spec.currency] * surcharge(mode)
+                container_cost = (spec.cost_per_container * fx(spec.currency) * surcharge(mode)
                                   if spec.container_volume_m3 else None)
                 routes.append(Route("bulk", lane.origin, lane.destination, mode, lane_name,
                                     cost, float(days.mean()), float(np.quantile(days, q)),
@@ -247,7 +245,7 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
                 else sc.policies.fulfilment[h_spec.market].order_processing_days
             days = processing.sample(rng, DAYS_SAMPLES) + spec.transit_days.sample(
                 rng, DAYS_SAMPLES)
-            pick = h_spec.pick_pack_fee_per_order / units_per_order * fx[h_spec.currency]
+            pick = h_spec.pick_pack_fee_per_order / units_per_order * fx(h_spec.currency)
             held = capital(float(days.mean()))
             cost = (per_unit_freight(last_mode)[:, None] * surcharge(last_mode)[None, :]
                     + (pick + held)[:, None])
@@ -259,16 +257,15 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
     net_revenue = np.zeros((len(skus), len(markets)))
     for m, name in enumerate(markets):
         market = sc.markets[name]
-        price = np.array([sc.skus[s].price[name] for s in skus])
         net_revenue[:, m] = economics.net_revenue_per_unit(
-            price, market.vat_rate, sc.finance.commission_rate,
-            sc.finance.payment_fee_rate) * fx[market.currency]
+            net.catalog.price[m], market.vat_rate, sc.finance.commission_rate,
+            sc.finance.payment_fee_rate) * fx(market.currency)
     holding = np.zeros((len(skus), len(warehouses)))
     opening = np.zeros((len(skus), len(warehouses)))
     per_day = daily.sum(axis=2).T / (weeks * 7)  # [sku, market]
     for i, h in enumerate(warehouses):
         h_spec = _overseas(sc, h)
-        holding[:, i] = (7.0 * h_spec.storage_fee_per_m3_day * fx[h_spec.currency] * volume
+        holding[:, i] = (7.0 * h_spec.storage_fee_per_m3_day * fx(h_spec.currency) * volume
                          + capital(7.0))
         served = [m for m, name in enumerate(markets)
                   if sc.policies.fulfilment[name].warehouse == h]

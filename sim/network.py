@@ -152,6 +152,11 @@ class Network:
     def is_origin(self, w: int) -> bool:
         return bool(self.warehouse.is_origin[w])
 
+    def fx_to_cny(self, currency: str) -> float:
+        """CNY per unit of ``currency`` on day 0 (the rate of the first market trading in
+        it): the rate plans are priced at."""
+        return float(self.fx_start[self.currencies.index(currency)])
+
 
 def compile_network(scenario: Scenario) -> Network:
     """Every array the simulation derives from the scenario, read-only."""
