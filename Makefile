@@ -19,6 +19,8 @@ run: $(VENV)/.installed
 	$(BIN)/xbsim run $(SCENARIO) --out $(OUT)
 
 test: $(VENV)/.installed
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed

@@ -164,7 +164,7 @@ def direct_highspy(solver: Solver, options: SolveOptions, pyomo_s: float,
     """Hand the matrix APPSI built to a fresh highspy.Highs and solve it the same way."""
     print(f"\n-- (2) the same matrix handed to HiGHS directly (highspy "
           f"{importlib.metadata.version('highspy')})")
-    appsi = solver._highs._solver_model
+    appsi = solver._instance()._solver_model
     started = time.perf_counter()
     lp = appsi.getLp()
     get_s = time.perf_counter() - started
