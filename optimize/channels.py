@@ -65,7 +65,7 @@ from sim.demand import expected_units_by_day
 from sim.loader import scenario_hash
 from sim.network import compile_network
 from sim.plan import FulfilmentLine, Plan, ShipmentLine
-from sim.scenario import OverseasWarehouse, Scenario
+from sim.scenario import BulkMode, OverseasWarehouse, ParcelMode, Scenario
 
 __all__ = ["ChannelData", "ChannelModel", "Route", "RouteSets", "build_channels_model",
            "channel_data", "cost_breakdown", "flows_table", "optimize_channels", "plan_from",
@@ -208,8 +208,8 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
             else:
                 h_spec = _overseas(sc, lane.destination)
                 market = sc.markets[h_spec.market]
-                if spec.departures_per_week is None:
-                    raise ValueError(f"lane {lane_name}: {mode} has no departures per week")
+                if not isinstance(spec, BulkMode):
+                    raise ValueError(f"lane {lane_name}: {mode} is not a bulk mode")
                 # Booked on a review day, a load waits for the mode's next departure.
                 days = (lane.first_mile_days.sample(rng, DAYS_SAMPLES)
                         + rng.uniform(0.0, 7.0 / spec.departures_per_week, DAYS_SAMPLES)
@@ -273,10 +273,9 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
     parcel_capacity, bulk_capacity = {}, {}
     for k, (mode, spec) in enumerate(sc.modes.items()):
         factor = timeline.capacity[k]
-        if spec.family == "parcel" and spec.capacity_units_per_day is not None:
+        if isinstance(spec, ParcelMode) and spec.capacity_units_per_day is not None:
             parcel_capacity[mode] = 7.0 * spec.capacity_units_per_day * weekly_mean(factor)
-        if (spec.family == "bulk" and spec.capacity_per_departure_m3 is not None
-                and spec.departures_per_week is not None):
+        if isinstance(spec, BulkMode) and spec.capacity_per_departure_m3 is not None:
             bulk_capacity[mode] = (spec.departures_per_week * spec.capacity_per_departure_m3
                                    * weekly_mean(factor))
     contracts = {(r.lane, r.mode): (sc.modes[r.mode].contract_fixed_cost_cny,

@@ -151,7 +151,7 @@ def _first_error(exc: ValidationError, data: Any, file: str | Path) -> ScenarioE
     path, tag = _document_path(data, error["loc"])
     reason = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        reason = "unknown key"
+        reason = f"unknown key for {tag} entries" if tag else "unknown key"
     elif error["type"] == "missing":
         reason = "required key is missing"
     elif error["type"] == "none_required":

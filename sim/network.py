@@ -5,8 +5,10 @@ nested YAML; the simulation wants integer indices and arrays. ``compile_network`
 that translation once, in one place, so the simulation's daily steps, the optimisers and
 the reports read the same arrays and nobody rebuilds a simulation engine to get a number.
 Like Ciw's ``Network`` beside its ``Simulation``, the network holds no state: its arrays
-are read-only, and what changes during a run lives in the small state objects of
-``sim.state``.
+are read-only, and what changes during a run lives in small state objects, one per concern:
+stock (``sim.inventory.Stock``), goods on their way (``sim.pipeline``), orders and
+customers (``sim.sales``), service (``sim.service``), money (``sim.ledger``) and what the
+run writes down (``sim.records``); ``sim.model`` wires them.
 
 Groups, each indexed in the scenario's order:
     catalog     per SKU: cost, weight, volume, return probability, supplier, MOQ, prices
@@ -25,7 +27,7 @@ import numpy as np
 from sim.calendar import Timeline, shutdown_windows
 from sim.demand import expected_daily_units
 from sim.inventory import Policies
-from sim.scenario import BASE_CURRENCY, Scenario
+from sim.scenario import BASE_CURRENCY, Scenario, daily_units_capacity
 
 
 def _read_only(obj: object) -> None:
@@ -193,7 +195,7 @@ def compile_network(scenario: Scenario) -> Network:
         chargeable_kg_per_m3=np.array([k.chargeable_kg_per_m3 for k in mode_specs]),
         loss_probability=np.array([k.loss_probability for k in mode_specs]),
         damage_probability=np.array([k.damage_probability for k in mode_specs]),
-        daily_capacity=np.array([k.capacity_units_per_day or np.inf for k in mode_specs]))
+        daily_capacity=np.array([daily_units_capacity(k) or np.inf for k in mode_specs]))
     whs = [sc.warehouses[w] for w in warehouses]
     warehouse = WarehouseTable(
         currency=np.array([currencies.index(w.currency) for w in whs]),

@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.inventory import VALUE_PARTS, Stock
 from sim.network import Network
+from sim.scenario import BulkMode
 
 
 @dataclass
@@ -68,7 +69,7 @@ class Pipeline:
         """
         spec = self.network.scenario.modes[self.network.modes[mode]]
         timeline = self.network.timeline
-        assert spec.departures_per_week is not None  # bulk modes have departures
+        assert isinstance(spec, BulkMode)  # only bulk loads wait for departures
         period = 7.0 / spec.departures_per_week
         full = spec.capacity_per_departure_m3 or np.inf
         index = int(np.ceil(now / period - 1e-9))

@@ -229,23 +229,16 @@ class CapacityCut(Window):
     capacity_factor: Probability = Field(description="fraction of normal capacity left")
 
 
-class Mode(Frozen):
-    """A transport mode: bulk (sea FCL/LCL, rail, air), parcel (postal, line, express) or
-    last mile from an overseas warehouse. Costs are in ``currency``."""
+class _ModeBase(Frozen):
+    """A transport mode's rate card (in ``currency``), transit time and risks."""
 
-    family: Literal["bulk", "parcel", "last_mile"]
     currency: Currency
     transit_days: Distribution
     cost_per_kg: NonNegative = 0.0
     cost_per_m3: NonNegative = 0.0
     cost_per_unit: NonNegative = 0.0
-    cost_per_container: NonNegative = 0.0
-    container_volume_m3: Positive | None = None
     chargeable_kg_per_m3: NonNegative = Field(
         0.0, description="volumetric weight factor: kg charged >= m3 x this (air: 167)")
-    departures_per_week: Positive | None = None
-    capacity_per_departure_m3: Positive | None = None
-    capacity_units_per_day: Positive | None = None
     loss_probability: Probability
     damage_probability: Probability
     surcharges: list[Surcharge] = []
@@ -255,13 +248,47 @@ class Mode(Frozen):
     contract_min_units: NonNegative = Field(
         0.0, description="units a contract commits to over the horizon if the mode is used")
 
+
+class BulkMode(_ModeBase):
+    """Sea FCL/LCL, rail or air freight from an origin to an overseas warehouse: loads wait
+    for a departure with room and may travel in whole containers."""
+
+    family: Literal["bulk"]
+    departures_per_week: Positive
+    capacity_per_departure_m3: Positive | None = Field(
+        None, description="the seller's allocation on one departure; null: unlimited")
+    cost_per_container: NonNegative = 0.0
+    container_volume_m3: Positive | None = None
+
     @model_validator(mode="after")
-    def _family_fields(self) -> Mode:
-        if self.family == "bulk" and self.departures_per_week is None:
-            raise ValueError("a bulk mode needs departures_per_week")
+    def _containers_have_a_size(self) -> BulkMode:
         if self.cost_per_container > 0 and self.container_volume_m3 is None:
             raise ValueError("cost_per_container needs container_volume_m3")
         return self
+
+
+class ParcelMode(_ModeBase):
+    """Postal, dedicated line or express parcels from origin straight to the buyer."""
+
+    family: Literal["parcel"]
+    capacity_units_per_day: Positive | None = Field(
+        None, description="units the carrier takes a day; null: unlimited")
+
+
+class LastMileMode(_ModeBase):
+    """Local delivery from an overseas warehouse to the buyer."""
+
+    family: Literal["last_mile"]
+    capacity_units_per_day: Positive | None = Field(
+        None, description="units the carrier takes a day; null: unlimited")
+
+
+Mode = Annotated[BulkMode | ParcelMode | LastMileMode, Field(discriminator="family")]
+
+
+def daily_units_capacity(mode: BulkMode | ParcelMode | LastMileMode) -> float | None:
+    """Units a day a parcel or last-mile carrier takes (None: unlimited, or a bulk mode)."""
+    return None if isinstance(mode, BulkMode) else mode.capacity_units_per_day
 
 
 class Lane(Frozen):

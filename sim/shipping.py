@@ -28,6 +28,7 @@ from sim.ledger import Ledger
 from sim.network import Network
 from sim.pipeline import BulkShipment, Pipeline
 from sim.records import Records
+from sim.scenario import BulkMode
 
 
 def _allocate(shipment: BulkShipment, volume_per_unit: np.ndarray, part: int,
@@ -55,6 +56,7 @@ def bulk_shipment(env: simpy.Environment, net: Network, rng: np.random.Generator
     sc = net.scenario
     lane = sc.lanes[shipment.lane]
     mode = sc.modes[net.modes[shipment.mode]]
+    assert isinstance(mode, BulkMode)  # lanes to warehouses carry bulk modes only
     warehouse = sc.warehouses[net.warehouses[shipment.destination]]
     assert warehouse.market is not None  # overseas warehouses sit in a market
     market = sc.markets[warehouse.market]

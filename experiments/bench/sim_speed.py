@@ -39,7 +39,7 @@ from sim import economics
 from sim.loader import load_scenario
 from sim.model import simulate
 from sim.results import RunResult
-from sim.scenario import Scenario
+from sim.scenario import BulkMode, Scenario, daily_units_capacity
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -81,10 +81,10 @@ def scaled_overrides(scenario: Scenario, factor: float) -> list[str]:
     out += [f"suppliers.{s}.capacity_units_per_day={spec.capacity_units_per_day * factor}"
             for s, spec in scenario.suppliers.items() if spec.capacity_units_per_day]
     for k, spec in scenario.modes.items():
-        if spec.capacity_units_per_day:
-            out.append(f"modes.{k}.capacity_units_per_day={spec.capacity_units_per_day * factor}")
+        if (units := daily_units_capacity(spec)) is not None:
+            out.append(f"modes.{k}.capacity_units_per_day={units * factor}")
         # Bulk departures with a volume cap (air) carry the 10x replenishment too.
-        if spec.capacity_per_departure_m3 is not None:
+        if isinstance(spec, BulkMode) and spec.capacity_per_departure_m3 is not None:
             out.append(f"modes.{k}.capacity_per_departure_m3="
                        f"{spec.capacity_per_departure_m3 * factor}")
     # Overseas warehouses cap transfers by their m3; 10x the flow needs 10x the room.
@@ -208,7 +208,7 @@ class NaiveModel:
             self.lost_sales += 1
             return
         yield shelf.get(units)
-        capacity = k_spec.capacity_units_per_day
+        capacity = daily_units_capacity(k_spec)
         if capacity:
             day = int(env.now)
             while self.carrier_load.get((mode, day), 0) + units > capacity:
