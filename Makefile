@@ -30,7 +30,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m experiments.bench.sweep_speed
 
 policies: $(VENV)/.installed
-	$(BIN)/python -m experiments.policy_comparison scenarios/baseline.yaml \
+	$(BIN)/python -m experiments.studies.policy_comparison scenarios/baseline.yaml \
 		scenarios/peak_season.yaml --replications 10 --out out/policies
 
 clean:

@@ -30,19 +30,19 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.backends import open_backend
-from experiments.comparison import Comparison
-from experiments.comparison import compare as _compare
+from experiments.engine.backends import open_backend
+from experiments.engine.models import Model, ScenarioModel
+from experiments.engine.progress import Progress, for_stream
+from experiments.engine.replanning import run_scenario
 from experiments.errors import ExperimentError
 from experiments.kpis import FAMILIES, KPIS, check_scenario_kpis
-from experiments.models import Model, ScenarioModel
-from experiments.policies import run_scenario
-from experiments.progress import Progress, for_stream
-from experiments.replications import DEFAULT_MAX_REPLICATIONS, Replications
-from experiments.replications import replicate as _replicate
 from experiments.stats import CONFIDENCE
-from experiments.sweep import SweepResult, run_sweep
-from experiments.sweepfile import build_sweep, load_sweep
+from experiments.studies.comparison import Comparison
+from experiments.studies.comparison import compare as _compare
+from experiments.studies.replications import DEFAULT_MAX_REPLICATIONS, Replications
+from experiments.studies.replications import replicate as _replicate
+from experiments.studies.sweep import SweepResult, run_sweep
+from experiments.studies.sweepfile import build_sweep, load_sweep
 from sim.loader import load_scenario
 from sim.results import RunResult
 

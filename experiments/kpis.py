@@ -14,6 +14,7 @@ compared but never ranked (0).
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -138,3 +139,32 @@ def check_scenario_kpis(names: Iterable[str]) -> None:
             close = difflib.get_close_matches(name, KPIS, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise ExperimentError(f"unknown KPI '{name}'{hint}")
+
+
+def name_and_unit(kpi: str) -> tuple[str, str]:
+    """(``Fill rate (units from stock)``, ``%``); unknown KPIs are their own name, no unit."""
+    described = describe(kpi)
+    return described.label, described.unit
+
+
+def label(kpi: str) -> str:
+    """``Fill rate (units from stock) [%]``; unknown KPIs print as their names."""
+    name, unit = name_and_unit(kpi)
+    return f"{name} [{unit}]" if unit else name
+
+
+FINER = {"{:.1%}": "{:.2%}", "{:.1f}": "{:.2f}", "{:.0f}": "{:.1f}", "{:.2f}": "{:.3f}"}
+"""One more digit for differences, which are often much smaller than the values."""
+
+
+def fmt(kpi: str, value: float, finer: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    spec = describe(kpi).format
+    if finer:
+        spec = FINER.get(spec, spec)
+    if spec == "{:,.0f}" and abs(value) < 100:
+        spec = "{:,.2f}"
+    return spec.format(value)

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from experiments.cli import main
-from experiments.store import atomic_write
+from experiments.cli.main import main
+from experiments.storage.runstore import atomic_write
 from sim.loader import load_scenario, scenario_hash, validate
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pandas.testing import assert_frame_equal
 
-from experiments.cli import main
+from experiments.cli.main import main
 from sim.loader import load_scenario
 from sim.model import simulate
 

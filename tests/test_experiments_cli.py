@@ -13,9 +13,9 @@ import pytest
 import yaml
 from test_cli import run_cli
 
-from experiments.models import ScenarioModel, flatten_summary
-from experiments.progress import BarProgress, LineProgress, Progress, for_stream
-from experiments.seeds import replication_seeds
+from experiments.engine.models import ScenarioModel, flatten_summary
+from experiments.engine.progress import BarProgress, LineProgress, Progress, for_stream
+from experiments.engine.seeds import replication_seeds
 from sim.model import simulate
 
 ROOT = Path(__file__).resolve().parents[1]

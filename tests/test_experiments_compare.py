@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from experiments import api
-from experiments.models import ScenarioModel
+from experiments.engine.models import ScenarioModel
 
 TINY = Path(__file__).resolve().parent / "data" / "tiny.yaml"
 KPIS = ["contribution_margin_cny", "fill_rate", "on_time_rate"]

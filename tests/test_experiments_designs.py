@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments.designs import Parameter, make_design
+from experiments.engine.models import ScenarioModel, override_text
 from experiments.errors import DesignError, SweepFileError
-from experiments.models import ScenarioModel, override_text
-from experiments.sweepfile import build_sweep, load_sweep
+from experiments.studies.designs import Parameter, make_design
+from experiments.studies.sweepfile import build_sweep, load_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "data" / "tiny.yaml"

@@ -10,7 +10,8 @@ import pytest
 from test_cli import run_cli
 
 from experiments import api
-from experiments.manifest import (
+from experiments.engine.seeds import replication_seeds
+from experiments.storage.manifest import (
     CompareManifest,
     EvaluationManifest,
     ManifestError,
@@ -20,7 +21,6 @@ from experiments.manifest import (
     read_manifest,
     write_manifest,
 )
-from experiments.seeds import replication_seeds
 
 TINY = Path(__file__).resolve().parent / "data" / "tiny.yaml"
 SERIAL = ["--backend", "serial", "--no-report"]

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from experiments.backends import Backend
+from experiments.engine.backends import Backend
+from experiments.engine.runner import Cell, TaskResult, run_cells, run_task
 from experiments.errors import CellError
-from experiments.runner import Cell, TaskResult, evaluate, run_cells
 
 
 class LastFirst(Backend):
@@ -56,7 +56,7 @@ def test_the_lowest_failing_cell_is_reported_when_a_higher_one_finishes_first():
 def test_within_a_task_the_lowest_failing_cell_is_reported_whatever_its_place():
     task = [Cell(3, 0, 7, (("x", 3),)), Cell(2, 1, 8, (("x", 2),)), Cell(2, 0, 9, (("x", 2),))]
     with pytest.raises(CellError, match=r"^point 2 \(x=2\), replication 0 \(seed 9\)"):
-        evaluate([fails_above_one], task)
+        run_task([fails_above_one], task)
 
 
 def test_no_task_starts_after_a_failure():

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from experiments import api
-from experiments.backends import open_backend
-from experiments.comparison import compare
+from experiments.engine.backends import open_backend
+from experiments.engine.seeds import replication_seed, replication_seeds
 from experiments.errors import ExperimentError
-from experiments.replications import replicate
-from experiments.seeds import replication_seed, replication_seeds
 from experiments.stats import paired_differences, rank, relative, summarize
+from experiments.studies.comparison import compare
+from experiments.studies.replications import replicate
 
 MEAN, SD, RATE = 3.0, 2.0, 20.0
 

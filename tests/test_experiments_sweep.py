@@ -18,11 +18,11 @@ import yaml
 from test_cli import run_cli
 
 from experiments import api
-from experiments.backends import DaskBackend, open_backend
+from experiments.engine.backends import DaskBackend, open_backend
+from experiments.engine.models import ScenarioModel, flatten_summary
 from experiments.errors import BackendError, CellError, StoreError
-from experiments.models import ScenarioModel, flatten_summary
-from experiments.sweep import run_sweep
-from experiments.sweepfile import load_sweep
+from experiments.studies.sweep import run_sweep
+from experiments.studies.sweepfile import load_sweep
 from sim.model import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,7 +96,7 @@ def test_points_share_replication_seeds(tmp_path):
 
 
 def test_dask_scheduler_that_cannot_be_reached_is_one_clear_error(monkeypatch):
-    monkeypatch.setattr("experiments.backends.CONNECT_TIMEOUT_S", 1)
+    monkeypatch.setattr("experiments.engine.backends.CONNECT_TIMEOUT_S", 1)
     with pytest.raises(BackendError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         DaskBackend(address="tcp://127.0.0.1:9")
 
@@ -123,7 +123,7 @@ def test_a_sweep_killed_with_sigkill_resumes_to_identical_results(tmp_path):
                         parameters={"markets.US.duty_rate": {"low": 0.05, "high": 0.3},
                                     "service.agents": {"low": 1, "high": 3, "integer": True}})
     killed, whole = tmp_path / "killed", tmp_path / "whole"
-    command = [sys.executable, "-m", "experiments.cli", "sweep", str(sweep), "--out",
+    command = [sys.executable, "-m", "experiments.cli.main", "sweep", str(sweep), "--out",
                str(killed), "--workers", "1", "--batch-seconds", "0.05"]
     proc = subprocess.Popen(command, cwd=ROOT, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -179,7 +179,7 @@ def test_a_changed_sweep_is_refused_unless_forced(tmp_path):
 
 def test_changed_code_is_refused(tmp_path, monkeypatch):
     api.sweep(CHEAP, out=tmp_path / "d", model=cheap, backend="serial")
-    monkeypatch.setattr("experiments.sweep.code_identity", lambda: "edited-since")
+    monkeypatch.setattr("experiments.studies.sweep.code_identity", lambda: "edited-since")
     with pytest.raises(StoreError, match=r"different code \(source files"):
         api.sweep(CHEAP, out=tmp_path / "d", model=cheap, backend="serial")
 

@@ -22,7 +22,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments.cli import main
+from experiments.cli.main import main
 from sim.loader import ScenarioError, load_scenario
 from sim.scenario import Scenario
 
@@ -188,7 +188,7 @@ def test_cli_entry_point_prints_no_traceback(tmp_path):
     doc = tiny()
     doc["markets"]["US"]["colour"] = "red"
     file = write(tmp_path / "bad.yaml", doc)
-    done = subprocess.run([sys.executable, "-m", "experiments.cli", "validate", str(file)],
+    done = subprocess.run([sys.executable, "-m", "experiments.cli.main", "validate", str(file)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [f"error: {file}: markets.US.colour: unknown key"]

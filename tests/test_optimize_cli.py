@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.cli import main
+from experiments.cli.main import main
 from sim.plan import load_plan
 
 TINY = Path(__file__).parent / "data" / "tiny.yaml"

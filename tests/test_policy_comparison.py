@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from conftest import ROOT, load
 
-from experiments.backends import open_backend
-from experiments.models import ScenarioModel
-from experiments.policy_comparison import (
+from experiments.engine.backends import open_backend
+from experiments.engine.models import ScenarioModel
+from experiments.studies.policy_comparison import (
     KPIS,
     express_overrides,
     run,

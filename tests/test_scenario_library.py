@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.cli import _parser
-from experiments.sweepfile import load_sweep
+from experiments.cli.main import _parser
+from experiments.studies.sweepfile import load_sweep
 from sim.loader import load_scenario
 from sim.model import simulate
 

@@ -44,7 +44,7 @@ import numpy as np
 import pyomo.environ as pyo
 import yaml
 
-from experiments.bench.report import print_summary, verdict
+from experiments.bench.summary import print_summary, verdict
 from optimize.channels import ChannelData, build_channels_model, channel_data
 from optimize.solve import SolveError, SolveOptions, Solver
 from optimize.tradeoff import FrontierModel, optimize_frontier

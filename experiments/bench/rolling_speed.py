@@ -31,7 +31,7 @@ from pathlib import Path
 import highspy
 import pyomo
 
-from experiments.bench.report import print_summary, verdict
+from experiments.bench.summary import print_summary, verdict
 from optimize.rolling import RollingPlanner
 from sim.loader import load_scenario
 from sim.model import simulate

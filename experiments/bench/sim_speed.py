@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import simpy
 
-from experiments.bench.report import print_summary, verdict
+from experiments.bench.summary import print_summary, verdict
 from sim import economics
 from sim.loader import load_scenario
 from sim.model import simulate

@@ -39,10 +39,10 @@ from typing import NamedTuple
 import numpy as np
 import psutil
 
-from experiments.backends import Backend, open_backend
-from experiments.runner import Cell, run_cells
-from experiments.sweep import run_sweep
-from experiments.sweepfile import build_sweep
+from experiments.engine.backends import Backend, open_backend
+from experiments.engine.runner import Cell, run_cells
+from experiments.studies.sweep import run_sweep
+from experiments.studies.sweepfile import build_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

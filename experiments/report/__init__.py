@@ -1,4 +1,8 @@
-"""One self-contained HTML page for any xbsim result directory: ``write_report(DIR)``.
+"""Reports: what people read. The terminal's text (``text``, ``tables``) and one
+self-contained HTML page for any xbsim result directory: ``write_report(DIR)``, built from the
+same text tables, so the page and the terminal never disagree. The report may import the
+shared vocabulary at the top of ``experiments``, ``storage`` (manifests) and ``studies`` (the
+results it prints); never ``engine`` or ``cli``.
 
 The page (``DIR/report.html``) embeds its figures as base64 PNG and its CSS inline, so it
 can be mailed or archived alone; the same figures are also written to ``DIR/figures/``.

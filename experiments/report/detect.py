@@ -1,9 +1,9 @@
 """What a results directory holds, read from the files the xbsim commands write there.
 
 Simulation results carry a manifest whose ``kind`` names the result
-(``experiments.manifest``); ``xbsim optimize`` writes ``plan.yaml``, whose ``kind`` names the
-model. The report trusts these markers, never the directory's name, and refuses a directory
-that has none of them or lacks a table its kind must have.
+(``experiments.storage.manifest``); ``xbsim optimize`` writes ``plan.yaml``, whose ``kind``
+names the model. The report trusts these markers, never the directory's name, and refuses a
+directory that has none of them or lacks a table its kind must have.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import ValidationError
 
-from experiments.manifest import FILE, Manifest, ManifestError, read_manifest
+from experiments.storage.manifest import FILE, Manifest, ManifestError, read_manifest
 from sim.plan import Plan
 
 Kind = Literal["run", "replications", "evaluation", "compare", "sweep", "frontier", "ads",

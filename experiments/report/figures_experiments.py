@@ -1,7 +1,7 @@
 """The figures of experiments: replications, paired differences and a sweep's response.
 
 Rates stored as fractions (fill rate, on-time rate) are drawn in percent, as the tables
-print them; every panel's y axis carries the KPI's unit (``experiments.reporting``).
+print them; every panel's y axis carries the KPI's unit (``experiments.report.text``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
-from experiments.kpis import describe
-from experiments.plots import panel_grid, save_figure
-from experiments.reporting import name_and_unit
+from experiments.kpis import describe, name_and_unit
+from experiments.report.plots import panel_grid, save_figure
 
 
 def scale(kpi: str) -> float:

@@ -1,7 +1,7 @@
 """The figures of the optimisers' plans: ad response curves, the channel mix's costs and
 units, and the peak plan's commitments and the value of planning for uncertainty.
 
-(The time-versus-cost frontier has its own figure, ``experiments.plots.pareto_figure``.)
+(The time-versus-cost frontier has its own figure, ``experiments.report.plots.pareto_figure``.)
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.plots import panel_grid, save_figure
+from experiments.report.plots import panel_grid, save_figure
 
 DAYS_PER_WEEK = 7
 

@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 
-from experiments.plots import panel_grid, save_figure
+from experiments.report.plots import panel_grid, save_figure
 
 SHADE = {"peak": "#ff7f0e", "supply": "#9467bd"}
 

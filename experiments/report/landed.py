@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.plots import panel_grid, save_figure
+from experiments.report.plots import panel_grid, save_figure
 
 LEDGER_STEPS: dict[str, tuple[str, ...]] = {
     "outbound freight": ("parcel_freight", "last_mile"),

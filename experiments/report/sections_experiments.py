@@ -1,5 +1,5 @@
 """The reports of experiments: replications (``run --replications``), comparisons
-(``compare --out``) and sweeps. Tables are the terminal's (``experiments.reporting``), read
+(``compare --out``) and sweeps. Tables are the terminal's (``experiments.report.text``), read
 back from the stored parquet files, so the page and the terminal never disagree.
 """
 
@@ -11,27 +11,26 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.manifest import (
+from experiments.kpis import fmt, label
+from experiments.report import figures_experiments, landed
+from experiments.report.detect import Result
+from experiments.report.html import Figure, Page, Section
+from experiments.report.text import (
+    POINTS_SHOWN,
+    Part,
+    comparison_parts,
+    points_part,
+    replications_part,
+    sensitivity_part,
+)
+from experiments.storage.manifest import (
     CompareManifest,
     EvaluationManifest,
     Manifest,
     ReplicationsManifest,
     SweepManifest,
 )
-from experiments.report import figures_experiments, landed
-from experiments.report.detect import Result
-from experiments.report.html import Figure, Page, Section
-from experiments.reporting import (
-    POINTS_SHOWN,
-    Part,
-    comparison_parts,
-    fmt,
-    label,
-    points_part,
-    replications_part,
-    sensitivity_part,
-)
-from experiments.sensitivity import bar_chart
+from experiments.studies.sensitivity import bar_chart
 
 
 def _facts(manifest: Manifest, *keys: tuple[str, str]) -> list[tuple[str, str]]:

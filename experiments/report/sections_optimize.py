@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.plots import pareto_figure, time_column
 from experiments.report import figures_optimize
 from experiments.report.detect import ReportError, Result
 from experiments.report.html import Figure, Page, Section
-from experiments.reporting import Part
+from experiments.report.plots import pareto_figure, time_column
+from experiments.report.text import Part
 
 TITLES = {"channels": "Logistics channel mix", "ads": "Ad budget allocation",
           "frontier": "Time versus cost frontier", "peak": "Peak-season order plan"}

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 
 from experiments.kpis import FAMILIES
-from experiments.manifest import RunManifest
 from experiments.report import figures_run, landed
 from experiments.report.detect import Result
 from experiments.report.html import Figure, Page, Section
-from experiments.reporting import Part
-from experiments.tables import kpi_rows
+from experiments.report.tables import kpi_rows
+from experiments.report.text import Part
+from experiments.storage.manifest import RunManifest
 from sim.ledger import CATEGORIES
 from sim.loader import ScenarioError, validate
 from sim.network import compile_network

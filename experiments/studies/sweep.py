@@ -3,7 +3,7 @@
 Cells run replication by replication (all points' replication 0 first, then 1, ...), so a
 sweep stopped early still covers the whole design. Each point's replication r uses the same
 seed (common random numbers across the design, which sharpens differences between points).
-With a results directory the sweep is resumable (``experiments.sweepstore``); without one
+With a results directory the sweep is resumable (``experiments.storage.sweepstore``); without one
 (notebooks, tests) it runs in memory.
 """
 
@@ -17,19 +17,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.backends import Backend
+from experiments.engine.backends import Backend
+from experiments.engine.models import ScenarioModel
+from experiments.engine.progress import Progress
+from experiments.engine.runner import Cell, RunStats, TaskResult, cell_rows, run_cells
+from experiments.engine.seeds import replication_seeds
 from experiments.errors import ExperimentError, StoreError
 from experiments.kpis import kpi_order
-from experiments.manifest import SweepDesign, SweepManifest
-from experiments.models import ScenarioModel
-from experiments.progress import Progress
-from experiments.provenance import code_fingerprint, code_identity
-from experiments.runner import Cell, RunStats, TaskResult, cell_rows, run_cells
-from experiments.seeds import replication_seeds
-from experiments.sensitivity import ANALYSED, analyse, bar_chart
 from experiments.stats import CONFIDENCE, group_summary, relative, t_quantile
-from experiments.sweepfile import Sweep
-from experiments.sweepstore import SweepStore
+from experiments.storage.manifest import SweepDesign, SweepManifest
+from experiments.storage.provenance import code_fingerprint, code_identity
+from experiments.storage.sweepstore import SweepStore
+from experiments.studies.sensitivity import ANALYSED, analyse, bar_chart
+from experiments.studies.sweepfile import Sweep
 
 KEYS = ("point", "replication", "seed")
 

@@ -24,7 +24,8 @@ from importlib import metadata
 from pathlib import Path
 
 SOURCES = {"sim": ("*.py",), "optimize": ("*.py",),
-           "experiments": ("models.py", "seeds.py", "designs.py", "runner.py")}
+           "experiments": ("engine/models.py", "engine/seeds.py", "engine/runner.py",
+                           "studies/designs.py")}
 NUMERIC_PACKAGES = ("numpy", "scipy", "pandas", "simpy", "pydantic", "pyarrow")
 PACKAGES = ("xbsim", "simpy", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "pyomo",
             "highspy")

@@ -14,42 +14,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from experiments.comparison import Comparison
-from experiments.kpis import KPIS, describe, direction
-from experiments.replications import Replications
+from experiments.kpis import KPIS, direction, fmt, label
 from experiments.stats import CONFIDENCE
-from experiments.sweep import SweepResult
+from experiments.studies.comparison import Comparison
+from experiments.studies.evaluate import Evaluation
+from experiments.studies.replications import Replications
+from experiments.studies.sweep import SweepResult
 
 POINTS_SHOWN = 12
-
-
-def name_and_unit(kpi: str) -> tuple[str, str]:
-    """(``Fill rate (units from stock)``, ``%``); unknown KPIs are their own name, no unit."""
-    described = describe(kpi)
-    return described.label, described.unit
-
-
-def label(kpi: str) -> str:
-    """``Fill rate (units from stock) [%]``; unknown KPIs print as their names."""
-    name, unit = name_and_unit(kpi)
-    return f"{name} [{unit}]" if unit else name
-
-
-FINER = {"{:.1%}": "{:.2%}", "{:.1f}": "{:.2f}", "{:.0f}": "{:.1f}", "{:.2f}": "{:.3f}"}
-"""One more digit for differences, which are often much smaller than the values."""
-
-
-def fmt(kpi: str, value: float, finer: bool = False) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, float) and math.isinf(value):
-        return "inf"
-    spec = describe(kpi).format
-    if finer:
-        spec = FINER.get(spec, spec)
-    if spec == "{:,.0f}" and abs(value) < 100:
-        spec = "{:,.2f}"
-    return spec.format(value)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
@@ -154,6 +126,18 @@ def comparison_report(cmp: Comparison, confidence: float = CONFIDENCE) -> str:
     parts = comparison_parts(cmp.summary, cmp.differences, cmp.ranking, cmp.labels, cmp.kpis,
                              cmp.common_random_numbers, confidence)
     return "\n\n".join(part.text() for part in parts)
+
+
+def evaluation_report(evaluation: Evaluation) -> str:
+    rows = []
+    for row in evaluation.table.itertuples():
+        predicted = fmt(row.kpi, row.predicted)
+        rows.append([label(row.kpi), predicted,
+                     f"{fmt(row.kpi, row.mean)} ± {fmt(row.kpi, row.half_width)}",
+                     "-" if predicted == "-" else fmt(row.kpi, row.gap, finer=True),
+                     "-" if predicted == "-" else ("yes" if row.inside else "NO")])
+    return table(["KPI", "plan predicted", "simulated (95% CI)", "gap", "in CI"], rows,
+                 [False, True, True, True, True])
 
 
 def points_part(points: pd.DataFrame, names: Sequence[str], kpis: Sequence[str],

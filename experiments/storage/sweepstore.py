@@ -3,7 +3,7 @@
 ::
 
     DIR/manifest.json      what ran: sweep file and hash, scenario, code version and source
-                           fingerprint (``experiments.provenance``), package versions,
+                           fingerprint (``experiments.storage.provenance``), package versions,
                            root seed and replication seeds, design size, one entry per session
                            (backend, workers, cells run, wall time; no end time if it was killed)
     DIR/parts/part-NNNNNN.parquet   the rows of finished tasks
@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.errors import StoreError
-from experiments.manifest import (
+from experiments.storage.manifest import (
     FILE,
     ManifestError,
     SweepManifest,
@@ -36,7 +36,7 @@ from experiments.manifest import (
     read_manifest,
     write_manifest,
 )
-from experiments.store import write_parquet
+from experiments.storage.runstore import write_parquet
 
 PARTS = "parts"
 OUTPUTS = ("results.parquet", "points.parquet", "sensitivity.parquet", "sensitivity.png",

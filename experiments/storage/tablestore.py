@@ -16,14 +16,14 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.errors import StoreError
-from experiments.manifest import (
+from experiments.storage.manifest import (
     FILE,
     CompareManifest,
     EvaluationManifest,
     ReplicationsManifest,
     write_manifest,
 )
-from experiments.store import write_parquet
+from experiments.storage.runstore import write_parquet
 
 
 def write_tables(out: Path, tables: dict[str, pd.DataFrame],

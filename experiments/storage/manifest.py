@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from experiments.errors import ExperimentError
-from experiments.provenance import code_version, package_versions
+from experiments.storage.provenance import code_version, package_versions
 from sim.atomic import atomic_write
 
 FILE = "manifest.json"

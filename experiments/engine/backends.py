@@ -13,7 +13,7 @@ and seed only.
 * ``dask``: ``dask.distributed``; a ``LocalCluster`` of single-threaded worker processes when
   no address is given (the simulation holds the GIL, so one thread per process), else the
   scheduler at ``address``. Remote workers must run the same code: the backend compares their
-  source hash and package versions (``experiments.provenance``) with the driver's first.
+  source hash and package versions (``experiments.storage.provenance``) with the driver's first.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from experiments.errors import BackendError
-from experiments.provenance import code_fingerprint
+from experiments.storage.provenance import code_fingerprint
 
 KINDS = ("local", "dask", "serial")
-PRELOAD = ("experiments.runner", "sim.model")
+PRELOAD = ("experiments.engine.runner", "sim.model")
 """Modules the forkserver imports once, so that forked workers start warm."""
 FAST_WORKERS = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
                 "distributed.worker.profile.enabled": False,

@@ -22,9 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from experiments.backends import Backend
+from experiments.engine.backends import Backend
+from experiments.engine.models import Model
 from experiments.errors import BackendError, CellError, ExperimentError
-from experiments.models import Model
 from sim.loader import ScenarioError
 from sim.plan import PlanFileError
 
@@ -70,7 +70,7 @@ class RunStats:
         self.wall_seconds += other.wall_seconds
 
 
-def evaluate(models: Sequence[Model], cells: list[Cell]) -> TaskResult:
+def run_task(models: Sequence[Model], cells: list[Cell]) -> TaskResult:
     """Run a task's cells in a worker; a failure names the cell that failed.
 
     Every cell runs even after one fails, so that the cell reported (the lowest point and
@@ -133,7 +133,7 @@ def run_cells(backend: Backend, models: Sequence[Model] | Model, cells: Sequence
             while pending and not failures and len(in_flight) < 2 * backend.workers:
                 size = _task_size(stats, len(pending), backend.workers, batch_seconds)
                 batch = [pending.popleft() for _ in range(size)]
-                in_flight.add(backend.submit(evaluate, shared, batch))
+                in_flight.add(backend.submit(run_task, shared, batch))
             for future in backend.wait_first(in_flight):
                 in_flight.discard(future)
                 try:

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from experiments.engine.replanning import run_scenario
 from experiments.errors import ExperimentError
-from experiments.policies import run_scenario
 from sim.loader import apply_override, resolve_document, scenario_hash, validate
 from sim.scenario import Scenario
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.manifest import FILE, RunManifest, write_manifest
+from experiments.storage.manifest import FILE, RunManifest, write_manifest
 from sim.atomic import atomic_write
 from sim.loader import scenario_hash
 from sim.results import RunResult

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.plots import pareto_figure, time_column
-from experiments.store import write_parquet
+from experiments.report.plots import pareto_figure, time_column
+from experiments.storage.runstore import write_parquet
 from optimize.ads import optimize_ads
 from optimize.channels import optimize_channels
 from optimize.outcome import Outcome

@@ -13,25 +13,30 @@ from pathlib import Path
 
 import yaml
 
-from experiments import reporting
 from experiments.api import scenario_models, with_variants
-from experiments.backends import KINDS, open_backend
-from experiments.comparison import compare
+from experiments.cli.optimize import add_arguments, optimise, summary_table, write_outcome
+from experiments.engine.backends import KINDS, open_backend
+from experiments.engine.models import ScenarioModel
+from experiments.engine.progress import for_stream
+from experiments.engine.replanning import run_scenario
 from experiments.errors import CellError, ExperimentError
-from experiments.evaluate import evaluate, evaluation_report, plan_model
 from experiments.kpis import check_scenario_kpis
-from experiments.manifest import CompareManifest, EvaluationManifest, ReplicationsManifest
-from experiments.models import ScenarioModel
-from experiments.optimize_command import add_arguments, optimise, summary_table, write_outcome
-from experiments.policies import run_scenario
-from experiments.progress import for_stream
-from experiments.replications import DEFAULT_MAX_REPLICATIONS, replicate
 from experiments.report import write_report
-from experiments.store import OutputDirectoryError, write_run
-from experiments.sweep import run_sweep
-from experiments.sweepfile import load_sweep
-from experiments.tables import kpi_table
-from experiments.tablestore import write_tables
+from experiments.report.tables import kpi_table
+from experiments.report.text import (
+    comparison_report,
+    evaluation_report,
+    replications_report,
+    sweep_report,
+)
+from experiments.storage.manifest import CompareManifest, EvaluationManifest, ReplicationsManifest
+from experiments.storage.runstore import OutputDirectoryError, write_run
+from experiments.storage.tablestore import write_tables
+from experiments.studies.comparison import compare
+from experiments.studies.evaluate import evaluate, plan_model
+from experiments.studies.replications import DEFAULT_MAX_REPLICATIONS, replicate
+from experiments.studies.sweep import run_sweep
+from experiments.studies.sweepfile import load_sweep
 from optimize.solve import SolveError
 from sim.loader import ScenarioError, load_scenario
 from sim.plan import PlanFileError
@@ -279,7 +284,7 @@ def _replicate(args: argparse.Namespace) -> int:
         return _cannot_write(out, exc)
     print(f"{model.name}: {len(reps.samples)} replications of {days} days, root seed "
           f"{args.seed}, {reps.stats.wall_seconds:.1f} s on {where}")
-    print(reporting.replications_report(reps))
+    print(replications_report(reps))
     print(f"\nresults: {out}/ ({', '.join(written)})")
     return 0 if args.no_report else _report(out)
 
@@ -297,7 +302,7 @@ def _compare(args: argparse.Namespace) -> int:
     seeds = "independent seeds" if args.independent else "common random numbers"
     print(f"compare {', '.join(result.labels)}: {args.replications} replications each, {seeds} "
           f"(root seed {args.seed}), {result.stats.wall_seconds:.1f} s on {where}\n")
-    print(reporting.comparison_report(result))
+    print(comparison_report(result))
     if args.out:
         manifest = CompareManifest(
             scenario_files=[str(s) for s in args.scenarios], variants=variants,
@@ -327,7 +332,7 @@ def _sweep(args: argparse.Namespace) -> int:
     print(f"sweep {spec.name}: {sweep.design.kind} design, {len(sweep.design)} points x "
           f"{spec.replications} replications = {sweep.cells} cells; {result.cells_before} "
           f"done earlier, {stats.cells} run now in {stats.wall_seconds:.1f} s on {where}{rate}")
-    print(reporting.sweep_report(result))
+    print(sweep_report(result))
     files = sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("."))
     print(f"\nresults: {out}/ ({', '.join(files)})")
     return 0 if args.no_report else _report(out)

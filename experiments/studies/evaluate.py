@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.backends import Backend
-from experiments.models import ScenarioModel, override_text
-from experiments.progress import Progress
-from experiments.replications import Replications, replicate
-from experiments.reporting import fmt, label, table
+from experiments.engine.backends import Backend
+from experiments.engine.models import ScenarioModel, override_text
+from experiments.engine.progress import Progress
+from experiments.studies.replications import Replications, replicate
 from sim.execution import check_plan
 from sim.plan import Plan, PlanFileError, load_plan
 
@@ -69,15 +68,3 @@ def evaluate(model: ScenarioModel, plan: Plan | None, backend: Backend, replicat
                      "ci_high": s["ci_high"], "gap": s["mean"] - guess,
                      "inside": bool(s["ci_low"] <= guess <= s["ci_high"])})
     return Evaluation(plan, reps, pd.DataFrame(rows))
-
-
-def evaluation_report(evaluation: Evaluation) -> str:
-    rows = []
-    for row in evaluation.table.itertuples():
-        predicted = fmt(row.kpi, row.predicted)
-        rows.append([label(row.kpi), predicted,
-                     f"{fmt(row.kpi, row.mean)} ± {fmt(row.kpi, row.half_width)}",
-                     "-" if predicted == "-" else fmt(row.kpi, row.gap, finer=True),
-                     "-" if predicted == "-" else ("yes" if row.inside else "NO")])
-    return table(["KPI", "plan predicted", "simulated (95% CI)", "gap", "in CI"], rows,
-                 [False, True, True, True, True])

@@ -9,7 +9,7 @@ one line naming the file, the dotted path and the reason)::
     days: 180                           # simulate the first 180 days (optional)
     seed: 2026                          # root seed of the replication seeds
     replications: 5                     # per design point, the same seeds at every point
-    design: {kind: sobol, samples: 64}  # grid | lhs | sobol | morris (see experiments.designs)
+    design: {kind: sobol, samples: 64}  # grid | lhs | sobol | morris (studies.designs)
     parameters:                         # dotted paths into the scenario
       markets.US.duty_rate: {low: 0.05, high: 0.30}
       service.agents: {low: 2, high: 6, integer: true}
@@ -42,10 +42,10 @@ from pydantic import (
     field_validator,
 )
 
-from experiments.designs import Design, Parameter, make_design
+from experiments.engine.models import Model, ScenarioModel
 from experiments.errors import DesignError, ExperimentError, SweepFileError
 from experiments.kpis import HEADLINE_KPIS, check_scenario_kpis
-from experiments.models import Model, ScenarioModel
+from experiments.studies.designs import Design, Parameter, make_design
 from sim.loader import ScenarioError
 
 _UNION_TAGS = {"str", "bool", "int", "float"}

@@ -1,8 +1,8 @@
 """Which way of running logistics holds up under uncertainty? Five policies, one scenario,
 common random numbers.
 
-    python -m experiments.policy_comparison scenarios/baseline.yaml scenarios/peak_season.yaml \\
-        --replications 10 --out out/policies
+    python -m experiments.studies.policy_comparison scenarios/baseline.yaml \\
+        scenarios/peak_season.yaml --replications 10 --out out/policies
 
 For each scenario the policies are:
 
@@ -32,14 +32,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from experiments.backends import KINDS, Backend, open_backend  # noqa: E402
-from experiments.comparison import Comparison, compare  # noqa: E402
-from experiments.kpis import describe  # noqa: E402
-from experiments.manifest import CompareManifest  # noqa: E402
-from experiments.models import ScenarioModel, override_text  # noqa: E402
-from experiments.progress import for_stream  # noqa: E402
-from experiments.reporting import fmt, label  # noqa: E402
-from experiments.tablestore import write_tables  # noqa: E402
+from experiments.engine.backends import KINDS, Backend, open_backend  # noqa: E402
+from experiments.engine.models import ScenarioModel, override_text  # noqa: E402
+from experiments.engine.progress import for_stream  # noqa: E402
+from experiments.kpis import describe, fmt, label  # noqa: E402
+from experiments.storage.manifest import CompareManifest  # noqa: E402
+from experiments.storage.tablestore import write_tables  # noqa: E402
+from experiments.studies.comparison import Comparison, compare  # noqa: E402
 from optimize.channels import optimize_channels  # noqa: E402
 from sim.atomic import atomic_write  # noqa: E402
 from sim.plan import save_plan  # noqa: E402

@@ -1,6 +1,6 @@
 """Replications of one scenario: KPI means with t-intervals, to a precision if asked.
 
-``replicate(model, n)`` runs replications ``0 .. n-1`` (seeds from ``experiments.seeds``).
+``replicate(model, n)`` runs replications ``0 .. n-1`` (seeds from ``experiments.engine.seeds``).
 With a ``precision`` target it then follows the classic sequential rule: while some watched
 KPI's relative half-width h/|m| is above the target, estimate the replications it needs,
 n * (h / (target |m|))^2, and run up to that many (at least one more per worker, at most
@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from experiments.backends import Backend
+from experiments.engine.backends import Backend
+from experiments.engine.models import Model
+from experiments.engine.progress import Progress
+from experiments.engine.runner import Cell, RunStats, TaskResult, cell_rows, run_cells
+from experiments.engine.seeds import replication_seeds
 from experiments.errors import ExperimentError
 from experiments.kpis import HEADLINE_KPIS, kpi_order
-from experiments.models import Model
-from experiments.progress import Progress
-from experiments.runner import Cell, RunStats, TaskResult, cell_rows, run_cells
-from experiments.seeds import replication_seeds
 from experiments.stats import CONFIDENCE, summarize
 
 DEFAULT_MAX_REPLICATIONS = 100

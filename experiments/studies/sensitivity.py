@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.designs import Design
 from experiments.stats import CONFIDENCE
-from experiments.store import atomic_write
+from experiments.studies.designs import Design
+from sim.atomic import atomic_write
 
 RESAMPLES = 500
 ANALYSED = ("sobol", "morris")

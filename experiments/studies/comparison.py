@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from experiments.backends import Backend
+from experiments.engine.backends import Backend
+from experiments.engine.models import Model
+from experiments.engine.progress import Progress
+from experiments.engine.runner import Cell, RunStats, TaskResult, cell_rows, run_cells
+from experiments.engine.seeds import replication_seed
 from experiments.errors import ExperimentError
 from experiments.kpis import HEADLINE_KPIS, kpi_order
-from experiments.models import Model
-from experiments.progress import Progress
-from experiments.runner import Cell, RunStats, TaskResult, cell_rows, run_cells
-from experiments.seeds import replication_seed
 from experiments.stats import CONFIDENCE, paired_differences, rank, summarize
 
 
