@@ -40,7 +40,7 @@ class BackendError(ExperimentError):
 
 
 class CellError(Exception):
-    """One model evaluation failed; ``__cause__`` is the model's exception."""
+    """One model call failed; ``__cause__`` is the model's exception."""
 
     def __init__(self, point: int, replication: int, seed: int, params: dict, reason: str,
                  bad_input: bool) -> None:

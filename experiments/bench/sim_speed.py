@@ -293,7 +293,7 @@ def time_naive(scenario: Scenario, orders, days: int) -> tuple[int, float, dict[
     return n, seconds, shares
 
 
-# ---------------------------------------------------------------------------- report
+# ---------------------------------------------------------------------------- summary
 def main() -> None:
     began = time.perf_counter()
     print("== machine")

@@ -1,6 +1,6 @@
 """A scenario as a model: (parameter values, seed) -> KPIs, cheap to ship to any worker.
 
-Everything the runner evaluates is a *model*: a picklable callable
+Everything the runner runs is a *model*: a picklable callable
 ``model(params, seed) -> {kpi: float}``. ``ScenarioModel`` is the one for xbsim scenarios. It
 carries the scenario *document* (the file with its ``extends:`` chain already merged), not a
 path, so a worker on another machine needs no copy of the scenario files; each call applies the

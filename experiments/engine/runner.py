@@ -1,6 +1,6 @@
 """Run many cells - (model, parameters, replication seed) - on a backend, in batches.
 
-A *cell* is one model evaluation. Cells are grouped into tasks sized from measured cell
+A *cell* is one model call. Cells are grouped into tasks sized from measured cell
 times so that each task takes about ``batch_seconds`` (a Dask task costs ~1 ms of scheduler
 time and a process-pool task a fraction of that, so second-long tasks keep the overhead near
 0.1 %). The first tasks hold one cell each and measure; later ones grow to the target, and
@@ -31,7 +31,7 @@ from sim.plan import PlanFileError
 
 @dataclass(frozen=True)
 class Cell:
-    """One evaluation: ``models[model](dict(params), seed)``."""
+    """One model call: ``models[model](dict(params), seed)``."""
 
     point: int
     replication: int
