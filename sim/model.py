@@ -194,7 +194,7 @@ def simulate(scenario: Scenario, seed: int = 0, days: int | None = None,
         plan = load_plan(plan_file)
     if policy is None and scenario.policies.replan is not None:
         raise MissingPolicy("the scenario sets policies.replan: pass a re-planning policy "
-                            "(experiments.policies.replan_policy builds one)")
+                            "(experiments.engine.replanning.replan_policy builds one)")
     env = simpy.Environment()
     net = compile_network(scenario)
     try:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 SOURCES = {"sim": ("*.py",), "optimize": ("*.py",),
            "experiments": ("engine/models.py", "engine/seeds.py", "engine/runner.py",
+                           "engine/replanning.py",
                            "studies/designs.py")}
 NUMERIC_PACKAGES = ("numpy", "scipy", "pandas", "simpy", "pydantic", "pyarrow")
 PACKAGES = ("xbsim", "simpy", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "pyomo",
