@@ -29,15 +29,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
 
+from optimize.channel_data import ChannelData
 from optimize.solve import BuiltModel
-
-if TYPE_CHECKING:
-    from optimize.channels import ChannelData
 
 FlowKey = tuple[int, int, int]
 """(sku, route, week) of a flow variable."""

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimize.channels import ChannelData, channel_data
+from optimize.channel_data import ChannelData, channel_data
 from optimize.outcome import Outcome
 from optimize.solve import BuiltModel, SolveOptions, Solver, solve_or_explain
 from sim.calendar import day_of

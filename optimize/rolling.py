@@ -66,7 +66,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
-from optimize.channels import ChannelData, channel_data, flows_table, plan_from, route_costs
+from optimize.channel_data import ChannelData, channel_data
+from optimize.channels import flows_table, plan_from, route_costs
 from optimize.core import ChannelModel, CoreOptions, build_core, origin_names, route_sets
 from optimize.solve import SolveOptions, Solver, SolveReport
 from sim.demand import expected_units_by_day

@@ -22,15 +22,9 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimize.channels import (
-    ChannelData,
-    ChannelModel,
-    build_channels_model,
-    channel_data,
-    cost_breakdown,
-    flows_table,
-    plan_from,
-)
+from optimize.channel_data import ChannelData, channel_data
+from optimize.channels import build_channels_model, cost_breakdown, flows_table, plan_from
+from optimize.core import ChannelModel
 from optimize.outcome import Outcome
 from optimize.solve import SolveError, SolveOptions, Solver, SolveReport
 from sim.scenario import Scenario

@@ -13,13 +13,8 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from optimize.channels import (
-    ChannelData,
-    Route,
-    build_channels_model,
-    channel_data,
-    optimize_channels,
-)
+from optimize.channel_data import ChannelData, Route, channel_data
+from optimize.channels import build_channels_model, optimize_channels
 from optimize.solve import Infeasible, SolveOptions, Solver, solve_or_explain
 from sim import economics
 from sim.model import simulate

@@ -9,7 +9,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from optimize.channels import build_channels_model, channel_data
+from optimize.channel_data import channel_data
+from optimize.channels import build_channels_model
 from optimize.rolling import RATIO_BOUNDS, RollingPlanner, expected_state
 from optimize.solve import SolveOptions, Solver
 from sim.demand import expected_units_by_day

@@ -45,7 +45,8 @@ import pyomo.environ as pyo
 import yaml
 
 from experiments.bench.summary import print_summary, verdict
-from optimize.channels import ChannelData, build_channels_model, channel_data
+from optimize.channel_data import ChannelData, channel_data
+from optimize.channels import build_channels_model
 from optimize.solve import SolveError, SolveOptions, Solver
 from optimize.tradeoff import FrontierModel, optimize_frontier
 from sim.loader import load_scenario, validate
