@@ -37,12 +37,14 @@ from experiments.engine.replanning import run_scenario
 from experiments.errors import ExperimentError
 from experiments.kpis import FAMILIES, KPIS, check_scenario_kpis
 from experiments.stats import CONFIDENCE
+from experiments.studies import tune as _tune
 from experiments.studies.comparison import Comparison
 from experiments.studies.comparison import compare as _compare
 from experiments.studies.replications import DEFAULT_MAX_REPLICATIONS, Replications
 from experiments.studies.replications import replicate as _replicate
 from experiments.studies.sweep import SweepResult, run_sweep
 from experiments.studies.sweepfile import build_sweep, load_sweep
+from experiments.studies.tune import TuneResult
 from sim.loader import load_scenario
 from sim.results import RunResult
 
@@ -112,6 +114,37 @@ def sweep(sweep: str | Path | Mapping[str, Any], out: str | Path | None = None,
     with open_backend(backend, workers, address) as pool:
         return run_sweep(loaded, pool, Path(out) if out is not None else None, force,
                          _progress(progress), batch_seconds)
+
+
+def tune(scenario: Scenario | ScenarioModel,
+         parameters: Mapping[str, Sequence[float]] | Sequence[str], objective: str,
+         budget: int, replications: int = 10, constraints: Sequence[str] = (), seed: int = 0,
+         days: int | None = None, overrides: Iterable[str] = (), minimize: bool = False,
+         maximize: bool = False, start: Mapping[str, Any] | None = None,
+         batch_trials: int = _tune.DEFAULT_BATCH, out: str | Path | None = None,
+         backend: str = "local", workers: int | None = None, address: str | None = None,
+         batch_seconds: float = 1.0, progress: bool | Progress = False) -> TuneResult:
+    """Search ``parameters`` (``{"path": (low, high)}`` or ``["path=LOW:HIGH"]``) for the best
+    replication mean of ``objective``, every trial on the same seeds (common random numbers).
+
+    ``.trials`` (one row per trial), ``.best`` (the setting), ``.validation`` (best - start on
+    fresh common seeds, 95 % intervals), ``.samples``. ``constraints`` are ``"KPI>=VALUE"`` /
+    ``"KPI<=VALUE"`` on the mean. A model function needs ``start`` (its starting values); a
+    scenario starts from its own. With ``out`` the tables, ``tuned.yaml`` and the manifest
+    are written there, as ``xbsim tune`` writes them.
+    """
+    overrides = list(overrides)
+    model, params = _tune.build(scenario, parameters, overrides, days, start)
+    sense, parsed = _tune.resolve_objective(model, objective, constraints, minimize, maximize)
+    with open_backend(backend, workers, address) as pool:
+        result = _tune.tune(model, params, objective, pool, budget, replications, seed, sense,
+                            parsed, batch_trials, _progress(progress), batch_seconds)
+        where = pool.describe()
+    if out is not None:
+        source = getattr(model, "source", getattr(model, "__name__", "model"))
+        _tune.save(result, model, Path(out), _tune.manifest_for(
+            result, str(source), model, overrides, days, budget, where))
+    return result
 
 
 def scenario_models(scenarios: Sequence[str | Path | ScenarioModel], days: int | None = None,

@@ -22,6 +22,7 @@ from experiments.engine.replanning import run_scenario
 from experiments.errors import CellError, ExperimentError
 from experiments.kpis import check_scenario_kpis
 from experiments.report import write_report
+from experiments.report.sections_tune import tune_report
 from experiments.report.tables import kpi_table
 from experiments.report.text import (
     comparison_report,
@@ -32,6 +33,7 @@ from experiments.report.text import (
 from experiments.storage.manifest import CompareManifest, EvaluationManifest, ReplicationsManifest
 from experiments.storage.runstore import OutputDirectoryError, write_run
 from experiments.storage.tablestore import write_tables
+from experiments.studies import tune as tuning
 from experiments.studies.comparison import compare
 from experiments.studies.evaluate import evaluate, plan_model
 from experiments.studies.replications import DEFAULT_MAX_REPLICATIONS, replicate
@@ -127,6 +129,31 @@ def _parser() -> argparse.ArgumentParser:
     _backend_options(swp)
     _report_option(swp)
 
+    tun = scenario_command("tune", "search scenario parameters for the best KPI on common "
+                                    "random numbers (optuna TPE)")
+    tun.add_argument("--param", dest="params", action="append", default=[], required=True,
+                     metavar="PATH=LOW:HIGH", help="a numeric field to tune, by dotted path "
+                     "(repeatable); integers stay integers")
+    tun.add_argument("--objective", required=True, metavar="KPI", help="KPI to optimise")
+    tun.add_argument("--constraint", dest="constraints", action="append", default=[],
+                     metavar="'KPI>=VALUE'", help="on the replication mean (repeatable; >= or <=)")
+    sense = tun.add_mutually_exclusive_group()
+    sense.add_argument("--minimize", action="store_true", help="minimise the objective "
+                       "(default: the KPI's own direction)")
+    sense.add_argument("--maximize", action="store_true", help="maximise the objective")
+    tun.add_argument("--budget", type=int, required=True, metavar="N", help="trials to run")
+    tun.add_argument("--replications", type=int, default=10, metavar="R",
+                     help="replications per trial, the same seeds for every trial (default 10)")
+    tun.add_argument("--batch-trials", type=int, default=tuning.DEFAULT_BATCH, metavar="B",
+                     help="trials asked together (default %(default)s; the result depends on "
+                          "it, not on the backend or --workers)")
+    tun.add_argument("--seed", type=int, default=0, help="root seed and sampler seed (default 0)")
+    tun.add_argument("--days", type=int, default=None, help="simulate only the first D days")
+    tun.add_argument("--out", type=Path, default=None,
+                     help="results directory (default out/NAME-tune)")
+    _backend_options(tun)
+    _report_option(tun)
+
     rep = sub.add_parser("report", help="write DIR/report.html (and DIR/figures/) for the "
                                         "results of run, compare --out, sweep or optimize")
     rep.add_argument("directory", type=Path, metavar="DIR", help="results directory")
@@ -178,6 +205,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _compare(args)
     if args.command == "sweep":
         return _sweep(args)
+    if args.command == "tune":
+        return _tune(args)
     scenario = load_scenario(args.scenario, args.overrides)
     if args.command == "validate":
         print(f"{args.scenario}: ok ({scenario.name}: {len(scenario.markets)} markets, "
@@ -335,6 +364,30 @@ def _sweep(args: argparse.Namespace) -> int:
     print(sweep_report(result))
     files = sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("."))
     print(f"\nresults: {out}/ ({', '.join(files)})")
+    return 0 if args.no_report else _report(out)
+
+
+def _tune(args: argparse.Namespace) -> int:
+    model, parameters = tuning.build(args.scenario, args.params, args.overrides, args.days)
+    sense, constraints = tuning.resolve_objective(model, args.objective, args.constraints,
+                                                  args.minimize, args.maximize)
+    out = args.out or Path("out") / f"{getattr(model, 'name', 'model')}-tune"
+    with _backend(args) as backend:
+        result = tuning.tune(model, parameters, args.objective, backend, args.budget,
+                             args.replications, args.seed, sense, constraints,
+                             args.batch_trials, for_stream(), args.batch_seconds)
+        where = backend.describe()
+    print(f"tune {result.name}: {args.budget} trials x {args.replications} replications "
+          f"(root seed {args.seed}, {args.batch_trials} trials at a time), "
+          f"{result.stats.wall_seconds:.1f} s on {where}\n")
+    print(tune_report(result))
+    manifest = tuning.manifest_for(result, str(args.scenario), model, args.overrides,
+                                   args.days, args.budget, where)
+    try:
+        written = tuning.save(result, model, out, manifest)
+    except OSError as exc:
+        return _cannot_write(out, exc)
+    print(f"\nresults: {out}/ ({', '.join(written)})")
     return 0 if args.no_report else _report(out)
 
 

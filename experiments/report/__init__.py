@@ -15,7 +15,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from experiments.report import sections_experiments, sections_optimize, sections_run
+from experiments.report import (
+    sections_experiments,
+    sections_optimize,
+    sections_run,
+    sections_tune,
+)
 from experiments.report.detect import ReportError, detect
 from experiments.report.html import Figure, render_page
 from sim.atomic import atomic_write
@@ -25,6 +30,7 @@ __all__ = ["ReportError", "write_report"]
 PAGES = {"run": sections_run.page, "replications": sections_experiments.replications_page,
          "evaluation": sections_experiments.evaluation_page,
          "compare": sections_experiments.compare_page, "sweep": sections_experiments.sweep_page,
+         "tune": sections_tune.page,
          "frontier": sections_optimize.page, "ads": sections_optimize.page,
          "channels": sections_optimize.page, "peak": sections_optimize.page}
 

@@ -18,8 +18,8 @@ from pydantic import ValidationError
 from experiments.storage.manifest import FILE, Manifest, ManifestError, read_manifest
 from sim.plan import Plan
 
-Kind = Literal["run", "replications", "evaluation", "compare", "sweep", "frontier", "ads",
-               "channels", "peak"]
+Kind = Literal["run", "replications", "evaluation", "compare", "sweep", "tune", "frontier",
+               "ads", "channels", "peak"]
 PLAN_KINDS: dict[str, Kind] = {"frontier": "frontier", "ads": "ads", "channels": "channels",
                                "peak": "peak"}
 """The plans a report can be drawn of, by their ``kind``."""
@@ -32,6 +32,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "compare": ("samples.parquet", "summary.parquet", "differences.parquet",
                 "ranking.parquet"),
     "sweep": ("results.parquet", "points.parquet"),
+    "tune": ("trials.parquet", "best.parquet", "validation.parquet"),
     "frontier": ("frontier.parquet",),
     "ads": ("allocation.parquet", "channels.parquet", "curves.parquet"),
     "channels": ("flows.parquet", "costs.parquet", "mix.parquet"),

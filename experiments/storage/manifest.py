@@ -135,9 +135,35 @@ class SweepManifest(_Manifest):
     sessions: list[SweepSession] = Field(default_factory=list)
 
 
+class TuneManifest(_Manifest):
+    """``xbsim tune``: the search (objective, constraints, ranges, budget, sampler and seeds)
+    and its outcome; ``validation_seeds`` are the fresh seeds the best was checked on."""
+
+    kind: Literal["tune"] = "tune"
+    scenario_file: str
+    scenario_hash: str
+    overrides: list[str]
+    days: int | None
+    objective: str
+    sense: Literal["maximize", "minimize"]
+    constraints: list[str]
+    parameters: dict[str, dict[str, Any]]
+    budget: int
+    replications: int
+    batch_trials: int
+    sampler: str
+    root_seed: int
+    search_seeds: list[int]
+    validation_seeds: list[int]
+    best_trial: int
+    best: dict[str, float]
+    feasible: bool
+    backend: str
+
+
 Manifest = Annotated[RunManifest | ReplicationsManifest | EvaluationManifest | CompareManifest
-                     | SweepManifest, Field(discriminator="kind")]
-KINDS = ("run", "replications", "evaluation", "compare", "sweep")
+                     | SweepManifest | TuneManifest, Field(discriminator="kind")]
+KINDS = ("run", "replications", "evaluation", "compare", "sweep", "tune")
 _MANIFEST: TypeAdapter[Manifest] = TypeAdapter(Manifest)
 
 
