@@ -1,4 +1,4 @@
-"""The Python API for notebooks: ``run``, ``replicate``, ``compare``, ``sweep``.
+"""The Python API for notebooks: ``run``, ``replicate``, ``compare``, ``evaluate``, ``sweep``.
 
 Each takes scenario files (or, for ``replicate`` and ``sweep``, any model function
 ``f(params, seed) -> {kpi: value}``) and returns pandas frames::
@@ -11,6 +11,9 @@ Each takes scenario files (or, for ``replicate`` and ``sweep``, any model functi
     cmp = api.compare("scenarios/baseline.yaml", replications=20, days=180,
                       variants={"tariff25": ["markets.US.duty_rate=0.25"]})
     cmp.differences[["kpi", "a", "b", "difference", "ci_low", "ci_high", "better"]]
+
+    ev = api.evaluate("scenarios/baseline.yaml", "out/baseline/channels/plan.yaml")
+    ev.verdict, ev.differences, ev.table                             # plan against the rules
 
     sw = api.sweep("scenarios/sweeps/baseline_smoke.yaml", out="out/smoke")
     sw.points, sw.sensitivity
@@ -37,9 +40,11 @@ from experiments.engine.replanning import run_scenario
 from experiments.errors import ExperimentError
 from experiments.kpis import FAMILIES, KPIS, check_scenario_kpis
 from experiments.stats import CONFIDENCE
+from experiments.studies import evaluate as _evaluate
 from experiments.studies import tune as _tune
 from experiments.studies.comparison import Comparison
 from experiments.studies.comparison import compare as _compare
+from experiments.studies.evaluate import Evaluation
 from experiments.studies.replications import DEFAULT_MAX_REPLICATIONS, Replications
 from experiments.studies.replications import replicate as _replicate
 from experiments.studies.sweep import SweepResult, run_sweep
@@ -98,6 +103,33 @@ def compare(*scenarios: str | Path | ScenarioModel, replications: int = 10, seed
     with open_backend(backend, workers, address) as pool:
         return _compare(models, pool, replications, seed, crn, kpis, confidence,
                         _progress(progress))
+
+
+def evaluate(scenario_file: str | Path, plan_file: str | Path | None = None,
+             replications: int = 10, seed: int = 0, days: int | None = None,
+             overrides: Iterable[str] = (), out: str | Path | None = None,
+             backend: str = "local", workers: int | None = None, address: str | None = None,
+             progress: bool | Progress = False) -> Evaluation:
+    """A plan judged against the scenario's rules on common random numbers.
+
+    ``.verdict`` says it in words, ``.outcome`` is wins, loses or no difference,
+    ``.differences`` holds plan - rules per KPI with 95 % intervals (rates in points),
+    ``.table`` the plan's predictions beside its simulated intervals, ``.why`` the
+    predictions that missed, ``.samples`` every replication of both arms. Without a plan
+    file, the plan (or re-planning) the scenario names is judged. With ``out`` the tables
+    (parquet and CSV) and the manifest are written there, as ``xbsim evaluate`` writes them.
+    """
+    model, plan = _evaluate.plan_model(Path(scenario_file),
+                                       Path(plan_file) if plan_file is not None else None,
+                                       list(overrides), days)
+    with open_backend(backend, workers, address) as pool:
+        result = _evaluate.evaluate(model, plan, pool, replications, seed, _progress(progress))
+        where = pool.describe()
+    if out is not None:
+        horizon = model.scenario().horizon.days if days is None else days
+        _evaluate.write(Path(out), result, _evaluate.manifest(
+            result, model, scenario_file, plan_file, list(overrides), horizon, seed, where))
+    return result
 
 
 def sweep(sweep: str | Path | Mapping[str, Any], out: str | Path | None = None,

@@ -96,7 +96,7 @@ SECTIONS = {
     "ads": ["plan", "ads"],
     "channels": ["plan", "channels"],
     "peak": ["plan", "peak"],
-    "evaluation": ["evaluation", "kpis", "replications"],
+    "evaluation": ["verdict", "prediction", "differences", "kpis", "replications"],
 }
 
 

@@ -14,7 +14,14 @@ from pathlib import Path
 import yaml
 
 from experiments.api import scenario_models, with_variants
-from experiments.cli.optimize import add_arguments, optimise, summary_table, write_outcome
+from experiments.cli.evaluate import evaluate_command
+from experiments.cli.optimize import (
+    add_arguments,
+    evaluate_written,
+    optimise,
+    summary_table,
+    write_outcome,
+)
 from experiments.engine.backends import KINDS, open_backend
 from experiments.engine.models import ScenarioModel
 from experiments.engine.progress import for_stream
@@ -26,16 +33,14 @@ from experiments.report.sections_tune import tune_report
 from experiments.report.tables import kpi_table
 from experiments.report.text import (
     comparison_report,
-    evaluation_report,
     replications_report,
     sweep_report,
 )
-from experiments.storage.manifest import CompareManifest, EvaluationManifest, ReplicationsManifest
+from experiments.storage.manifest import CompareManifest, ReplicationsManifest
 from experiments.storage.runstore import OutputDirectoryError, write_run
 from experiments.storage.tablestore import write_tables
 from experiments.studies import tune as tuning
 from experiments.studies.comparison import compare
-from experiments.studies.evaluate import evaluate, plan_model
 from experiments.studies.replications import DEFAULT_MAX_REPLICATIONS, replicate
 from experiments.studies.sweep import run_sweep
 from experiments.studies.sweepfile import load_sweep
@@ -78,8 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     _backend_options(run)
     _report_option(run)
 
-    ev = scenario_command("evaluate", "run a plan (or the scenario's own policies) in "
-                                      "replications beside the plan's prediction")
+    ev = scenario_command("evaluate", "judge a plan against the scenario's rules on common "
+                                      "random numbers, beside the plan's prediction")
     ev.add_argument("--plan", type=Path, default=None,
                     help="plan file written by xbsim optimize (default: the scenario's own "
                          "plan or policies)")
@@ -258,37 +263,13 @@ def _optimize(args: argparse.Namespace, scenario) -> int:
     print(summary_table(outcome))
     names = sorted({p.name if p.parent == out else f"{p.parent.name}/" for p in written})
     print(f"\nresults: {out}/ ({', '.join(names)})")
-    return 0 if args.no_report else _report(out)
+    return (0 if args.no_report else _report(out)) or evaluate_written(args, out)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    model, plan = plan_model(args.scenario, args.plan, args.overrides, args.days)
-    out = args.out or Path("out") / model.name / "evaluation"
-    with _backend(args) as backend:
-        result = evaluate(model, plan, backend, args.replications, args.seed, for_stream(),
-                          args.batch_seconds)
-        where = backend.describe()
-    what = f"plan {args.plan}" if args.plan else "its own policies"
-    print(f"{model.name}: {what}, {args.replications} replications (root seed {args.seed}), "
-          f"{result.replications.stats.wall_seconds:.1f} s on {where}")
-    if plan is not None and plan.scenario != model.name:
-        print(f"note: the plan was made for scenario '{plan.scenario}'; its predictions are "
-              f"that scenario's")
-    print(evaluation_report(result))
-    reps = result.replications
-    manifest = EvaluationManifest(
-        scenario_file=str(args.scenario), plan_file=str(args.plan) if args.plan else None,
-        scenario_hash=model.fingerprint(), overrides=list(args.overrides),
-        days=_days(model, args.days), root_seed=args.seed,
-        replication_seeds=reps.samples["seed"].tolist(), watched_kpis=list(reps.watched),
-        backend=where)
-    try:
-        written = write_tables(out, {"evaluation": result.table, "replications": reps.samples,
-                                     "summary": reps.summary.reset_index()}, manifest)
-    except OSError as exc:
-        return _cannot_write(out, exc)
-    print(f"\nresults: {out}/ ({', '.join(written)})")
-    return 0 if args.no_report else _report(out)
+    return evaluate_command(args.scenario, args.plan, args.overrides, args.replications,
+                            args.seed, args.days, args.out, args.backend, args.workers,
+                            args.address, args.batch_seconds, not args.no_report)
 
 
 def _replicate(args: argparse.Namespace) -> int:

@@ -1,8 +1,9 @@
-"""``xbsim optimize channels|ads|frontier|peak SCENARIO --out DIR``.
+"""``xbsim optimize channels|ads|frontier|peak SCENARIO --out DIR [--evaluate N]``.
 
 Writes the plan (plan.yaml; the frontier also writes one plan per point under plans/),
 every result table as CSV and parquet, the frontier's Pareto curve as PNG, and prints the
-key figures with the solver's timings.
+key figures with the solver's timings. ``--evaluate N`` then judges plan.yaml against the
+scenario's rules in N replications (``experiments.cli.evaluate``), into DIR/evaluation.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from experiments.cli.evaluate import evaluate_command
 from experiments.report.plots import pareto_figure, time_column
 from experiments.storage.runstore import write_parquet
 from optimize.ads import optimize_ads
@@ -39,6 +41,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="frontier time measure")
     p.add_argument("--within-days", type=float, default=5.0,
                    help="N for --metric share_within (default 5)")
+    p.add_argument("--evaluate", type=int, default=None, metavar="N",
+                   help="then judge the plan against the scenario's rules in N replications "
+                        "on common random numbers (results in OUT/evaluation)")
 
 
 def optimise(args: argparse.Namespace, scenario: Scenario) -> Outcome:
@@ -68,6 +73,17 @@ def write_outcome(outcome: Outcome, out: Path, model: str) -> list[Path]:
         written.append(pareto_figure(front, time_column(front), out / "frontier.png",
                                      outcome.plans.index(outcome.plan)))
     return written
+
+
+def evaluate_written(args: argparse.Namespace, out: Path) -> int:
+    """``--evaluate N``: the written plan against the scenario's rules, as ``xbsim evaluate
+    SCENARIO --plan OUT/plan.yaml --replications N --out OUT/evaluation`` runs it."""
+    if not args.evaluate:
+        return 0
+    print()
+    return evaluate_command(args.scenario, out / "plan.yaml", list(args.overrides),
+                            args.evaluate, out=out / "evaluation",
+                            report=not args.no_report)
 
 
 def write_csv(path: Path, table: pd.DataFrame) -> Path:

@@ -85,28 +85,51 @@ def differences_figure(differences: pd.DataFrame, path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def evaluation_figure(table: pd.DataFrame, path: Path) -> Path:
-    """Per KPI: the simulated mean and 95 % interval, and the plan's prediction if it made one."""
-    fig, axes = panel_grid(len(table), 4, 3.0, 2.2)
-    for ax, row in zip(axes, table.itertuples(), strict=False):
+def evaluation_figure(table: pd.DataFrame, path: Path,
+                      rules: pd.DataFrame | None = None) -> Path:
+    """Per KPI: the plan's simulated mean and 95 % interval with the plan's prediction marked
+    on it (red when it misses the interval), and the rules' mean and interval beside it.
+
+    ``table`` is ``Evaluation.table``; only KPIs with a prediction are drawn, or every KPI
+    when the plan predicted none. ``rules`` is the rules' summary indexed by KPI, if compared.
+    """
+    predicted = table[table["predicted"].notna()]
+    shown = predicted if len(predicted) else table
+    fig, axes = panel_grid(len(shown), 4, 3.0, 2.4)
+    for ax, row in zip(axes, shown.itertuples(), strict=False):
         k = scale(row.kpi)
+        values = [row.mean * k]
         ax.errorbar([0], [row.mean * k], yerr=[[row.half_width * k]], fmt="o", capsize=6,
-                    color="#1f77b4", label="simulated mean, 95 % CI")
+                    color="#1f77b4", label="plan simulated: mean, 95 % CI")
+        if rules is not None and row.kpi in rules.index:
+            r = rules.loc[row.kpi]
+            ax.errorbar([1], [r["mean"] * k], yerr=[[r["half_width"] * k]], fmt="s",
+                        capsize=6, color="#8c959f", label="rules simulated: mean, 95 % CI")
+            values.append(r["mean"] * k)
+        missed = not np.isnan(row.predicted) and not row.inside
         if not np.isnan(row.predicted):
-            ax.plot([0], [row.predicted * k], "D", color="#d62728", label="plan predicted")
+            ax.plot([0], [row.predicted * k], "D", markersize=8,
+                    color="#d62728" if missed else "#2da44e",
+                    label="plan predicted (red: outside the plan's interval)")
+            values.append(row.predicted * k)
         name, unit = name_and_unit(row.kpi)
-        ax.set_title(name, fontsize=9)
+        ax.set_title(name + ("\n(prediction missed)" if missed else ""), fontsize=9,
+                     color="#d62728" if missed else "black")
         ax.set_ylabel(unit or "value", fontsize=8)
-        ax.set_xticks([])
+        ticks = [0, 1] if rules is not None else [0]
+        ax.set_xticks(ticks, ["plan", "rules"][:len(ticks)], fontsize=8)
+        ax.set_xlim(-0.6, ticks[-1] + 0.6)
         ax.tick_params(labelsize=8)
-        _plain_numbers(ax.yaxis, np.array([row.mean * k]))
+        ax.grid(axis="y", alpha=0.3)
+        _plain_numbers(ax.yaxis, np.array(values))
     handles: dict[str, Artist] = {}
     for ax in axes:
         for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(text, handle)
-    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=2,
+    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=3,
                fontsize=8)
-    fig.suptitle("The plan's predictions against the simulation")
+    fig.suptitle("The plan's predictions against the simulation"
+                 if len(predicted) else "The plan and the rules, simulated (no predictions)")
     return save_figure(fig, path)
 
 

@@ -34,6 +34,8 @@ tabular-nums;white-space:nowrap}tr:hover td{background:#fafbfc}
 figure{margin:8px 0 18px}figure img{max-width:100%;height:auto;border:1px solid #e5e8eb}
 figcaption{font-size:13px;color:#57606a;margin-top:4px;max-width:900px}
 footer{margin-top:40px;font-size:12px;color:#6e7781}
+section#verdict p{max-width:900px;margin:6px 0}
+section#verdict p:first-of-type{font-size:18px;font-weight:600}
 """
 
 

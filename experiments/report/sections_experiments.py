@@ -5,13 +5,11 @@ back from the stored parquet files, so the page and the terminal never disagree.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from experiments.kpis import fmt, label
 from experiments.report import figures_experiments, landed
 from experiments.report.detect import Result
 from experiments.report.html import Figure, Page, Section
@@ -19,10 +17,13 @@ from experiments.report.text import (
     POINTS_SHOWN,
     Part,
     comparison_parts,
+    differences_part,
     points_part,
+    prediction_part,
     replications_part,
     sensitivity_part,
 )
+from experiments.stats import summarize
 from experiments.storage.manifest import (
     CompareManifest,
     EvaluationManifest,
@@ -84,27 +85,63 @@ def replications_page(result: Result, figures: Path) -> Page:
 
 
 def evaluation_page(result: Result, figures: Path) -> Page:
-    """The replications' page with the plan's predictions beside the simulated intervals."""
+    """The verdict in words first, then prediction against simulation, the paired
+    differences plan - rules, and the plan's replications."""
     page = replications_page(result, figures)
     manifest = result.manifest
     assert isinstance(manifest, EvaluationManifest)
     table = pd.read_parquet(result.file("evaluation.parquet"))
-    rows = [[label(r.kpi), fmt(r.kpi, r.predicted),
-             f"{fmt(r.kpi, r.mean)} ± {fmt(r.kpi, r.half_width)}",
-             fmt(r.kpi, r.gap, finer=True), "-" if math.isnan(r.predicted) else
-             ("yes" if r.inside else "NO")] for r in table.itertuples()]
-    page.sections.insert(0, Section(
-        "evaluation", "The plan against the simulation",
+    compared = manifest.against_rules and result.file("differences.parquet").is_file()
+    rules = None
+    verdict: list[Part | Figure | str] = []
+    if compared:
+        samples = pd.read_parquet(result.file("samples.parquet"))
+        arm = samples[samples["scenario"] == "rules"]
+        kpis = [k for k in table["kpi"] if k in arm.columns]
+        rules = summarize(arm, kpis, manifest.confidence)
+        verdict = [manifest.headline or manifest.verdict or "", manifest.conclusion or ""]
+        if manifest.why and manifest.outcome != "wins":
+            verdict += ["Where the plan's own prediction missed:",
+                        *(f"- {line}" for line in manifest.why)]
+    else:
+        verdict = [manifest.verdict or "This evaluation did not run the scenario's rules "
+                   "beside the plan (made by an older xbsim, or nothing to compare)."]
+    if compared:
+        verdict.append(
+            "The plan and the scenario's own rules (the same scenario without the plan) ran "
+            "on the same replication seeds, so demand, transit and returns line up and the "
+            "paired difference measures the plan, not the luck. A plan beats the rules when "
+            "its contribution margin is significantly higher and it fills no more than "
+            "0.5 points less.")
+    sections = [Section("verdict", "Verdict: the plan against the rules", "",
+                        [text for text in verdict if text])]
+    sections.append(Section(
+        "prediction", "The plan's prediction against the simulation",
         "Each KPI the plan predicted (on expected demand and percentile transit times) "
-        "beside its mean and 95 % interval over the simulated replications; a prediction "
-        "outside the interval is where planning on averages and the variability part.",
-        [Figure(figures_experiments.evaluation_figure(table, figures / "evaluation.png"),
-                "Simulated 95 % intervals (bars) and the plan's predictions (diamonds)."),
-         Part("", ["KPI", "plan predicted", "simulated (95% CI)", "gap", "in CI"], rows,
-              [False, True, True, True, True])]))
+        "beside the plan's simulated mean and 95 % interval, and the rules' beside it; a "
+        "prediction outside the interval is where planning on averages and the variability "
+        "part.",
+        [Figure(figures_experiments.evaluation_figure(table, figures / "evaluation.png", rules),
+                "Simulated means with 95 % intervals (plan: blue, rules: grey) and the plan's "
+                "prediction (diamond: green inside the plan's interval, red outside)."),
+         prediction_part(table)]))
+    if compared:
+        differences = pd.read_parquet(result.file("differences.parquet"))
+        sections.append(Section(
+            "differences", "Paired differences: plan - rules",
+            "Replication by replication on common random numbers, the plan's KPI minus the "
+            "rules', with the 95 % t-interval of the mean difference. An interval clear of "
+            "zero is a real difference; 'better' uses each KPI's direction (more margin is "
+            "better, more lost sales worse).",
+            [differences_part(differences, manifest.confidence)]))
+    page.sections[:0] = sections
     page.title = f"xbsim evaluate: {manifest.scenario_file}"
-    page.subtitle = (f"Plan {manifest.plan_file} in replications" if manifest.plan_file
-                     else "The scenario's own policies in replications")
+    page.subtitle = ((f"Plan {manifest.plan_file}" if manifest.plan_file
+                      else "The scenario's plan or policies")
+                     + (" against the scenario's rules" if compared else " in replications"))
+    if compared:
+        page.facts.insert(1, ("rules", "the same scenario with "
+                              + ", ".join(manifest.rules_overrides)))
     return page
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from experiments.kpis import KPIS, direction, fmt, label
+from experiments.kpis import KPIS, describe, direction, fmt, label
 from experiments.stats import CONFIDENCE
 from experiments.studies.comparison import Comparison
 from experiments.studies.evaluate import Evaluation
@@ -128,16 +128,74 @@ def comparison_report(cmp: Comparison, confidence: float = CONFIDENCE) -> str:
     return "\n\n".join(part.text() for part in parts)
 
 
-def evaluation_report(evaluation: Evaluation) -> str:
+def prediction_part(table: pd.DataFrame) -> Part:
+    """Each compared KPI: the plan's prediction beside the plan's simulated mean ± half-width,
+    the gap and whether the prediction fell inside the interval (``Evaluation.table``)."""
     rows = []
-    for row in evaluation.table.itertuples():
+    for row in table.itertuples():
         predicted = fmt(row.kpi, row.predicted)
         rows.append([label(row.kpi), predicted,
                      f"{fmt(row.kpi, row.mean)} ± {fmt(row.kpi, row.half_width)}",
                      "-" if predicted == "-" else fmt(row.kpi, row.gap, finer=True),
                      "-" if predicted == "-" else ("yes" if row.inside else "NO")])
-    return table(["KPI", "plan predicted", "simulated (95% CI)", "gap", "in CI"], rows,
-                 [False, True, True, True, True])
+    return Part("The plan's predictions against the simulated plan",
+                ["KPI", "plan predicted", "simulated (95% CI)", "gap", "in CI"], rows,
+                [False, True, True, True, True])
+
+
+def differences_part(differences: pd.DataFrame, confidence: float = CONFIDENCE) -> Part:
+    """Plan - rules per judged KPI (``Evaluation.differences``, in display units)."""
+    replications = int(differences["n"].max()) if len(differences) else 0
+    rows = []
+    for d in differences.itertuples():
+        rows.append([d.label, d.unit, _shown(d.kpi, d.rules_mean), _shown(d.kpi, d.plan_mean),
+                     _shown(d.kpi, d.difference, signed=True),
+                     f"[{_shown(d.kpi, d.ci_low, signed=True)}, "
+                     f"{_shown(d.kpi, d.ci_high, signed=True)}]",
+                     d.better or ("differ" if d.significant else "no difference")])
+    return Part(f"Paired differences, plan - rules ({replications} replications on common "
+                f"random numbers, {confidence:.0%} intervals; rates in %, their differences "
+                "in points)",
+                ["KPI", "unit", "rules", "plan", "plan - rules", f"{confidence:.0%} interval",
+                 "better"], rows, [False, False, True, True, True, True, False])
+
+
+def _shown(kpi: str, value: float, signed: bool = False) -> str:
+    """A value already in display units (percent, points): ``96.6``, ``+1,234``, ``-0.25``."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    described = describe(kpi)
+    if described.percent:
+        spec = "{:.2f}" if signed else "{:.1f}"
+    else:
+        spec = described.format
+        if spec == "{:,.0f}" and abs(value) < 100 and signed:
+            spec = "{:,.1f}"
+    text = spec.format(value + 0.0)
+    if not text.strip("-0.,"):
+        return text.lstrip("-")
+    return ("+" + text) if signed and value > 0 else text
+
+
+def evaluation_lines(evaluation: Evaluation) -> list[str]:
+    """The verdict as the terminal prints it: headline, conclusion, then one line per missed
+    prediction when the plan does not beat the rules."""
+    lines = [evaluation.headline or evaluation.verdict]
+    if evaluation.conclusion:
+        lines.append(evaluation.conclusion)
+    if evaluation.why and evaluation.outcome != "wins":
+        lines.append("Where the plan's own prediction missed:")
+        lines += [f"  - {line}" for line in evaluation.why]
+    return lines
+
+
+def evaluation_report(evaluation: Evaluation) -> str:
+    """Verdict, paired differences (when compared with the rules) and the predictions."""
+    parts = [prediction_part(evaluation.table)]
+    if not evaluation.differences.empty:
+        parts.insert(0, differences_part(evaluation.differences))
+    return "\n\n".join(["\n".join(evaluation_lines(evaluation)),
+                         *(part.text() for part in parts)])
 
 
 def points_part(points: pd.DataFrame, names: Sequence[str], kpis: Sequence[str],

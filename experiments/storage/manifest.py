@@ -74,10 +74,28 @@ class ReplicationsManifest(_Replicated):
 
 
 class EvaluationManifest(_Replicated):
-    """``xbsim evaluate``: a plan file (or the scenario's own policies) in replications."""
+    """``xbsim evaluate``: a plan file (or the plan or re-planning the scenario names) in
+    replications, judged against the scenario's own rules on the same seeds.
+
+    ``replication_seeds`` serve both arms (common random numbers); ``rules_overrides`` turn
+    the plan's scenario into the rules' (``plan=null``, ``policies.replan=null``). The
+    ``verdict`` is the sentence the page leads with; ``why`` the predictions that missed.
+    Directories written before the rules were compared have ``against_rules`` false.
+    """
 
     kind: Literal["evaluation"] = "evaluation"
     plan_file: str | None
+    replications: int | None = None
+    against_rules: bool = False
+    rules_overrides: list[str] = Field(default_factory=list)
+    rules_scenario_hash: str | None = None
+    common_random_numbers: bool = True
+    confidence: float = 0.95
+    outcome: Literal["wins", "loses", "no difference", "no rules"] | None = None
+    verdict: str | None = None
+    headline: str | None = None
+    conclusion: str | None = None
+    why: list[str] = Field(default_factory=list)
 
 
 class CompareManifest(_Manifest):

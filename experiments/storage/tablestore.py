@@ -28,8 +28,9 @@ from experiments.storage.runstore import write_parquet
 
 def write_tables(out: Path, tables: dict[str, pd.DataFrame],
                  manifest: ReplicationsManifest | EvaluationManifest | CompareManifest,
-                 ) -> list[str]:
-    """Write ``NAME.parquet`` per table and ``manifest.json``; returns the file names."""
+                 csv: bool = False) -> list[str]:
+    """Write ``NAME.parquet`` (and with ``csv`` also ``NAME.csv``) per table and
+    ``manifest.json``; returns the file names."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir())
                                               and not (out / FILE).exists())):
@@ -41,6 +42,9 @@ def write_tables(out: Path, tables: dict[str, pd.DataFrame],
         for name, frame in tables.items():
             write_parquet(staging / f"{name}.parquet", frame)
             names.append(f"{name}.parquet")
+            if csv:
+                frame.to_csv(staging / f"{name}.csv", index=False)
+                names.append(f"{name}.csv")
         write_manifest(staging, manifest)
         os.chmod(staging, 0o755)
         if out.exists():
