@@ -107,6 +107,8 @@ class PlanBook:
                       "channel": channels}
         self.shipments: dict[int, list[tuple[int, int, int, int, int]]] = {}
         """(origin, destination, mode, sku, units) lines by week."""
+        self.expected: dict[int, list[tuple[int, int, int, int, int]]] = {}
+        """Lines a re-plan expects to send in later weeks (``expect``)."""
 
     def find(self, kind: str, name: str, where: str) -> int:
         try:
@@ -134,6 +136,17 @@ class PlanBook:
         """Register shipment lines (whole units) by week; ``weeks`` given are replaced."""
         for week in weeks or ():
             self.shipments.pop(week, None)
+        for week, coded in self._by_week(lines).items():
+            self.shipments.setdefault(week, []).extend(coded)
+
+    def expect(self, lines: list[ShipmentLine]) -> None:
+        """A re-plan's shipments of the weeks after those it executes now: not sent unless
+        a later re-plan keeps them, but the origins buy for them (``committed``)."""
+        self.expected = self._by_week(lines)
+
+    def _by_week(self, lines: list[ShipmentLine]
+                 ) -> dict[int, list[tuple[int, int, int, int, int]]]:
+        by_week: dict[int, list[tuple[int, int, int, int, int]]] = {}
         for i, line in enumerate(lines):
             where = f"shipments.{i}"
             names = (self.find("warehouse", line.origin, where),
@@ -142,7 +155,8 @@ class PlanBook:
             self._check_lane(line, where)
             units = int(round(line.units))
             if units > 0 and line.scenario is None:
-                self.shipments.setdefault(line.week, []).append((*names, units))
+                by_week.setdefault(line.week, []).append((*names, units))
+        return by_week
 
     def _check_route(self, line: FulfilmentLine, where: str) -> None:
         """A delivery route the simulation can run (the scenario's own rules)."""
@@ -161,6 +175,20 @@ class PlanBook:
                 and lane_serves(sc, line.origin, line.destination, line.mode)):
             raise PlanFileError(f"{where}: no lane carries '{line.mode}' bulk freight from "
                                 f"{line.origin} to {line.destination}")
+
+    def committed(self, t: int, cover_days: np.ndarray) -> np.ndarray:
+        """Units the plan's shipments (sent or expected by a re-plan) will take from each
+        origin [warehouse, sku] in the weeks that start after day ``t`` and within the
+        origin's ``cover_days``: demand on the origin already known, which its purchasing
+        counts as it counts backorders."""
+        out = np.zeros((len(self.index["warehouse"]), len(self.index["sku"])), dtype=np.int64)
+        later = {w: lines for w, lines in self.expected.items() if w not in self.shipments}
+        for week, lines in (self.shipments | later).items():
+            start = 7 * (week - 1)
+            for origin, _, _, sku, units in lines:
+                if t < start <= t + cover_days[origin]:
+                    out[origin, sku] += units
+        return out
 
     def ad_spend(self, plan: Plan, schedule: np.ndarray, fx_to_cny: np.ndarray) -> np.ndarray:
         """The schedule [channel, day] in channel currency with the plan's weeks replaced;
@@ -195,6 +223,7 @@ def execute_first_period(plan: Plan, book: PlanBook, router: Router,
     for week in weeks:
         router.set_week(week, by_week.get(week, []))
     book.set_shipments([line for line in plan.shipments if line.week in weeks], set(weeks))
+    book.expect([line for line in plan.shipments if line.week > weeks.stop - 1])
 
 
 def check_plan(plan: Plan, scenario: Scenario) -> None:

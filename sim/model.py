@@ -150,7 +150,8 @@ def replenishment_review(env: simpy.Environment, run: Run) -> Process:
         yield env.timeout(t + 0.9 - env.now)
         if t % 7 == 0 or t == plans.replanned_day:
             replenishment.send_planned(t, net, plans.book, run.logistics)
-        backlog = run.sales.backlog_by(plans.router.warehouse, len(net.warehouses))
+        backlog = run.sales.backlog_by(plans.router.warehouse, len(net.warehouses)) \
+            + plans.book.committed(t, net.supply_cover_days)
         replenishment.review_stock(t, net, run.policies, backlog, run.logistics)
 
 

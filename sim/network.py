@@ -137,6 +137,9 @@ class Network:
     planning_units: np.ndarray
     """Run-rate demand a warehouse serves [warehouse, sku], units/day: sizes days-of-cover
     rules and opening stock (an origin also feeds the overseas warehouses its lanes do)."""
+    supply_cover_days: np.ndarray
+    """Days ahead an origin's purchasing looks [warehouse]: its slowest supplier's mean lead
+    time plus a week; known outflows (a plan's shipments) within it are bought for."""
     currency_of_channel: np.ndarray
     fx_start: np.ndarray
     """CNY per unit of each currency on day 0 [currency]."""
@@ -220,6 +223,7 @@ def compile_network(scenario: Scenario) -> Network:
                    for name, s in sc.suppliers.items()],
         policies=Policies.compile(sc, warehouses, skus, modes, planning_units),
         planning_units=planning_units,
+        supply_cover_days=_supply_cover_days(sc, warehouses),
         currency_of_channel=np.array([currencies.index(sc.ad_channels[c].currency)
                                       for c in channels], dtype=int),
         fx_start=np.array([1.0] + [rate[c] for c in currencies[1:]]),
@@ -227,8 +231,8 @@ def compile_network(scenario: Scenario) -> Network:
     for group in (catalog, market, mode, warehouse, routes, network.policies,
                   network.timeline):
         _read_only(group)
-    for array in (planning_units, network.currency_of_channel, network.fx_start,
-                  network.fx_volatility):
+    for array in (planning_units, network.supply_cover_days, network.currency_of_channel,
+                  network.fx_start, network.fx_volatility):
         array.flags.writeable = False
     return network
 
@@ -251,6 +255,14 @@ def _route_table(sc: Scenario, markets: list[str], warehouses: list[str],
     warehouse, mode, direct = zip(*table, strict=True)
     return RouteTable(np.array(warehouse, dtype=np.int64), np.array(mode, dtype=np.int64),
                       np.array(direct, dtype=bool), np.array(fallback))
+
+
+def _supply_cover_days(sc: Scenario, warehouses: list[str]) -> np.ndarray:
+    cover = np.zeros(len(warehouses))
+    for spec in sc.suppliers.values():
+        w = warehouses.index(spec.warehouse)
+        cover[w] = max(cover[w], spec.lead_time_days.mean() + 7.0)
+    return cover
 
 
 def _planning_units(sc: Scenario, markets: list[str], skus: list[str], warehouses: list[str],

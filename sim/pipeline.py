@@ -32,6 +32,8 @@ class BulkShipment:
     created: float
     departed: float = math.nan
     containers: int = 0
+    planned: bool = False
+    """Sent by a plan on top of the rules (see ``Pipeline.planned_inbound``)."""
 
 
 class Pipeline:
@@ -50,6 +52,11 @@ class Pipeline:
         """Returned units due back on a shelf [day, warehouse, sku]."""
         self.restock_value = np.zeros((n, len(network.warehouses), network.n_skus,
                                        len(VALUE_PARTS)))
+        self.planned_inbound = np.zeros((len(network.warehouses), network.n_skus),
+                                        dtype=np.int64)
+        """Units a plan sent on top of the rules, on their way [warehouse, sku]: the rules'
+        inventory position leaves them out, so a pre-build for a peak adds to what the rules
+        order instead of replacing it; on the shelf they are stock like any other."""
         self.busy_until = [0.0] * len(network.suppliers)
         """When each supplier's line finishes the orders it already has (days)."""
         self._ids = 0

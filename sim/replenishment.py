@@ -46,9 +46,11 @@ class Logistics:
                                         skus, units, self.stock, self.pipeline, self.ledger,
                                         self.records))
 
-    def send(self, origin: int, w: int, k: int, want: np.ndarray) -> None:
+    def send(self, origin: int, w: int, k: int, want: np.ndarray,
+             planned: bool = False) -> None:
         """Ship ``want`` [sku] from origin to warehouse ``w`` by mode ``k`` as far as origin
-        stock and the warehouse's space allow."""
+        stock and the warehouse's space allow; ``planned``: a plan's shipment, on top of the
+        rules."""
         stock = self.stock
         lane = self.net.warehouse.lane_of[(w, k)]
         take = fit_capacity(self.net, stock, w, np.minimum(want, stock.on_hand[origin]))
@@ -57,8 +59,10 @@ class Logistics:
             return
         value = stock.issue(origin, skus, take[skus])
         stock.inbound[w, skus] += take[skus]
+        if planned:
+            self.pipeline.planned_inbound[w, skus] += take[skus]
         shipment = BulkShipment(self.pipeline.next_id(), origin, w, k, lane, skus,
-                                take[skus], value, created=self.env.now)
+                                take[skus], value, created=self.env.now, planned=planned)
         self.env.process(bulk_shipment(self.env, self.net, self.streams.bulk, shipment,
                                        stock, self.pipeline, self.ledger, self.records))
 
@@ -85,7 +89,7 @@ def send_planned(t: int, net: Network, book: PlanBook, logistics: Logistics) -> 
                                  np.zeros(net.n_skus, dtype=np.int64))
         qty[sku] += units
     for (origin, destination, mode), qty in by_lane.items():
-        logistics.send(origin, destination, mode, qty)
+        logistics.send(origin, destination, mode, qty, planned=True)
 
 
 def review_stock(t: int, net: Network, policies: Policies, backlog: np.ndarray,
@@ -97,7 +101,8 @@ def review_stock(t: int, net: Network, policies: Policies, backlog: np.ndarray,
     for w in order:
         if not due[w].any():
             continue
-        position = stock.on_hand[w] + stock.inbound[w] - backlog[w]
+        position = (stock.on_hand[w] + stock.inbound[w] - logistics.pipeline.planned_inbound[w]
+                    - backlog[w])
         qty = policies.order_quantity(w, position, due[w])
         if net.is_origin(w):
             _buy(net, w, qty, logistics)

@@ -115,6 +115,8 @@ def bulk_shipment(env: simpy.Environment, net: Network, rng: np.random.Generator
     w = shipment.destination
     stock.receive(w, shipment.skus, good, shipment.value * share[:, None])
     stock.inbound[w, shipment.skus] -= shipment.units
+    if shipment.planned:
+        pipeline.planned_inbound[w, shipment.skus] -= shipment.units
     stock.counts.write_off_cny += float((shipment.value * (1.0 - share)[:, None]).sum())
     stock.counts.bulk_lost += int(lost.sum())
     stock.counts.bulk_damaged += int(damaged.sum())
