@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from optimize.bookings import booking_list
 from optimize.channel_data import ChannelData, channel_data
 from optimize.core import (
     ChannelModel,
@@ -202,6 +203,15 @@ def predicted_kpis(built: ChannelModel, flows: pd.DataFrame,
             "logistics_cost_per_unit_cny": cash / served if served else 0.0}
 
 
+def bookings(built: ChannelModel, flows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """The plan's bulk lines as a booking list (``optimize.bookings``)."""
+    routes = built.data.routes
+    boxes = {(routes[r].origin, routes[r].destination, routes[r].mode, w): var.value or 0.0
+             for (r, w), var in built.model.containers.items()}
+    return booking_list(flows[flows["kind"] == "bulk"], boxes, scenario.horizon.start_date,
+                        scenario.planning.booking_lead_days)
+
+
 def optimize_channels(scenario: Scenario, options: SolveOptions | None = None) -> Outcome:
     """Choose routes, shipments and containers for the scenario's horizon."""
     data = channel_data(scenario)
@@ -221,5 +231,6 @@ def optimize_channels(scenario: Scenario, options: SolveOptions | None = None) -
                "containers": float(sum(plan.containers.values())),
                "mip_gap": report.gap or 0.0}
     costs_table = pd.DataFrame({"component": list(costs), "cny": list(costs.values())})
-    return Outcome(plan, summary, {"flows": flows, "costs": costs_table, "mix": mix}, report)
+    return Outcome(plan, summary, {"flows": flows, "costs": costs_table, "mix": mix,
+                                   "bookings": bookings(built, flows, scenario)}, report)
 

@@ -25,12 +25,14 @@ recourse problem (RP) with the plan made from mean demand evaluated on the same 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from optimize.bookings import booking_list
 from optimize.channel_data import ChannelData, channel_data
 from optimize.outcome import Outcome
 from optimize.solve import BuiltModel, SolveOptions, Solver, solve_or_explain
@@ -53,6 +55,8 @@ class PeakData:
     markets: list[int]              # markets served from overseas warehouses
     leftover_weeks: float
     parcel_capacity: dict[str, np.ndarray]  # units per window week
+    start: dt.date                  # the first day of plan week 1
+    booking_lead_days: int          # space is booked this long before its week
 
     def cost(self, route: int, week: int) -> np.ndarray:
         """Per-unit cost [sku] of a route used in window week ``week`` (1-based)."""
@@ -90,7 +94,9 @@ def peak_data(scenario: Scenario, samples: np.ndarray | None = None) -> PeakData
                   if route.kind == "bulk" and route.mode in spec.expedite_modes],
         express=express, deliver=deliver, markets=served,
         leftover_weeks=spec.leftover_holding_weeks,
-        parcel_capacity={k: v[window] for k, v in base.parcel_capacity.items()})
+        parcel_capacity={k: v[window] for k, v in base.parcel_capacity.items()},
+        start=scenario.horizon.start_date,
+        booking_lead_days=scenario.planning.booking_lead_days)
 
 
 @dataclass(kw_only=True)
@@ -234,8 +240,17 @@ def solve_peak(data: PeakData, options: SolveOptions | None = None) -> Outcome:
     commit_table = pd.DataFrame([(sku, route.name, units)
                                  for sku, route, units in commits],
                                 columns=["sku", "route", "units"])
-    return Outcome(plan, summary, {"commitments": commit_table, "value": pd.DataFrame(
-        {"measure": list(summary), "value": list(summary.values())})}, report)
+    lines = pd.DataFrame([(line.week, line.sku, line.origin, line.destination, line.mode,
+                           line.units, route.mean_days)
+                          for line, (_, route, _) in zip(shipments, commits, strict=True)],
+                         columns=["week", "sku", "origin", "destination", "mode", "units",
+                                  "mean_days"])
+    boxes = {(routes[r].origin, routes[r].destination, routes[r].mode, max(depart, 1)):
+             var.value or 0.0 for (r, _), var in model.containers.items()}
+    return Outcome(plan, summary, {
+        "commitments": commit_table,
+        "value": pd.DataFrame({"measure": list(summary), "value": list(summary.values())}),
+        "bookings": booking_list(lines, boxes, data.start, data.booking_lead_days)}, report)
 
 
 def optimize_peak(scenario: Scenario, options: SolveOptions | None = None) -> Outcome:

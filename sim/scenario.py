@@ -548,6 +548,9 @@ class Planning(Frozen):
     channels: ChannelPlanning = ChannelPlanning()
     ads: AdPlanning = AdPlanning()
     peak: PeakPlanning | None = None
+    booking_lead_days: Count = Field(
+        14, description="days before a shipment's week that its space must be booked "
+                        "(carriers' booking cut-off; the plans' booking lists)")
 
 
 # ----------------------------------------------------------------------------- scenario
