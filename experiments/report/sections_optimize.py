@@ -106,7 +106,7 @@ def _channels(result: Result, figures: Path, weeks: int) -> Section:
         [Figure(figures_optimize.channels_figure(costs, mix, figures / "channels.png"),
                 "Cost by component and units by destination and mode."),
          _pairs("Costs", ["component", "CNY"], costs["component"], costs["cny"]),
-         _rows(mix)])
+         _rows(mix), *_bookings(result)])
 
 
 def _peak(result: Result, figures: Path, weeks: int) -> Section:
@@ -121,4 +121,19 @@ def _peak(result: Result, figures: Path, weeks: int) -> Section:
         [Figure(figures_optimize.peak_figure(commitments, value, figures / "peak.png"),
                 "Committed units by route and expected costs."),
          _pairs("Measures", ["measure", "value"], value["measure"], value["value"]),
-         _rows(by_route)])
+         _rows(by_route), *_bookings(result)])
+
+
+def _bookings(result: Result) -> list[Part]:
+    """What to book, per lane and departure week (the per-SKU lines are bookings.csv);
+    nothing for a result written before plans had booking lists."""
+    path = result.file("bookings.parquet")
+    if not path.is_file():
+        return []
+    bookings = pd.read_parquet(path)
+    lanes = (bookings.groupby(["book_by", "departs", "departure_week", "origin", "destination",
+                               "mode", "expected_arrival"], sort=True, as_index=False)
+             .agg(skus=("sku", "size"), units=("units", "sum"),
+                  containers=("lane_containers", "first")))
+    part = _rows(lanes)
+    return [Part("What to book (per SKU in bookings.csv)", part.headers, part.rows, part.right)]
