@@ -168,3 +168,17 @@ def test_evaluate_without_anything_to_judge_reports_the_policies_alone(tmp_path)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["against_rules"] is False and manifest["outcome"] == "no rules"
     assert not (out / "differences.parquet").exists()
+
+
+def test_optimize_evaluate_judges_the_plan_it_wrote(tmp_path):
+    out = tmp_path / "channels"
+    code, stdout, stderr = run_cli(["optimize", "channels", TINY, "--out", out,
+                                    "--evaluate", 2, "--no-report"])
+    assert code == 0, stderr
+    assert "tiny: channels plan" in stdout
+    assert f"tiny: plan {out / 'plan.yaml'} against the rules" in stdout
+    assert "This plan earns " in stdout and "Paired differences, plan - rules" in stdout
+    manifest = read_manifest(out / "evaluation")
+    assert isinstance(manifest, EvaluationManifest) and manifest.against_rules
+    assert manifest.plan_file == str(out / "plan.yaml") and manifest.replications == 2
+    assert (out / "evaluation" / "differences.csv").is_file()
