@@ -17,12 +17,17 @@ W+1..W+T are a tail with no spend, so the carry-over of late spend is valued. Mo
     d[c,w,i] share of segment i of an S-shaped curve in use         m.fill
     z[c,w,i] 1 if segment i is full                                  m.filled
 
-    carry-over   a[c,w] = (1 - L_c) x[c,w] + L_c a[c,w-1],  L_c = carryover_c ** 7,
+    carry-over   a[c,w] = (1 - L_c) x[c,w] + L_c a[c,w-1],  L_c = r_c ** 7 (r_c the daily
+                 carry-over; a weekly_carryover alpha gives L_c = alpha exactly),
                  a[c,0] = the current schedule's spend per day          m.carry_over
-    response     f_c(a) = S_c a^n / (a^n + K_c^n),  K_c = cost_per_click x S_c x FX
-      n_c <= 1:  r[c,w] <= f_c(b) + f_c'(b) (a[c,w] - b)  at each tangent point b  m.tangent
+    response     f_c(a) = S_c a^n / (a^n + K_c^n),  K_c = the half-saturation spend x FX
+                 (cost_per_click x S_c, or half_saturation_spend_per_week / 7)
+    calendar     M[c,w] = sum_m share_cm (1/7) sum_{t in week w} season_m(t), season_m(t) =
+                 seasonality(month of t) x peaks of market m on day t (sim.demand); M = 1 for
+                 a channel with follows_calendar false. Week w's sessions are M[c,w] f_c(a):
+      n_c <= 1:  r[c,w] <= M[c,w] (f_c(b) + f_c'(b) (a[c,w] - b))  at each tangent b  m.tangent
       n_c > 1:   a[c,w] = sum_i d[c,w,i] (b_i - b_i-1)                          m.on_segments
-                 r[c,w] <= sum_i d[c,w,i] (f_c(b_i) - f_c(b_i-1))              m.segment_sessions
+                 r[c,w] <= M[c,w] sum_i d[c,w,i] (f_c(b_i) - f_c(b_i-1))       m.segment_sessions
                  z[c,w,i] <= d[c,w,i];  d[c,w,i] <= z[c,w,min(i-1, p_c-1)] (i >= 2)
                  (m.filled_means_full, m.fill_in_order), p_c = the steepest segment
     budget       sum_{c,w<=W} 7 x[c,w] <= B        m.total_budget (B: mutable m.budget)
@@ -63,24 +68,33 @@ Approximations, each measured and reported:
   them to fill in order; past it the slopes fall, so the LP fills them in order by itself.
   HiGHS has no SOS constraints, hence the binaries.
 - Breakpoints are placed greedily where the gap is largest, over [0, the spend that buys
-  ``SATURATION`` of the channel's maximum sessions]; spend is capped there.
-- The simulator gives paid traffic no seasonality or peak multiplier, and neither does the
-  model: weeks differ only through the carry-in and the tail, so plans come out flat.
+  ``SATURATION`` of the channel's maximum sessions]; spend is capped there. Then they are
+  refined: points (tangents or chord ends) are added at the adstocks the plan chose, where
+  the model is furthest from the curve, and the model re-solved, until the allocation x[c,w]
+  moves by less than 0.5 % (sum |x_new - x_old| / sum x_old) or after 6 re-solves. The
+  summary reports ``refinements`` and the last ``allocation_change_pct``.
+- Calendar. The simulator scales a channel's maximum sessions by season_m(t) day by day;
+  the model uses its weekly mean M[c,w], so within a week response is moved between days
+  (``daily_response`` also applies the weekly M). A channel reaching markets with
+  different peaks gets one value per session v_c: exact when its markets share a calendar
+  (the baseline's peaks cover all markets), an approximation otherwise.
 
-Marginal ROAS per channel is the dual of a budget row: after the solve, an LP copy (binaries
-fixed; activation relaxed, so a channel that is off still shows what its first yuan would
-earn) gives each channel its own budget row equal to its planned spend, lifts the max-spend
-caps and maximises revenue. The row's dual is the revenue one more CNY in that channel buys
-(re-timed across its weeks). The dual of the total budget row in the original objective is
-reported as ``budget_dual``. A piecewise-linear curve has no derivative at a kink, so a dual
-is the slope of a piece next to the plan: its resolution is the breakpoint spacing.
-``marginal_roas_hill`` in the 'channels' table is the exact curve's derivative at the plan.
+Marginal ROAS per channel is read from the exact Hill curves at the plan, not from a segment
+slope or a dual: one more CNY in channel c in week w earns
+mr[c,w] = v_c sum_{u >= w} (1 - L_c) L_c^(u - w) M[c,u] f_c'(a[c,u])   (``marginal_revenue``,
+the 'marginal_roas' table), and the channel's marginal ROAS is that CNY spent the way the
+plan spends it, sum_w (x[c,w] / sum_u x[c,u]) mr[c,w] (``marginal_roas``; evenly over the
+weeks for a channel that is off, so an S-shaped channel at zero adstock reports
+f'(0) = 0). ``marginal_roas_best_week`` is max_w mr[c,w]. The dual of the total budget row
+(on the piecewise-linear model; binaries fixed for a MILP) is reported as ``budget_dual``.
 Margins per session are assumed positive (the model may leave sessions unused, not pay to
 have fewer).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -100,7 +114,14 @@ from optimize.solve import (
     solve_or_explain,
 )
 from sim import economics
-from sim.demand import ad_spend_schedule, hill, popularity_shares, static_conversion
+from sim.calendar import Timeline
+from sim.demand import (
+    ad_spend_schedule,
+    calendar_multiplier,
+    hill,
+    popularity_shares,
+    static_conversion,
+)
 from sim.loader import scenario_hash
 from sim.network import Network, compile_network
 from sim.plan import AdSpendLine, Plan
@@ -109,6 +130,11 @@ from sim.scenario import Scenario
 DAYS = 7
 SATURATION = 0.98
 """Curves are modelled up to the spend that buys this share of a channel's maximum."""
+ALLOCATION_TOL = 0.005
+"""Breakpoints are refined until the allocation moves by less than this between solves."""
+MAX_REFINEMENTS = 6
+REFINE_POINTS = 12
+"""Breakpoints added per curve and refinement, at most (at the plan's adstocks)."""
 DEFAULT_OPTIONS = SolveOptions()
 AdObjective = Literal["contribution", "orders", "marginal_roas"]
 
@@ -140,6 +166,10 @@ class AdData:
     """g_c, margin (before ad spend) per paid session."""
     carry_in_cny: np.ndarray | None = None
     """a[c,0], adstock before week 1; None means none."""
+    calendar: np.ndarray | None = None
+    """M[c,w] [channel, week incl. tail]: the week's mean calendar multiplier of the channel's
+    maximum sessions (seasonality x peaks of its markets, weighted by its market shares);
+    None means 1 every week."""
     current_spend_cny: np.ndarray | None = None
     """[channel, week] the scenario's own schedule, for comparison; None means zero."""
     tail_weeks: int = 0
@@ -162,6 +192,10 @@ class AdData:
             raise ValueError(f"unknown objective '{self.objective}'")
         if self.breakpoints < 3:
             raise ValueError('"breakpoints" must be >= 3.')
+        if self.calendar is not None and np.shape(self.calendar) != (len(self.channels),
+                                                                     self.total_weeks):
+            raise ValueError("calendar must be [channel, week incl. tail]: shape "
+                             f"({len(self.channels)}, {self.total_weeks})")
         for name in ("min_spend_cny_per_day", "max_spend_cny_per_day",
                      "min_spend_if_active_cny_per_day", "fixed_spend_cny_per_day"):
             for channel in getattr(self, name):
@@ -172,6 +206,13 @@ class AdData:
     def decay(self) -> np.ndarray:
         """L_c, the weekly carry-over rate."""
         return np.asarray(self.carryover, dtype=float) ** DAYS
+
+    @property
+    def appetite(self) -> np.ndarray:
+        """M[c,w] [channel, week incl. tail], ones without a calendar."""
+        if self.calendar is None:
+            return np.ones((len(self.channels), self.total_weeks))
+        return np.asarray(self.calendar, dtype=float)
 
     @property
     def carry_in(self) -> np.ndarray:
@@ -276,6 +317,12 @@ def ad_data(scenario: Scenario) -> AdData:
     base = np.array([scenario.policies.ad_spend[c].spend_per_day
                      if c in scenario.policies.ad_spend else 0.0 for c in channels])
     budget = planning.total_budget_cny
+    total = weeks + planning.tail_weeks
+    timeline = Timeline.build(scenario, list(values.index), list(scenario.modes))
+    season = calendar_multiplier(timeline)[:, : total * DAYS]
+    weekly = season.reshape(len(values.index), total, DAYS).mean(axis=2)   # [market, week]
+    follows = np.array([s.follows_calendar for s in specs])
+    calendar = np.where(follows[:, None], shares @ weekly, 1.0)
     if budget is None and planning.objective != "marginal_roas":
         budget = float(current.sum() * DAYS)
     return AdData(
@@ -284,11 +331,12 @@ def ad_data(scenario: Scenario) -> AdData:
         half_saturation_cny=np.array([s.half_saturation_spend_per_day for s in specs]) * fx,
         max_sessions=np.array([s.max_sessions_per_day for s in specs], dtype=float),
         exponent=np.array([s.hill_exponent for s in specs]),
-        carryover=np.array([s.carryover for s in specs]),
+        carryover=np.array([s.daily_carryover for s in specs]),
         orders_per_session=orders.sum(axis=1),
         revenue_per_session_cny=orders @ values["revenue_per_order_cny"].to_numpy(),
         margin_per_session_cny=orders @ values["margin_per_order_cny"].to_numpy(),
         carry_in_cny=base * fx,
+        calendar=calendar,
         current_spend_cny=current,
         tail_weeks=planning.tail_weeks,
         objective=planning.objective,
@@ -452,12 +500,14 @@ def weekly_response(data: AdData, spend: np.ndarray) -> np.ndarray:
     """Paid sessions per day [channel, week incl. tail] of a plan [channel, horizon week]
     on the exact Hill curves, with the model's weekly carry-over."""
     stock = weekly_adstock(data, spend)
-    return data.max_sessions[:, None] * hill(stock, data.half_saturation_cny, data.exponent)
+    return (data.max_sessions[:, None] * data.appetite
+            * hill(stock, data.half_saturation_cny, data.exponent))
 
 
 def daily_response(data: AdData, spend: np.ndarray) -> np.ndarray:
     """The same plan through the simulator's daily carry-over: paid sessions per day
-    [channel, week incl. tail], each week's daily sessions averaged."""
+    [channel, week incl. tail], each week's daily sessions averaged (the calendar at its
+    weekly mean M[c,w])."""
     x = np.zeros((len(data.channels), data.total_weeks))
     x[:, : data.weeks] = spend
     daily = np.repeat(x, DAYS, axis=1)
@@ -468,18 +518,19 @@ def daily_response(data: AdData, spend: np.ndarray) -> np.ndarray:
         stock[:, t] = level
     sessions = data.max_sessions[:, None] * hill(stock, data.half_saturation_cny,
                                                  data.exponent)
-    return sessions.reshape(len(data.channels), data.total_weeks, DAYS).mean(axis=2)
+    return (sessions.reshape(len(data.channels), data.total_weeks, DAYS).mean(axis=2)
+            * data.appetite)
 
 
 def marginal_revenue(data: AdData, spend: np.ndarray) -> np.ndarray:
     """Revenue per extra CNY spent in channel c in horizon week w [channel, week], on the
-    exact curves: v_c sum_{u >= w} (1 - L_c) L_c^(u - w) f_c'(a[c,u])."""
-    stock, decay = weekly_adstock(data, spend), data.decay
+    exact curves: v_c sum_{u >= w} (1 - L_c) L_c^(u - w) M[c,u] f_c'(a[c,u])."""
+    stock, decay, appetite = weekly_adstock(data, spend), data.decay, data.appetite
     out = np.zeros((len(data.channels), data.weeks))
     for c in range(len(data.channels)):
         curve = HillCurve(float(data.half_saturation_cny[c]), float(data.max_sessions[c]),
                           float(data.exponent[c]), np.array([0.0, 1.0]))
-        slope = curve.slope(stock[c])
+        slope = appetite[c] * curve.slope(stock[c])
         lam = float(decay[c])
         later = 0.0
         for u in range(data.total_weeks - 1, -1, -1):
@@ -497,13 +548,16 @@ class AdModel(BuiltModel):
     curves: dict[str, HillCurve]
 
 
-def build_ads_model(data: AdData, elastic: bool = False) -> AdModel:
+def build_ads_model(data: AdData, elastic: bool = False,
+                    curves: dict[str, HillCurve] | None = None) -> AdModel:
     """The ad allocation model of the module docstring (pure: reads ``data`` only).
 
     With ``elastic`` the budget rows (and the ROAS floor) may be exceeded at a penalty,
-    so an infeasible setting can be explained in words.
+    so an infeasible setting can be explained in words. ``curves`` replaces the curves
+    ``response_curves`` fits (e.g. refined ones).
     """
-    curves = response_curves(data)
+    curves = response_curves(data) if curves is None else curves
+    appetite = data.appetite
     names = list(data.channels)
     idx = {name: c for c, name in enumerate(names)}
     decay = data.decay
@@ -546,7 +600,8 @@ def build_ads_model(data: AdData, elastic: bool = False) -> AdModel:
     m.TANGENT = pyo.Set(dimen=2, ordered=True, initialize=[
         (c, j) for c in concave for j in range(len(curves[c].points))])
     m.tangent = pyo.Constraint(m.TANGENT, m.W, rule=lambda m, c, j, w: (
-        m.sessions[c, w] <= float(cuts[c][0][j]) + float(cuts[c][1][j]) * m.adstock[c, w]))
+        m.sessions[c, w] <= float(appetite[idx[c], w - 1]) * (
+            float(cuts[c][0][j]) + float(cuts[c][1][j]) * m.adstock[c, w])))
 
     # S-shaped channels: incremental piecewise-linear with binaries up to the steepest chord
     width = {c: np.diff(curves[c].points) for c in shaped}
@@ -561,8 +616,8 @@ def build_ads_model(data: AdData, elastic: bool = False) -> AdModel:
     m.on_segments = pyo.Constraint(m.SHAPED, m.W, rule=lambda m, c, w: m.adstock[c, w] == sum(
         float(width[c][i - 1]) * m.fill[c, i, w] for i in range(1, len(width[c]) + 1)))
     m.segment_sessions = pyo.Constraint(m.SHAPED, m.W, rule=lambda m, c, w: (
-        m.sessions[c, w] <= sum(float(rise[c][i - 1]) * m.fill[c, i, w]
-                                for i in range(1, len(rise[c]) + 1))))
+        m.sessions[c, w] <= sum(float(appetite[idx[c], w - 1] * rise[c][i - 1])
+                                * m.fill[c, i, w] for i in range(1, len(rise[c]) + 1))))
     m.filled_means_full = pyo.Constraint(m.ORDERED, m.W, rule=lambda m, c, i, w: (
         m.filled[c, i, w] <= m.fill[c, i, w]))
 
@@ -637,16 +692,77 @@ def optimize_ads(scenario: Scenario, options: SolveOptions = DEFAULT_OPTIONS) ->
 
 
 def solve_ads(data: AdData, options: SolveOptions = DEFAULT_OPTIONS) -> Outcome:
-    """Solve the ad model for prepared data; raises ``Infeasible`` in business words."""
+    """Solve the ad model for prepared data; raises ``Infeasible`` in business words.
+
+    The model is solved, then re-solved with breakpoints added at the chosen adstocks
+    (``refine_curves``) until the allocation x[c,w] moves by less than ``ALLOCATION_TOL``
+    (sum |x_new - x_old| / sum x_old) between two solves, or ``MAX_REFINEMENTS`` re-solves
+    have run; the summary reports both (``refinements``, ``allocation_change_pct``).
+    """
     conflicts = bound_conflicts(data)
     if conflicts:
         raise Infeasible(conflicts)
+    curves = response_curves(data)
     built, report, solver = solve_or_explain(
-        lambda elastic: build_ads_model(data, elastic), options)
+        lambda elastic: build_ads_model(data, elastic, curves), options)
+    x = _allocation(built.model, data)
+    changes: list[float] = []
+    spent = [report]
+    while len(changes) < MAX_REFINEMENTS:
+        finer = refine_curves(built.curves, weekly_adstock(data, x))
+        if all(len(finer[c].points) == len(built.curves[c].points) for c in finer):
+            changes.append(0.0)             # exact at the plan: a re-solve would not move
+            break
+        again, again_report, again_solver = solve_or_explain(
+            functools.partial(_build_with, data, finer), options)
+        y = _allocation(again.model, data)
+        changes.append(float(np.abs(y - x).sum() / max(np.abs(x).sum(), 1e-9)))
+        built, report, solver, x = again, again_report, again_solver, y
+        spent.append(report)
+        if changes[-1] < ALLOCATION_TOL:
+            break
+    report = dataclasses.replace(
+        report, build_s=sum(r.build_s for r in spent),
+        handoff_s=sum(r.handoff_s for r in spent), highs_s=sum(r.highs_s for r in spent),
+        solve_s=sum(r.solve_s for r in spent))
     started = time.perf_counter()
-    budget_dual, marginal = marginal_values(built.model, data, solver, options)
-    return _outcome(built, data, report, budget_dual, marginal,
+    budget_dual = budget_value(built.model, solver, options)
+    return _outcome(built, data, report, budget_dual, (len(spent) - 1, changes[-1]),
                     time.perf_counter() - started)
+
+
+def _build_with(data: AdData, curves: dict[str, HillCurve], elastic: bool) -> AdModel:
+    return build_ads_model(data, elastic, curves)
+
+
+def _allocation(model: pyo.ConcreteModel, data: AdData) -> np.ndarray:
+    """x[c,w], the solved spend per day [channel, horizon week]."""
+    return np.maximum(np.array([[pyo.value(model.spend[c, w]) for w in range(1, data.weeks + 1)]
+                                for c in data.channels]), 0.0)
+
+
+def refine_curves(curves: Mapping[str, HillCurve], stock: np.ndarray,
+                  per_round: int = REFINE_POINTS) -> dict[str, HillCurve]:
+    """Each curve with breakpoints added at the adstocks a plan reached [channel, week]:
+    the ``per_round`` where the model is furthest from the curve. A tangent (concave) or a
+    breakpoint (S-shaped) at a makes the model exact at a."""
+    out = {}
+    for row, (name, curve) in zip(stock, curves.items(), strict=True):
+        top = float(curve.points[-1])
+        resolution = 1e-5 * top                   # closer points would only add noise
+        inside = np.unique(np.round(row[(row > resolution) & (row < top - resolution)]
+                                    / resolution)) * resolution
+        new = inside[np.abs(inside[:, None] - curve.points[None, :]).min(axis=1)
+                     > resolution]
+        if len(new):
+            error = np.abs(curve.model(new) - curve.sessions(new))
+            keep = new[np.argsort(-error, kind="stable")[:per_round]]
+            keep = keep[np.abs(curve.model(keep) - curve.sessions(keep))
+                        > 1e-9 * max(curve.max_sessions, 1.0)]
+            if len(keep):
+                curve = dataclasses.replace(curve, points=np.union1d(curve.points, keep))
+        out[name] = curve
+    return out
 
 
 def bound_conflicts(data: AdData) -> list[str]:
@@ -669,40 +785,32 @@ def bound_conflicts(data: AdData) -> list[str]:
     return found
 
 
-def marginal_values(model: pyo.ConcreteModel, data: AdData, solver: Solver,
-                    options: SolveOptions) -> tuple[float, dict[str, float]]:
-    """The total budget row's dual (objective per CNY of budget) and each channel's
-    marginal ROAS (revenue per extra CNY), from LP re-solves of a copy of the model."""
+def budget_value(model: pyo.ConcreteModel, solver: Solver, options: SolveOptions) -> float:
+    """The total budget row's dual: objective per CNY of budget, on the piecewise-linear
+    model (an LP copy with the binaries fixed at the plan for a MILP)."""
     binaries = [v for v in model.component_data_objects(pyo.Var) if v.is_binary()]
+    if not binaries:
+        return _dual(solver, model.total_budget)
     lp = model.clone()
+    for var in lp.component_data_objects(pyo.Var):
+        if var.is_binary():
+            level = round(var.value or 0.0)
+            var.domain = pyo.Reals
+            var.fix(level)
     lp_solver = Solver(options)
-    if binaries:
-        for var in lp.component_data_objects(pyo.Var):
-            if var.is_binary():
-                level = round(var.value or 0.0)
-                var.domain = pyo.Reals
-                var.fix(level)
-        lp_solver.solve(lp)
-        budget_dual = _dual(lp_solver, lp.total_budget)
-    else:
-        budget_dual = _dual(solver, model.total_budget)
-
-    idx = {name: c for c, name in enumerate(data.channels)}
-    for var in lp.use_channel.values():
-        var.unfix()
-        var.setlb(0.0)
-        var.setub(1.0)
-    for (c, _), var in lp.spend.items():
-        var.setub(data.cap(idx[c]))
-    spent = {c: max(DAYS * sum(pyo.value(lp.spend[c, w]) for w in lp.H),
-                    DAYS * data.weeks * data.lower(idx[c])) for c in lp.C}
-    lp.total_budget.deactivate()
-    lp.objective.deactivate()
-    lp.channel_budget = pyo.Constraint(lp.C, rule=lambda m, c: (
-        DAYS * sum(m.spend[c, w] for w in m.H) <= spent[c]))
-    lp.revenue_objective = pyo.Objective(expr=lp.revenue, sense=pyo.maximize)
     lp_solver.solve(lp)
-    return budget_dual, {c: _dual(lp_solver, lp.channel_budget[c]) for c in lp.C}
+    return _dual(lp_solver, lp.total_budget)
+
+
+def marginal_roas(data: AdData, spend: np.ndarray) -> np.ndarray:
+    """Per channel, revenue per extra CNY spent the way the plan spends it, on the exact
+    Hill curves with carry-over and calendar: sum_w (x[c,w] / sum_u x[c,u]) mr[c,w], mr the
+    ``marginal_revenue``; a channel without spend spreads the CNY evenly over the weeks (so
+    an S-shaped channel at zero adstock reports 0)."""
+    mr = marginal_revenue(data, spend)
+    total = spend.sum(axis=1, keepdims=True)
+    weights = np.where(total > 0, spend / np.where(total > 0, total, 1.0), 1.0 / data.weeks)
+    return (weights * mr).sum(axis=1)
 
 
 def _dual(solver: Solver, row) -> float:
@@ -711,12 +819,14 @@ def _dual(solver: Solver, row) -> float:
 
 
 def _outcome(built: AdModel, data: AdData, report: SolveReport,
-             budget_dual: float, marginal: dict[str, float], dual_s: float) -> Outcome:
+             budget_dual: float, refinement: tuple[int, float], dual_s: float) -> Outcome:
     names = list(data.channels)
     model, curves = built.model, built.curves
     weeks, total = data.weeks, data.total_weeks
-    x = np.array([[pyo.value(model.spend[c, w]) for w in range(1, weeks + 1)] for c in names])
-    x = np.maximum(x, 0.0)
+    x = _allocation(model, data)
+    appetite = data.appetite
+    marginal = marginal_roas(data, x)
+    by_week = marginal_revenue(data, x)
     a = np.array([[pyo.value(model.adstock[c, w]) for w in range(1, total + 1)]
                   for c in names])
     r = np.array([[pyo.value(model.sessions[c, w]) for w in range(1, total + 1)]
@@ -732,10 +842,10 @@ def _outcome(built: AdModel, data: AdData, report: SolveReport,
     spend = DAYS * x.sum(axis=1)
     sessions = DAYS * r.sum(axis=1)
     orders, revenue, margin = o * sessions, v * sessions, g * sessions
-    gap = np.array([curves[c].gap() for c in names])
+    gap = np.array([curves[c].gap() for c in names]) * appetite.max(axis=1)
     local = np.array([np.where(a[i] > 1e-9, curves[c].gap_at(a[i]),
                                np.abs(curves[c].model(0.0) - curves[c].sessions(0.0)))
-                      for i, c in enumerate(names)])
+                      for i, c in enumerate(names)]) * appetite
     planned = r.sum()
     gap_pct = 100.0 * float(local.sum()) / planned if planned > 0 else 0.0
     exact_total = exact.sum()
@@ -760,11 +870,15 @@ def _outcome(built: AdModel, data: AdData, report: SolveReport,
         "current_paid_orders": float(DAYS * (o[:, None] * now).sum()),
         "current_contribution_cny": float(DAYS * (g[:, None] * now).sum()
                                           - DAYS * current.sum()),
+        "refinements": float(refinement[0]),
+        "allocation_change_pct": 100.0 * refinement[1],
+        "breakpoints_max": float(max(len(curves[c].points) for c in names)),
+        "mip_gap_reached": float(report.gap) if report.gap is not None else 0.0,
     }
     if data.total_budget_cny is not None:
         summary["budget_cny"] = float(data.total_budget_cny)
-    for name in names:
-        summary[f"marginal_roas_{name}"] = float(marginal[name])
+    for c, name in enumerate(names):
+        summary[f"marginal_roas_{name}"] = float(marginal[c])
 
     sessions_by_channel = r.sum(axis=1)
     channels = pd.DataFrame({
@@ -777,8 +891,9 @@ def _outcome(built: AdModel, data: AdData, report: SolveReport,
         "revenue_cny": revenue,
         "margin_cny": margin,
         "roas": np.divide(revenue, spend, out=np.zeros_like(spend), where=spend > 0),
-        "marginal_roas": [marginal[c] for c in names],
-        "marginal_roas_hill": marginal_revenue(data, x).max(axis=1),
+        "marginal_roas": marginal,
+        "marginal_roas_best_week": by_week.max(axis=1),
+        "mean_calendar": appetite[:, :weeks].mean(axis=1),
         "pwl_gap_sessions_per_day": gap,
         "pwl_gap_pct": np.divide(100.0 * local.sum(axis=1), sessions_by_channel,
                                  out=np.full_like(gap, np.nan),
@@ -787,6 +902,8 @@ def _outcome(built: AdModel, data: AdData, report: SolveReport,
     allocation = pd.DataFrame(x.T, columns=pd.Index(names, name="channel"),
                               index=pd.RangeIndex(1, weeks + 1, name="week"))
     tables = {"allocation": allocation, "channels": channels,
+              "marginal_roas": pd.DataFrame(by_week.T, columns=allocation.columns,
+                                            index=allocation.index),
               "curves": curve_table(curves, x.max(axis=1, initial=0.0))}
     lines = [AdSpendLine(week=w + 1, channel=name, spend_cny_per_day=float(x[c, w]))
              for w in range(weeks) for c, name in enumerate(names)]
@@ -801,6 +918,8 @@ def _outcome(built: AdModel, data: AdData, report: SolveReport,
         solver={"objective": data.objective, "status": report.status,
                 "build_s": report.build_s, "handoff_s": report.handoff_s,
                 "highs_s": report.highs_s, "dual_pass_s": dual_s,
+                "gap": report.gap, "refinements": refinement[0],
+                "allocation_change_pct": 100.0 * refinement[1],
                 "binaries": sum(1 for v in model.component_data_objects(pyo.Var)
                                 if v.is_binary())},
     )

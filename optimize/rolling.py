@@ -111,7 +111,7 @@ class RollingStats:
         self.handoff_s += report.handoff_s + report.solve_s - report.highs_s
         self.highs_s += report.highs_s
         self.wall_s += wall_s
-        self.stopped += report.status != "optimal"
+        self.stopped += report.time_limited
 
 
 @dataclass

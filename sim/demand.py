@@ -1,14 +1,22 @@
 """Traffic and demand: sessions from organic search and paid channels, then conversion.
 
-Each day, per market m:
+Each day t, per market m, with the calendar multiplier season_m(t) = seasonality(month of t)
+x the product of the peak-event multipliers of market m on day t:
 
-    organic_m   = organic_sessions_per_day_m * seasonality(month) * peak_m(day) * noise
-    paid_c      = max_sessions_c * a_c^n / (a_c^n + K_c^n)        (Hill, see AdChannel)
-    sessions_m  = organic_m + sum_c share_cm * paid_c
-    orders_ms   ~ Poisson((organic_m + sum_c share_cm * paid_c * multiplier_c)
+    organic_m   = organic_sessions_per_day_m * season_m(t) * noise
+    a_c(t)      = (1 - r_c) spend_c(t) + r_c a_c(t-1)                 (adstock, see AdChannel)
+    paid_cm     = share_cm * S_c * cal_cm(t) * a_c^n_c / (a_c^n_c + K_c^n_c)       (Hill)
+                  cal_cm(t) = season_m(t) if the channel follows_calendar, else 1
+    sessions_m  = organic_m + sum_c paid_cm
+    orders_ms   ~ Poisson((organic_m + sum_c paid_cm * multiplier_c)
                           * popularity share_s * conversion_ms)
 
-and conversion_ms multiplies the market's base rate by a price effect, a delivery-promise
+S_c (max_sessions_per_day) is the channel's appetite at seasonality 1 without a peak; the
+half-saturation spend K_c does not move with the calendar, so the same spend buys cal_cm(t)
+times the sessions on a peak day and the marginal sessions per unit of spend,
+S_c cal_cm(t) n K^n a^(n-1) / (a^n + K^n)^2, rise by the same factor.
+
+Conversion_ms multiplies the market's base rate by a price effect, a delivery-promise
 effect and a rating effect (see ``Conversion``). Stock availability acts downstream: an
 order the warehouse cannot fill is a lost sale or a backorder, as the market chooses.
 """
@@ -58,22 +66,35 @@ def hill(x: np.ndarray, half_saturation: np.ndarray, exponent: np.ndarray) -> np
 
 
 def paid_sessions(scenario: Scenario, channels: list[str], markets: list[str],
-                  spend: np.ndarray, steady: bool = False) -> np.ndarray:
+                  spend: np.ndarray, steady: bool = False,
+                  calendar: np.ndarray | float = 1.0) -> np.ndarray:
     """Paid sessions [channel, market, day] from a spend schedule [channel, day].
 
-    With ``steady`` each day's spend is taken as held forever, so the adstock equals it.
+    ``calendar`` is season_m(t) [market, day] (or a scalar, e.g. the average season): it
+    scales the maximum sessions of every channel that follows the calendar. With ``steady``
+    each day's spend is taken as held forever, so the adstock equals it.
     """
     specs = [scenario.ad_channels[c] for c in channels]
+    n_days = spend.shape[1]
     if not specs:
-        return np.zeros((0, len(markets), spend.shape[1]))
-    carry = np.array([s.carryover for s in specs])
+        return np.zeros((0, len(markets), n_days))
+    carry = np.array([s.daily_carryover for s in specs])
     half = np.array([s.half_saturation_spend_per_day for s in specs])
     exponent = np.array([s.hill_exponent for s in specs])
     peak = np.array([s.max_sessions_per_day for s in specs])
     stock = spend if steady else adstock(spend, carry)
     response = peak[:, None] * hill(stock, half, exponent)
     shares = np.array([[s.market_shares.get(m, 0.0) for m in markets] for s in specs])
-    return response[:, None, :] * shares[:, :, None]
+    cal = np.asarray(calendar, dtype=float)
+    season = np.broadcast_to(cal[:, :n_days] if cal.ndim else cal, (len(markets), n_days))
+    follows = np.array([s.follows_calendar for s in specs])
+    appetite = np.where(follows[:, None, None], season[None, :, :], 1.0)
+    return response[:, None, :] * shares[:, :, None] * appetite
+
+
+def calendar_multiplier(timeline: Timeline) -> np.ndarray:
+    """season_m(t) [market, day]: the month's seasonality times the market's peaks."""
+    return timeline.seasonality[None, :] * timeline.peak
 
 
 def converting_paid(scenario: Scenario, channels: list[str], paid: np.ndarray) -> np.ndarray:
@@ -110,15 +131,18 @@ def expected_daily_units(scenario: Scenario, markets: list[str], skus: list[str]
     """Planning demand [market, sku] in units/day: average season, no peaks, default ad spend.
 
     Policies written in days of cover and opening stock are converted with this figure, the
-    way a planner sizes stock from a run-rate rather than from tomorrow's draw.
+    way a planner sizes stock from a run-rate rather than from tomorrow's draw. Organic and
+    calendar-following paid sessions alike are taken at the mean monthly seasonality without
+    peaks (the same multiplier, so the run-rate keeps the simulation's mix of the two).
     """
     channels = list(scenario.ad_channels)
     spend = [scenario.policies.ad_spend[c].spend_per_day if c in scenario.policies.ad_spend
              else 0.0 for c in channels]
-    paid = paid_sessions(scenario, channels, markets,
-                         np.array(spend, dtype=float).reshape(len(channels), 1), steady=True)
-    paid_per_market = converting_paid(scenario, channels, paid)[:, :, 0].sum(axis=0)
     season = float(np.mean(scenario.calendar.seasonality_by_month))
+    paid = paid_sessions(scenario, channels, markets,
+                         np.array(spend, dtype=float).reshape(len(channels), 1), steady=True,
+                         calendar=season)
+    paid_per_market = converting_paid(scenario, channels, paid)[:, :, 0].sum(axis=0)
     organic = np.array([scenario.markets[m].organic_sessions_per_day for m in markets]) * season
     sessions = organic + paid_per_market
     units_per_order = 1.0 + scenario.conversion.extra_units_per_order_mean
@@ -147,11 +171,12 @@ class DemandModel:
         organic = np.array([scenario.markets[m].organic_sessions_per_day for m in markets])
         sigma = np.sqrt(np.log1p(scenario.traffic.daily_noise_cv**2))
         noise = streams.traffic.lognormal(-0.5 * sigma**2, sigma, (len(markets), n))
-        self.organic_sessions = organic[:, None] * timeline.seasonality[None, :] \
-            * timeline.peak * noise
+        season = calendar_multiplier(timeline)
+        self.organic_sessions = organic[:, None] * season * noise
         self.ad_spend = (ad_spend_schedule(scenario, channels, n) if ad_spend is None
                          else ad_spend)
-        self.paid_sessions = paid_sessions(scenario, channels, markets, self.ad_spend)
+        self.paid_sessions = paid_sessions(scenario, channels, markets, self.ad_spend,
+                                           calendar=season)
         paid_buyers = converting_paid(scenario, channels, self.paid_sessions).sum(axis=0)
         self.converting_sessions = self.organic_sessions + paid_buyers
         self.paid_order_share = np.divide(paid_buyers, self.converting_sessions,
@@ -190,7 +215,9 @@ class DemandModel:
 
 def expected_units_by_day(scenario: Scenario) -> np.ndarray:
     """Mean demand in units [market, sku, day] over the horizon, at the scheduled ad spend
-    and the opening rating: the planning figure the optimisers work from."""
+    and the opening rating: the planning figure the optimisers work from. It is the
+    simulation's expectation day by day: organic and paid sessions follow the calendar
+    (seasonality and peaks) exactly as ``DemandModel`` draws them, less the noise."""
     markets, skus = list(scenario.markets), list(scenario.skus)
     timeline = Timeline.build(scenario, markets, list(scenario.modes))
     model = DemandModel(scenario, markets, skus, timeline, Streams(0))

@@ -123,25 +123,73 @@ class Traffic(Frozen):
 class AdChannel(Frozen):
     """A paid traffic source whose response saturates (Hill) and carries over (geometric).
 
-    Paid sessions per day = max_sessions_per_day * a^n / (a^n + K^n), where a is the adstock
-    a_t = (1 - carryover) * spend_t + carryover * a_{t-1} (steady spend gives a = spend) and
-    the half-saturation spend K = cost_per_click * max_sessions_per_day: at low spend an
-    n = 1 channel buys sessions at its cost per click; at spend K the average cost of a
-    session has doubled. Paid visitors convert at ``conversion_multiplier`` times the
-    market's rate (shoppers who clicked a marketplace ad were already searching to buy).
+    Paid sessions per day in market m on day t =
+        max_sessions_per_day * share_m * season_m(t) * a_t^n / (a_t^n + K^n),
+    where a_t is the adstock a_t = (1 - r) * spend_t + r * a_{t-1} (steady spend gives
+    a = spend; r the daily carry-over) and season_m(t) = seasonality(month of t) x the product
+    of the peak multipliers of market m on day t when ``follows_calendar`` (else 1): the
+    market's appetite, the most a channel can buy, rises in a peak, while the spend that buys
+    half of it (K) does not, so a peak day's spend buys more sessions.
+
+    Carry-over, exactly one of:
+      ``carryover``         r, the share of today's adstock left tomorrow (daily);
+      ``weekly_carryover``  the share left a week later, the geometric adstock rate of a
+                            weekly marketing-mix model (Robyn ``theta``, Meridian and
+                            PyMC-Marketing geometric ``alpha``): r = weekly_carryover^(1/7).
+    Saturation, exactly one of:
+      ``cost_per_click``    K = cost_per_click * max_sessions_per_day: at low spend an n = 1
+                            channel buys sessions at its cost per click; at spend K the
+                            average cost of a session has doubled;
+      ``half_saturation_spend_per_week``  K = this / 7: the steady spend per WEEK (channel
+                            currency) that buys half the maximum (a Hill ``ec`` / half-
+                            saturation read in spend per week). The adstock here is
+                            normalised (weights sum to 1, as Meridian's and PyMC-Marketing's
+                            ``normalize=True``); an unnormalised geometric adstock (Robyn's
+                            x + theta x_prev) inflates steady spend by 1 / (1 - theta), so
+                            its inflexion point is first multiplied by (1 - theta).
+    Paid visitors convert at ``conversion_multiplier`` times the market's rate (shoppers who
+    clicked a marketplace ad were already searching to buy).
     """
 
     currency: Currency
-    cost_per_click: Positive
+    cost_per_click: Positive | None = None
+    half_saturation_spend_per_week: Positive | None = Field(
+        None, description="steady weekly spend buying half the maximum sessions (instead of "
+                          "cost_per_click): K = this / 7 per day")
     conversion_multiplier: Positive
     max_sessions_per_day: NonNegative
     hill_exponent: Positive
-    carryover: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
+    carryover: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] | None = Field(
+        None, description="daily adstock carry-over r")
+    weekly_carryover: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] | None = Field(
+        None, description="weekly geometric adstock rate (Robyn theta, Meridian alpha) "
+                          "instead of carryover: r = this^(1/7)")
+    follows_calendar: bool = Field(
+        True, description="the maximum sessions follow the markets' seasonality and peaks")
     market_shares: dict[str, Probability]
 
     @property
+    def daily_carryover(self) -> float:
+        """r, the daily carry-over rate, whichever convention the scenario gave."""
+        if self.carryover is not None:
+            return float(self.carryover)
+        return float(self.weekly_carryover or 0.0) ** (1.0 / 7.0)
+
+    @property
     def half_saturation_spend_per_day(self) -> float:
-        return self.cost_per_click * self.max_sessions_per_day
+        """K, the steady spend per day that buys half the maximum sessions."""
+        if self.cost_per_click is not None:
+            return self.cost_per_click * self.max_sessions_per_day
+        return float(self.half_saturation_spend_per_week or 0.0) / 7.0
+
+    @model_validator(mode="after")
+    def _one_of_each_convention(self) -> AdChannel:
+        if (self.carryover is None) == (self.weekly_carryover is None):
+            raise ValueError("give exactly one of carryover (daily) and weekly_carryover")
+        if (self.cost_per_click is None) == (self.half_saturation_spend_per_week is None):
+            raise ValueError("give exactly one of cost_per_click and "
+                             "half_saturation_spend_per_week")
+        return self
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> AdChannel:

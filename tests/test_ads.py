@@ -26,6 +26,7 @@ from optimize.ads import (
     weekly_response,
 )
 from optimize.solve import Infeasible, Solver
+from sim.loader import ScenarioError
 from sim.plan import load_plan, save_plan
 
 K = np.array([1000.0, 2000.0, 1500.0])       # half-saturation spend, CNY/day
@@ -194,7 +195,8 @@ def test_marginal_roas_objective_stops_where_marginal_roas_is_the_target():
     active = channels[channels["spend_cny"] > 0]
     assert list(active.index) == ["ppc", "search"]
     assert active["marginal_roas"].to_numpy() == pytest.approx([target, target], rel=0.02)
-    assert active["marginal_roas_hill"].to_numpy() == pytest.approx([target, target], rel=0.02)
+    assert active["marginal_roas_best_week"].to_numpy() == pytest.approx([target, target],
+                                                                         rel=0.02)
     # closed form: v S K / (x + K)^2 = target
     closed = np.sqrt(value[:2] * S[:2] * K[:2] / target) - K[:2]
     assert active["spend_cny_per_day"].to_numpy() == pytest.approx(closed, rel=0.02)
@@ -259,7 +261,7 @@ def test_baseline_default_plan_beats_the_current_schedule():
     assert s["spend_cny"] <= data.total_budget_cny * (1 + 1e-9)
     assert s["contribution_hill_cny"] > s["current_contribution_cny"]
     assert out.plan.kind == "ads" and out.plan.weeks == 52
-    assert set(out.tables) == {"allocation", "channels", "curves"}
+    assert set(out.tables) == {"allocation", "channels", "curves", "marginal_roas"}
     report = out.report
     assert report.build_s > 0 and report.highs_s > 0
 
@@ -298,3 +300,122 @@ def test_model_components_mirror_the_docstring():
                  "on_segments", "segment_sessions", "total_budget", "budget"):
         assert hasattr(model, name), name
     assert isinstance(model.budget, pyo.Param) and model.budget.mutable
+
+
+# ----------------------------------------------------------------------------- 6. calendar
+def exact_revenue(data: AdData, x: np.ndarray, value: np.ndarray) -> float:
+    """Revenue (or margin, with ``value`` per session) of a plan x [channel, week], written
+    out independently of the module: weekly carry-over L = r^7, calendar M[c,w], Hill."""
+    lam = np.asarray(data.carryover, dtype=float) ** 7
+    n, k = data.exponent, data.half_saturation_cny
+    level = data.carry_in.copy()
+    total = 0.0
+    for w in range(data.total_weeks):
+        spend = x[:, w] if w < data.weeks else 0.0
+        level = (1 - lam) * spend + lam * level
+        share = level**n / (level**n + k**n)
+        total += 7.0 * float(value @ (data.appetite[:, w] * data.max_sessions * share))
+    return total
+
+
+def peak_fortnight(**changes) -> AdData:
+    """Two weeks, the second a x1.6 peak, carry-over into a two-week tail (no peak)."""
+    fields = dict(weeks=2, tail_weeks=2, carryover=np.array([0.3, 0.5, 0.6]),
+                  calendar=np.tile([1.0, 1.6, 1.0, 1.0], (3, 1)), breakpoints=24,
+                  total_budget_cny=2 * 7.0 * 2500.0)
+    return three_channels(1.0, **(fields | changes))
+
+
+def test_paid_peak_pulls_spend_into_the_peak_week_and_reaches_the_optimum():
+    data = peak_fortnight()
+    out = solve_ads(data)
+    x = out.tables["allocation"].to_numpy().T                  # [channel, week]
+    g = data.margin_per_session_cny
+    budget = data.total_budget_cny / 7.0
+
+    def contribution(flat):
+        y = flat.reshape(3, 2)
+        return exact_revenue(data, y, g) - 7.0 * y.sum()
+
+    starts = [np.full(6, budget / 6), np.tile([0.2, 0.8], 3) * budget / 3,
+              np.tile([0.8, 0.2], 3) * budget / 3]
+    found = [minimize(lambda f: -contribution(f), s, method="SLSQP",
+                      bounds=[(0.0, None)] * 6,
+                      constraints=[{"type": "ineq", "fun": lambda f: budget - f.sum()}],
+                      options={"ftol": 1e-12, "maxiter": 1000}).x for s in starts]
+    best = max(found, key=contribution).reshape(3, 2)
+    assert x[:, 1].sum() > 1.3 * x[:, 0].sum()                 # money moves into the peak
+    assert best[:, 1].sum() > 1.3 * best[:, 0].sum()
+    assert contribution(x.ravel()) >= contribution(best.ravel()) * (1 - 0.005)
+    assert np.abs(x - best).sum() <= 0.02 * best.sum()
+    assert out.summary["allocation_change_pct"] < 0.5
+    # without the peak the same budget is spread almost evenly
+    flat = solve_ads(peak_fortnight(calendar=None)).tables["allocation"].to_numpy().T
+    assert flat[:, 1].sum() < 1.15 * flat[:, 0].sum()
+
+
+def test_marginal_roas_is_the_derivative_of_the_exact_revenue_at_the_plan():
+    data = peak_fortnight()
+    out = solve_ads(data)
+    x = out.tables["allocation"].to_numpy().T
+    v = data.revenue_per_session_cny
+    reported = out.tables["channels"]["marginal_roas"].to_numpy()
+    h = 1.0                                                     # CNY over the horizon
+    for c in range(3):
+        direction = np.zeros_like(x)
+        direction[c] = x[c] / x[c].sum() * h / 7.0               # CNY/day, the plan's timing
+        slope = (exact_revenue(data, x + direction, v)
+                 - exact_revenue(data, x - direction, v)) / (2 * h)
+        assert reported[c] == pytest.approx(slope, rel=0.01)
+    week = out.tables["marginal_roas"].to_numpy().T
+    direction = np.zeros_like(x)
+    direction[0, 1] = h / 7.0
+    slope = (exact_revenue(data, x + direction, v) - exact_revenue(data, x - direction, v)) / 2
+    assert week[0, 1] == pytest.approx(slope, rel=0.01)
+
+
+def test_switched_off_s_shaped_channel_reports_its_true_zero_derivative():
+    out = solve_ads(s_shaped_pair(budget_per_day=400.0))
+    channels = out.tables["channels"]
+    assert channels.loc["influencer", "spend_cny"] == pytest.approx(0.0, abs=1e-6)
+    assert channels.loc["influencer", "marginal_roas"] == 0.0   # n = 2.5: f'(0) = 0
+    assert channels.loc["search", "marginal_roas"] > 1.0
+
+
+def test_scenario_peak_lifts_the_ad_models_appetite_and_the_simulated_paid_sessions(tiny):
+    data = ad_data(tiny)
+    # tiny: January seasonality 1, a x2 flash sale on Jan 20-22 (days 19-21: weeks 3 and 4)
+    assert data.calendar[0, 0] == pytest.approx(1.0)
+    assert data.calendar[0, 2] == pytest.approx(1.0 + 2.0 / 7.0)
+    assert data.calendar[0, 3] == pytest.approx(1.0 + 1.0 / 7.0)
+    off = ad_data(load("tiny", "ad_channels.ppc.follows_calendar=false"))
+    assert np.allclose(off.calendar, 1.0)
+    from sim.calendar import Timeline
+    from sim.demand import DemandModel, paid_sessions
+    from sim.rng import Streams
+    markets, skus = list(tiny.markets), list(tiny.skus)
+    timeline = Timeline.build(tiny, markets, list(tiny.modes))
+    model = DemandModel(tiny, markets, skus, timeline, Streams(0))
+    flat = paid_sessions(tiny, ["ppc"], markets, model.ad_spend)    # no calendar
+    lift = model.paid_sessions / np.where(flat > 0, flat, np.nan)
+    assert np.nanmax(np.abs(lift[0, :, :19] - 1.0)) < 1e-12
+    assert lift[0, :, 19:22] == pytest.approx(2.0, rel=1e-12)    # the flash sale
+    assert np.nanmax(np.abs(lift[0, :, 22:31] - 1.0)) < 1e-12
+
+
+def test_weekly_carryover_and_half_saturation_simulate_as_daily_carryover_and_cpc(tiny):
+    from sim.model import simulate
+    daily = load("tiny", f"ad_channels.ppc.carryover={0.5 ** (1 / 7)!r}")
+    weekly = load("tiny", "ad_channels.ppc.carryover=null",
+                  "ad_channels.ppc.weekly_carryover=0.5",
+                  "ad_channels.ppc.cost_per_click=null",
+                  "ad_channels.ppc.half_saturation_spend_per_week=8400")  # 0.8 x 1500 x 7
+    a, b = daily.ad_channels["ppc"], weekly.ad_channels["ppc"]
+    assert a.daily_carryover == b.daily_carryover
+    assert a.half_saturation_spend_per_day == b.half_saturation_spend_per_day
+    first, second = simulate(daily, seed=3, days=60), simulate(weekly, seed=3, days=60)
+    assert first.summary == second.summary
+    with pytest.raises(ScenarioError, match="exactly one of carryover"):
+        load("tiny", "ad_channels.ppc.weekly_carryover=0.5")
+    with pytest.raises(ScenarioError, match="exactly one of cost_per_click"):
+        load("tiny", "ad_channels.ppc.cost_per_click=null")
