@@ -200,7 +200,10 @@ class RollingPlanner:
         self.window_weeks = settings.window_weeks
         self.forecast_weeks = settings.forecast_weeks
         self.persistent = persistent
-        self.options = options or SolveOptions(time_limit_s=ROLLING_TIME_LIMIT_S)
+        # 2 %: a weekly re-plan on a forecast, re-solved every review (kept when the
+        # SolveOptions default tightened to 0.1 %).
+        self.options = options or SolveOptions(time_limit_s=ROLLING_TIME_LIMIT_S,
+                                               mip_gap=0.02)
         self.data = data = channel_data(scenario)
         self.sets = sets = route_sets(data)
         self.stats = RollingStats()
