@@ -23,7 +23,13 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimize.channel_data import ChannelData, channel_data
-from optimize.channels import build_channels_model, cost_breakdown, flows_table, plan_from
+from optimize.channels import (
+    DEFAULT_OPTIONS,
+    build_channels_model,
+    cost_breakdown,
+    flows_table,
+    plan_from,
+)
 from optimize.core import ChannelModel
 from optimize.outcome import Outcome
 from optimize.solve import SolveError, SolveOptions, Solver, SolveReport
@@ -122,7 +128,7 @@ def optimize_frontier(scenario: Scenario, points: int = 10, metric: Metric = "me
                       within_days: float = 5.0, options: SolveOptions | None = None
                       ) -> Outcome:
     """The cost of each level of delivery speed, with the plan at each point."""
-    options = options or SolveOptions()
+    options = options or DEFAULT_OPTIONS
     started = time.perf_counter()
     data = channel_data(scenario, enforce_promise=False)
     frontier = FrontierModel.build(data, metric, within_days, options)

@@ -9,6 +9,7 @@ scenario's rules in N replications (``experiments.cli.evaluate``), into DIR/eval
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ import pandas as pd
 from experiments.cli.evaluate import evaluate_command
 from experiments.report.plots import pareto_figure, time_column
 from experiments.storage.runstore import write_parquet
+from optimize import ads, channels, peak
 from optimize.ads import optimize_ads
 from optimize.channels import optimize_channels
 from optimize.outcome import Outcome
@@ -32,10 +34,12 @@ MODELS = ("channels", "ads", "frontier", "peak")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", choices=MODELS, help="which decision to optimise")
     p.add_argument("--out", type=Path, default=None, help="output directory")
-    p.add_argument("--time-limit", type=float, default=SolveOptions.time_limit_s,
-                   help="seconds per solve (default %(default)s)")
-    p.add_argument("--mip-gap", type=float, default=SolveOptions.mip_gap,
-                   help="relative MIP gap at which to stop (default %(default)s)")
+    p.add_argument("--time-limit", type=float, default=None,
+                   help=f"seconds per solve (default {SolveOptions.time_limit_s:g})")
+    p.add_argument("--mip-gap", type=float, default=None,
+                   help="relative MIP gap at which to stop (default: the model's: channels "
+                        f"and frontier {channels.DEFAULT_OPTIONS.mip_gap:g}, ads "
+                        f"{ads.DEFAULT_OPTIONS.mip_gap:g}, peak {peak.DEFAULT_OPTIONS.mip_gap:g})")
     p.add_argument("--points", type=int, default=10, help="frontier points (default 10)")
     p.add_argument("--metric", choices=("mean_days", "share_within"), default="mean_days",
                    help="frontier time measure")
@@ -47,7 +51,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def optimise(args: argparse.Namespace, scenario: Scenario) -> Outcome:
-    options = SolveOptions(time_limit_s=args.time_limit, mip_gap=args.mip_gap)
+    defaults = {"channels": channels.DEFAULT_OPTIONS, "frontier": channels.DEFAULT_OPTIONS,
+                "ads": ads.DEFAULT_OPTIONS, "peak": peak.DEFAULT_OPTIONS}[args.model]
+    given = {"time_limit_s": args.time_limit, "mip_gap": args.mip_gap}
+    options = replace(defaults, **{k: v for k, v in given.items() if v is not None})
     if args.model == "channels":
         return optimize_channels(scenario, options)
     if args.model == "ads":
