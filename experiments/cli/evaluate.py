@@ -7,12 +7,11 @@ A plan that loses to the rules is a finding: the command still exits 0.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from experiments.cli.output import cannot_write, report_page
 from experiments.engine.backends import open_backend
 from experiments.engine.progress import for_stream
-from experiments.report import write_report
 from experiments.report.text import evaluation_report
 from experiments.studies import evaluate as study
 
@@ -47,16 +46,6 @@ def evaluate_command(scenario_file: Path, plan_file: Path | None, overrides: lis
     try:
         written = study.write(out, result, manifest)
     except OSError as exc:
-        print(f"error: cannot write results to {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        return cannot_write(out, exc)
     print(f"\nresults: {out}/ ({', '.join(written)})")
-    if not report:
-        return 0
-    try:
-        page = write_report(out)
-    except OSError as exc:
-        print(f"error: cannot write the report to {out}: {exc.strerror or exc}",
-              file=sys.stderr)
-        return 1
-    print(f"report: {page}")
-    return 0
+    return report_page(out) if report else 0

@@ -22,13 +22,13 @@ from experiments.cli.optimize import (
     summary_table,
     write_outcome,
 )
+from experiments.cli.output import cannot_write, report_page
 from experiments.engine.backends import KINDS, open_backend
 from experiments.engine.models import ScenarioModel
 from experiments.engine.progress import for_stream
 from experiments.engine.replanning import run_scenario
 from experiments.errors import CellError, ExperimentError
 from experiments.kpis import check_scenario_kpis
-from experiments.report import write_report
 from experiments.report.sections_tune import tune_report
 from experiments.report.tables import kpi_table
 from experiments.report.text import (
@@ -205,7 +205,7 @@ def _bad_input(exc: Exception) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "report":
-        return _report(args.directory)
+        return report_page(args.directory)
     if args.command == "compare":
         return _compare(args)
     if args.command == "sweep":
@@ -242,14 +242,14 @@ def _run(args: argparse.Namespace, scenario) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:
-        return _cannot_write(out, exc)
+        return cannot_write(out, exc)
     days = result.scenario.horizon.days
     print(f"{scenario.name}: {days} days, seed {args.seed}, "
           f"{result.summary['orders']:,} orders in {result.wall_seconds:.2f} s")
     print(kpi_table(result.summary))
     print(f"\nresults: {out}/ (orders, daily, shipments, ledger, tickets .parquet; "
           "summary.json; manifest.json)")
-    return 0 if args.no_report else _report(out)
+    return 0 if args.no_report else report_page(out)
 
 
 def _optimize(args: argparse.Namespace, scenario) -> int:
@@ -258,12 +258,12 @@ def _optimize(args: argparse.Namespace, scenario) -> int:
     try:
         written = write_outcome(outcome, out, args.model)
     except OSError as exc:
-        return _cannot_write(out, exc)
+        return cannot_write(out, exc)
     print(f"{scenario.name}: {args.model} plan")
     print(summary_table(outcome))
     names = sorted({p.name if p.parent == out else f"{p.parent.name}/" for p in written})
     print(f"\nresults: {out}/ ({', '.join(names)})")
-    return (0 if args.no_report else _report(out)) or evaluate_written(args, out)
+    return (0 if args.no_report else report_page(out)) or evaluate_written(args, out)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -291,12 +291,12 @@ def _replicate(args: argparse.Namespace) -> int:
         written = write_tables(out, {"replications": reps.samples,
                                      "summary": reps.summary.reset_index()}, manifest)
     except OSError as exc:
-        return _cannot_write(out, exc)
+        return cannot_write(out, exc)
     print(f"{model.name}: {len(reps.samples)} replications of {days} days, root seed "
           f"{args.seed}, {reps.stats.wall_seconds:.1f} s on {where}")
     print(replications_report(reps))
     print(f"\nresults: {out}/ ({', '.join(written)})")
-    return 0 if args.no_report else _report(out)
+    return 0 if args.no_report else report_page(out)
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -324,9 +324,9 @@ def _compare(args: argparse.Namespace) -> int:
                 "samples": result.samples, "summary": result.summary.reset_index(),
                 "differences": result.differences, "ranking": result.ranking}, manifest)
         except OSError as exc:
-            return _cannot_write(args.out, exc)
+            return cannot_write(args.out, exc)
         print(f"\nresults: {args.out}/ ({', '.join(written)})")
-        return 0 if args.no_report else _report(args.out)
+        return 0 if args.no_report else report_page(args.out)
     return 0
 
 
@@ -345,7 +345,7 @@ def _sweep(args: argparse.Namespace) -> int:
     print(sweep_report(result))
     files = sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("."))
     print(f"\nresults: {out}/ ({', '.join(files)})")
-    return 0 if args.no_report else _report(out)
+    return 0 if args.no_report else report_page(out)
 
 
 def _tune(args: argparse.Namespace) -> int:
@@ -367,21 +367,9 @@ def _tune(args: argparse.Namespace) -> int:
     try:
         written = tuning.save(result, model, out, manifest)
     except OSError as exc:
-        return _cannot_write(out, exc)
+        return cannot_write(out, exc)
     print(f"\nresults: {out}/ ({', '.join(written)})")
-    return 0 if args.no_report else _report(out)
-
-
-def _report(out: Path) -> int:
-    """Write the HTML report of ``out`` and say where it is."""
-    try:
-        path = write_report(out)
-    except OSError as exc:
-        print(f"error: cannot write the report to {out}: {exc.strerror or exc}",
-              file=sys.stderr)
-        return 1
-    print(f"report: {path}")
-    return 0
+    return 0 if args.no_report else report_page(out)
 
 
 def _days(model: ScenarioModel, days: int | None) -> int:
@@ -391,11 +379,6 @@ def _days(model: ScenarioModel, days: int | None) -> int:
 
 def _backend(args: argparse.Namespace):
     return open_backend(args.backend, args.workers, args.address)
-
-
-def _cannot_write(out: Path, exc: OSError) -> int:
-    print(f"error: cannot write results to {out}: {exc.strerror or exc}", file=sys.stderr)
-    return 1
 
 
 if __name__ == "__main__":
