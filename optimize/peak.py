@@ -38,6 +38,7 @@ from optimize.outcome import Outcome
 from optimize.solve import BuiltModel, SolveOptions, Solver, solve_or_explain
 from sim.calendar import day_of
 from sim.demand import sample_units_by_day
+from sim.model import simulate
 from sim.plan import Plan, ShipmentLine
 from sim.scenario import Scenario
 
@@ -61,6 +62,11 @@ class PeakData:
     parcel_capacity: dict[str, np.ndarray]  # units per window week
     start: dt.date                  # the first day of plan week 1
     booking_lead_days: int          # space is booked this long before its week
+    supply: np.ndarray | None = None
+    """Units the rules make available [scenario, sku, warehouse, week of window]: week 1
+    holds the stock on hand when the window opens, later weeks the rules' shipments then on
+    their way, at their expected arrival; simulated with each demand scenario's seed.
+    None: the horizon's opening stock in week 1 and nothing after."""
 
     def cost(self, route: int, week: int) -> np.ndarray:
         """Per-unit cost [sku] of a route used in window week ``week`` (1-based)."""
@@ -82,12 +88,15 @@ def peak_data(scenario: Scenario, samples: np.ndarray | None = None) -> PeakData
     served = sorted({market_index[routes[r].destination] for r in deliver})
     express = [r for r, route in enumerate(routes) if route.kind == "direct"
                and route.mode in spec.expedite_modes and market_index[route.destination] in served]
+    supply = None
     if samples is None:
         days = range(first_day, first_day + 7 * spec.weeks)
         seeds = list(range(spec.seed, spec.seed + spec.scenarios))
         daily = sample_units_by_day(scenario, seeds, days)  # [k, m, s, day]
         samples = daily.reshape(*daily.shape[:3], spec.weeks, 7).sum(axis=4).transpose(
             0, 2, 1, 3)
+        if first_day > 0:
+            supply = rules_supply(scenario, base, seeds, first_day, spec.weeks)
     weeks = samples.shape[3]
     window = slice(first_week - 1, first_week - 1 + weeks)
     return PeakData(
@@ -100,7 +109,39 @@ def peak_data(scenario: Scenario, samples: np.ndarray | None = None) -> PeakData
         leftover_weeks=spec.leftover_holding_weeks,
         parcel_capacity={k: v[window] for k, v in base.parcel_capacity.items()},
         start=scenario.horizon.start_date,
-        booking_lead_days=scenario.planning.booking_lead_days)
+        booking_lead_days=scenario.planning.booking_lead_days, supply=supply)
+
+
+def rules_supply(scenario: Scenario, base: ChannelData, seeds: list[int], first_day: int,
+                 weeks: int) -> np.ndarray:
+    """What the scenario's own rules will have for each overseas warehouse in the window,
+    per seed [seed, sku, warehouse, week]: the stock on hand when it opens (week 1) and the
+    bulk shipments then on their way, in the week of their expected arrival (week 1 if
+    overdue). The plan's commitments go on top of the rules (``sim.replenishment``), so the
+    model buys only what they lack. Orders the rules place inside the window are left out."""
+    rules = scenario.model_copy(update={
+        "plan": None, "policies": scenario.policies.model_copy(update={"replan": None})})
+    names = list(scenario.warehouses)
+    lead = {(r.origin, r.destination, r.mode): r.mean_days for r in base.routes
+            if r.kind == "bulk"}
+    out = np.zeros((len(seeds), len(base.skus), len(base.warehouses), weeks))
+    for i, seed in enumerate(seeds):
+        run = simulate(rules, seed, days=first_day)
+        assert run.closing_stock is not None
+        for h, name in enumerate(base.warehouses):
+            out[i, :, h, 0] = run.closing_stock[names.index(name)]
+        shipments = run.shipments
+        moving = shipments[(shipments["kind"] == "bulk") & shipments["arrived_day"].isna()]
+        for row in moving.itertuples(index=False):
+            if str(row.destination) not in base.warehouses:
+                continue
+            arrival = row.created_day + lead[(str(row.origin), str(row.destination),
+                                              str(row.mode))]
+            week = max(int((arrival - first_day) // 7), 0)
+            if week < weeks:
+                out[i, base.skus.index(str(row.sku)),
+                    base.warehouses.index(str(row.destination)), week] += row.ordered_units
+    return out
 
 
 @dataclass(kw_only=True)
@@ -149,9 +190,10 @@ def build_peak_model(data: PeakData, anticipative: bool = False) -> PeakModel:
     def balance(mm, s, h, t, k):
         inflow = sum(mm.expedite[s, r, t - routes[r].lead_weeks, k] for r in data.expedite
                      if dest[r] == h and t - routes[r].lead_weeks >= 1)
+        inflow += float(data.supply[k, s, h, t - 1]) if data.supply is not None \
+            else float(base.opening[s, h]) * (t == 1)
         if t == 1:
-            inflow += float(base.opening[s, h]) + sum(
-                mm.commit[s, r, stage_one(k)] for r in data.commit if dest[r] == h)
+            inflow += sum(mm.commit[s, r, stage_one(k)] for r in data.commit if dest[r] == h)
         previous = mm.inv[s, h, t - 1, k] if t > 1 else 0.0
         out = sum(mm.deliver[s, r, t, k] for r in data.deliver if home[r] == h)
         return mm.inv[s, h, t, k] == previous + inflow - out

@@ -46,6 +46,9 @@ class RunResult:
     summary: dict[str, Any]
     conservation: dict[str, float] = field(default_factory=dict)
     wall_seconds: float = 0.0
+    closing_stock: np.ndarray | None = None
+    """Units on hand at the end [warehouse, sku], in the scenario's order: the stock a plan
+    made for the days after the run starts from."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"orders": self.orders, "daily": self.daily, "shipments": self.shipments,
@@ -95,6 +98,7 @@ def collect(net: Network, seed: int, started: float, records: Records, ledger: L
 
     result = RunResult(net.scenario, seed, orders, daily, shipments, ledger_table,
                        ticket_table, {})
+    result.closing_stock = stock.on_hand.copy()
     result.conservation = conservation(stock, pipeline, ledger_table)
     result.summary = kpis(net, stock.counts, paid_order_share, result)
     result.wall_seconds = time.perf_counter() - started

@@ -13,7 +13,10 @@ from sim.model import simulate
 from tests.conftest import load
 
 STRESSED = ("warehouses.US_WH.initial_stock_days=5", "planning.peak.weeks=4",
-            "horizon.days=90", "planning.peak.start=2026-02-23")
+            "horizon.days=90", "planning.peak.start=2026-02-23",
+            # The rules replenish the origin only: the peak plan must stock US_WH itself.
+            "policies.replenishment=[{warehouse: SZ, policy: {type: sS, unit: days, "
+            "reorder_point: 25, order_up_to: 60}, review_days: 7}]")
 EXACT = SolveOptions(mip_gap=1e-6)
 
 
@@ -57,3 +60,14 @@ def test_demand_scenarios_are_the_simulators_own_draws():
         daily = simulate(scenario, seed=seed).daily["units_demanded"].to_numpy()
         weekly = daily[first_day:first_day + 21].reshape(3, 7).sum(axis=1)
         assert np.array_equal(data.demand[k].sum(axis=(0, 1)), weekly)
+
+
+def test_the_plan_commits_only_what_the_rules_leave_short():
+    """The model sees what the scenario's rules will have on the shelves and on their way
+    (simulated with each demand scenario's seed): where the rules keep US_WH stocked, the
+    plan commits less than where they do not."""
+    starved = solve_peak(peak_data(load("tiny", *STRESSED)), EXACT).summary
+    ruled = solve_peak(peak_data(load("tiny", *STRESSED[:4])), EXACT).summary
+    assert ruled["committed_units"] < starved["committed_units"]
+    data = peak_data(load("tiny", *STRESSED[:4]))
+    assert data.supply is not None and data.supply[:, :, 0, 0].sum() > 0

@@ -181,7 +181,10 @@ def test_the_state_handed_to_a_policy_matches_the_simulation_counts():
 
 
 def test_a_peak_plan_sends_its_commitments_on_top_of_the_rules():
-    scenario = load("tiny", "warehouses.US_WH.initial_stock_days=10")
+    # The rules keep US_WH at a few days of cover only, so the peak plan must stock it.
+    scenario = load("tiny", "warehouses.US_WH.initial_stock_days=10",
+                    "policies.replenishment.1.policy.reorder_point=1",
+                    "policies.replenishment.1.policy.order_up_to=3")
     plan = optimize_peak(scenario).plan
     committed = {(line.week, line.sku, line.mode): line.units for line in plan.shipments
                  if line.scenario is None}
