@@ -182,9 +182,11 @@ class PlanBook:
         origin's ``cover_days``: demand on the origin already known, which its purchasing
         counts as it counts backorders."""
         out = np.zeros((len(self.index["warehouse"]), len(self.index["sku"])), dtype=np.int64)
-        later = {w: lines for w, lines in self.expected.items() if w not in self.shipments}
-        for week, lines in (self.shipments | later).items():
+        # Only the weeks that start within the longest cover: a year's plan holds thousands
+        # of lines and this runs every day.
+        for week in range(t // 7 + 2, int(t + cover_days.max()) // 7 + 2):
             start = 7 * (week - 1)
+            lines = self.shipments.get(week, self.expected.get(week, []))
             for origin, _, _, sku, units in lines:
                 if t < start <= t + cover_days[origin]:
                     out[origin, sku] += units
