@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= scenarios/baseline.yaml
 OUT ?= out/baseline
 
-.PHONY: run test bench policies clean
+.PHONY: run test bench policies joint-ads clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(VENV)/.installed
 policies: $(VENV)/.installed
 	$(BIN)/python -m experiments.studies.policy_comparison scenarios/baseline.yaml \
 		scenarios/peak_season.yaml --replications 10 --out out/policies
+
+joint-ads: $(VENV)/.installed
+	$(BIN)/python -m experiments.studies.joint_ads scenarios/peak_season.yaml \
+		--replications 20 --out out/joint_ads
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -104,6 +104,13 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from optimize.ads_stock import (
+    StockLimits,
+    expected_sales,
+    route_margins,
+    serving_routes,
+    stock_rows,
+)
 from optimize.outcome import Outcome
 from optimize.solve import (
     BuiltModel,
@@ -123,8 +130,9 @@ from sim.demand import (
     static_conversion,
 )
 from sim.loader import scenario_hash
+from sim.model import simulate
 from sim.network import Network, compile_network
-from sim.plan import AdSpendLine, Plan
+from sim.plan import AdSpendLine, Plan, load_plan, with_ads
 from sim.scenario import Scenario
 
 DAYS = 7
@@ -182,12 +190,20 @@ class AdData:
     min_spend_if_active_cny_per_day: Mapping[str, float] = field(default_factory=dict)
     fixed_spend_cny_per_day: Mapping[str, float] = field(default_factory=dict)
     breakpoints: int = 24
+    stock: StockLimits | None = None
+    """What the logistics deliver, for stock-aware planning (``optimize.ads_stock``)."""
     scenario: str = ""
     scenario_hash: str = ""
 
     def __post_init__(self) -> None:
         if self.weeks < 1:
             raise ValueError("the ad model needs a horizon of at least one week")
+        if self.stock is not None and self.objective != "contribution":
+            raise ValueError("stock-aware planning values sales at their margin: it needs "
+                             "objective 'contribution'")
+        if self.stock is not None and self.stock.weeks != self.weeks:
+            raise ValueError(f"stock limits cover {self.stock.weeks} weeks, the ad model "
+                             f"{self.weeks}")
         if self.objective not in ("contribution", "orders", "marginal_roas"):
             raise ValueError(f"unknown objective '{self.objective}'")
         if self.breakpoints < 3:
@@ -258,39 +274,34 @@ def order_values(scenario: Scenario, network: Network) -> pd.DataFrame:
     """Per market: orders per converting session, and revenue and margin per order in CNY.
 
     At each market's average SKU mix of orders (popularity x conversion), with
-    1 + extra_units_per_order_mean units per order. Revenue is ex VAT; margin is net of VAT,
-    commission and payment fee, less unit cost, fulfilment freight and pick-and-pack.
+    1 + extra_units_per_order_mean units per order. Revenue is ex VAT; margin is the
+    market's route margin per unit (``optimize.ads_stock.route_unit_margin``) per order.
     """
-    markets, skus = network.markets, network.skus
-    conversion = static_conversion(scenario, markets, skus) * popularity_shares(scenario, skus)
+    markets = network.markets
+    conversion = order_conversion(scenario, network)
     per_session = conversion.sum(axis=1)
     mix = np.divide(conversion, per_session[:, None], out=np.zeros_like(conversion),
                     where=per_session[:, None] > 0)
     units = 1.0 + scenario.conversion.extra_units_per_order_mean
-    fin = scenario.finance
     catalog, fx = network.catalog, network.fx_to_cny
-    unit_cost, weight, volume = catalog.unit_cost, catalog.weight, catalog.volume
+    margin, _ = route_margins(scenario, network)
     rows = []
     for i, m in enumerate(markets):
         market = scenario.markets[m]
-        route = scenario.policies.fulfilment[m]
-        mode = scenario.modes[route.mode]
-        warehouse = scenario.warehouses[route.warehouse]
-        price = catalog.price[i] * fx(market.currency)
-        ex_vat = economics.price_ex_vat(price, market.vat_rate)
-        net = economics.net_revenue_per_unit(price, market.vat_rate, fin.commission_rate,
-                                             fin.payment_fee_rate)
-        freight = economics.freight_per_unit(
-            mode.cost_per_unit, mode.cost_per_kg, mode.cost_per_m3, mode.chargeable_kg_per_m3,
-            weight, volume) * fx(mode.currency)
-        pick_pack = warehouse.pick_pack_fee_per_order * fx(warehouse.currency)
+        ex_vat = economics.price_ex_vat(catalog.price[i] * fx(market.currency), market.vat_rate)
         rows.append({
             "market": m,
             "orders_per_session": per_session[i],
             "revenue_per_order_cny": units * mix[i] @ ex_vat,
-            "margin_per_order_cny": units * mix[i] @ (net - unit_cost - freight) - pick_pack,
+            "margin_per_order_cny": units * mix[i] @ margin[:, i],
         })
     return pd.DataFrame(rows).set_index("market")
+
+
+def order_conversion(scenario: Scenario, network: Network) -> np.ndarray:
+    """Orders of each SKU per converting session [market, sku]: conversion x popularity."""
+    return (static_conversion(scenario, network.markets, network.skus)
+            * popularity_shares(scenario, network.skus))
 
 
 def ad_data(scenario: Scenario) -> AdData:
@@ -325,7 +336,7 @@ def ad_data(scenario: Scenario) -> AdData:
     calendar = np.where(follows[:, None], shares @ weekly, 1.0)
     if budget is None and planning.objective != "marginal_roas":
         budget = float(current.sum() * DAYS)
-    return AdData(
+    data = AdData(
         channels=tuple(channels),
         weeks=weeks,
         half_saturation_cny=np.array([s.half_saturation_spend_per_day for s in specs]) * fx,
@@ -351,6 +362,42 @@ def ad_data(scenario: Scenario) -> AdData:
         scenario=scenario.name,
         scenario_hash=scenario_hash(scenario),
     )
+    if not planning.stock_aware:
+        return data
+    units = (1.0 + scenario.conversion.extra_units_per_order_mean) * np.einsum(
+        "cm,ms->csm", shares * multiplier[:, None], order_conversion(scenario, network))
+    return dataclasses.replace(data, stock=stock_limits(scenario, network, data, units))
+
+
+def stock_limits(scenario: Scenario, network: Network, data: AdData,
+                 paid_units: np.ndarray) -> StockLimits:
+    """The stock-aware model's limits (``optimize.ads_stock``): the scenario's logistics
+    simulated ``planning.ads.stock_scenarios`` times with its current ad schedule; the
+    organic demand is the simulated demand less what that schedule's paid sessions brought.
+    ``paid_units`` [channel, sku, market] are units demanded per paid session."""
+    planning = scenario.planning.ads
+    if scenario.plan is not None and load_plan(scenario.plan).takes("routing"):
+        raise ValueError("stock-aware ad planning follows the scenario's fulfilment routes; "
+                         "its plan takes over routing")
+    locations, primary, fallback = serving_routes(network)
+    where = [network.warehouses.index(name) for name in locations]
+    weeks = data.weeks
+    current = (np.zeros((len(data.channels), weeks)) if data.current_spend_cny is None
+               else np.asarray(data.current_spend_cny, dtype=float))
+    paid_now = DAYS * np.einsum("csm,cw->smw", paid_units,
+                                daily_response(data, current)[:, :weeks])
+    organic, supply = [], []
+    for k in range(planning.stock_scenarios):
+        trace = simulate(scenario, planning.stock_seed + k).weekly
+        assert trace is not None
+        organic.append(np.maximum(trace.demand[:weeks].transpose(2, 1, 0) - paid_now, 0.0))
+        flow = trace.supply()[:weeks][:, where].transpose(2, 1, 0).astype(float)
+        flow[:, :, 0] += trace.opening[where].T
+        supply.append(flow)
+    margin, rescue = route_margins(scenario, network)
+    return StockLimits(locations=locations, primary=primary, fallback=fallback,
+                       organic=np.array(organic), supply=np.array(supply),
+                       paid_units=paid_units, margin=margin, rescue_margin=rescue)
 
 
 # ----------------------------------------------------------------------------- curves
@@ -642,8 +689,12 @@ def build_ads_model(data: AdData, elastic: bool = False,
         float(o[idx[c]]) * m.sessions[c, w] for c in names for w in m.W))
     m.revenue = pyo.Expression(expr=DAYS * pyo.quicksum(
         float(v[idx[c]]) * m.sessions[c, w] for c in names for w in m.W))
-    m.margin = pyo.Expression(expr=DAYS * pyo.quicksum(
-        float(g[idx[c]]) * m.sessions[c, w] for c in names for w in m.W))
+    if data.stock is None:
+        m.margin = pyo.Expression(expr=DAYS * pyo.quicksum(
+            float(g[idx[c]]) * m.sessions[c, w] for c in names for w in m.W))
+    else:  # horizon weeks sell from stock; the tail's carry-over as before
+        m.margin = pyo.Expression(expr=stock_rows(m, data.stock, names) + DAYS * pyo.quicksum(
+            float(g[idx[c]]) * m.sessions[c, w] for c in names for w in m.W if w > weeks))
 
     # budgets
     if elastic:
@@ -687,8 +738,13 @@ def build_ads_model(data: AdData, elastic: bool = False,
 
 # ----------------------------------------------------------------------------- solve
 def optimize_ads(scenario: Scenario, options: SolveOptions = DEFAULT_OPTIONS) -> Outcome:
-    """The best ad plan for a scenario under its ``planning.ads`` settings."""
-    return solve_ads(ad_data(scenario), options)
+    """The best ad plan for a scenario under its ``planning.ads`` settings. When the
+    scenario runs a plan file (e.g. the peak plan), the plan written carries that plan's
+    lines with the new ad spend: the logistics it was planned with, and the ads."""
+    outcome = solve_ads(ad_data(scenario), options)
+    if scenario.plan is None:
+        return outcome
+    return dataclasses.replace(outcome, plan=with_ads(load_plan(scenario.plan), outcome.plan))
 
 
 def solve_ads(data: AdData, options: SolveOptions = DEFAULT_OPTIONS) -> Outcome:
@@ -877,6 +933,12 @@ def _outcome(built: AdModel, data: AdData, report: SolveReport,
     }
     if data.total_budget_cny is not None:
         summary["budget_cny"] = float(data.total_budget_cny)
+    if data.stock is not None:
+        demanded, sold = expected_sales(model, data.stock, r)
+        summary |= {"stock_units_demanded": demanded, "stock_units_sold": sold,
+                    "stock_lost_units": demanded - sold,
+                    "stock_margin_cny": float(pyo.value(model.margin)),
+                    "stock_contribution_cny": float(pyo.value(model.margin)) - float(spend.sum())}
     for c, name in enumerate(names):
         summary[f"marginal_roas_{name}"] = float(marginal[c])
 
@@ -914,7 +976,8 @@ def _outcome(built: AdModel, data: AdData, report: SolveReport,
         costs_cny={"ad_spend": float(spend.sum())},
         ad_spend=lines,
         # Under the simulation's KPI names too, for ``xbsim evaluate``.
-        metrics=summary | {"ad_spend_cny": summary["spend_cny"]},
+        metrics=summary | {"ad_spend_cny": summary["spend_cny"]} | (
+            {"lost_sales_units": summary["stock_lost_units"]} if data.stock is not None else {}),
         solver={"objective": data.objective, "status": report.status,
                 "build_s": report.build_s, "handoff_s": report.handoff_s,
                 "highs_s": report.highs_s, "dual_pass_s": dual_s,

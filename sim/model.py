@@ -100,7 +100,7 @@ def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None
     stock = opening_stock(net)
     pipeline = Pipeline(net)
     ledger = Ledger(net.currencies, fx)
-    records = Records(net)
+    records = Records(net, stock.on_hand)
     return Run(
         network=net, streams=streams,
         demand=demand.DemandModel(sc, net.markets, net.skus, net.timeline, streams, spend),
@@ -133,10 +133,12 @@ def daily_operations(env: simpy.Environment, run: Run) -> Process:
         yield env.timeout(t + 0.5 - env.now)
         run.pipeline.restock(t, stock)
         ad_cny = charges.spend_on_ads(t, net, ledger, run.demand.ad_spend[:, t])
+        on_shelves = stock.on_hand.copy()
         shipped, flows = fulfilment.serve_demand(t, net, streams, run.demand, run.sales, stock,
                                                  router, run.plans.book, run.service)
         fulfilment.ship_orders(t, net, streams, shipped, router, stock, run.pipeline, ledger,
                                run.sales, run.service, run.records)
+        run.records.issued(t, on_shelves - stock.on_hand)
         charges.charge_storage(t, net, ledger, stock)
         run.sales.update_rating(t, net.scenario.conversion)
         yield env.timeout(0.49)

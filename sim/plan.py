@@ -102,6 +102,17 @@ class Plan(_Plain):
         return what in self.takes_over
 
 
+def with_ads(logistics: Plan, ads: Plan) -> Plan:
+    """One plan the simulation runs: the logistics plan's lines (shipments, routing) with
+    the ad plan's spend in place of any it had; the ad plan's figures and solver."""
+    return logistics.model_copy(update={
+        "kind": ads.kind, "ad_spend": ads.ad_spend,
+        "takes_over": [t for t in logistics.takes_over if t != "ad_spend"] + ["ad_spend"],
+        "scenario": ads.scenario, "scenario_hash": ads.scenario_hash,
+        "objective_cny": ads.objective_cny, "costs_cny": logistics.costs_cny | ads.costs_cny,
+        "metrics": ads.metrics, "solver": ads.solver})
+
+
 class PlanFileError(Exception):
     """A plan file that cannot be read; the message names the file and the reason."""
 

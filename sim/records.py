@@ -6,6 +6,8 @@ tables once the run ends.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.demand import DemandModel
@@ -51,13 +53,49 @@ def daily_columns(network: Network) -> dict[str, str]:
     return columns
 
 
-class Records:
-    """The run's order lines, shipment lines and day rows."""
+@dataclass(frozen=True)
+class WeeklyTrace:
+    """Per SKU and week of the run (week 1 = days 0-6; the last may be short): what a plan
+    made against the run's stock needs to know.
 
-    def __init__(self, network: Network) -> None:
+    For each warehouse, stock[w] = stock[w-1] + supply[w] - issued[w], where supply is
+    whatever else moved the stock (receipts, bulk loads out, restocked returns): the
+    identity gives the supply the run's logistics delivered, week by week.
+    """
+
+    stock: np.ndarray
+    """Units on hand at the week's end [week, warehouse, sku]."""
+    issued: np.ndarray
+    """Units taken off the shelves for orders [week, warehouse, sku]."""
+    demand: np.ndarray
+    """Units customers asked for [week, market, sku], lost sales included."""
+    opening: np.ndarray
+    """Units on hand at the start [warehouse, sku]."""
+
+    def supply(self) -> np.ndarray:
+        """Units the logistics added to each warehouse's stock in each week
+        [week, warehouse, sku]; negative where more left by bulk loads than arrived."""
+        before = np.concatenate([self.opening[None], self.stock[:-1]])
+        return self.stock - before + self.issued
+
+
+class Records:
+    """The run's order lines, shipment lines, day rows and weekly stock trace."""
+
+    def __init__(self, network: Network, opening: np.ndarray) -> None:
         self.orders = Recorder(ORDER_COLUMNS)
         self.shipments = Recorder(SHIPMENT_COLUMNS)
         self.daily = RowRecorder(daily_columns(network))
+        weeks = -(-network.days // 7)
+        shape = (weeks, len(network.warehouses), network.n_skus)
+        self.weekly = WeeklyTrace(
+            stock=np.zeros(shape, dtype=np.int64), issued=np.zeros(shape, dtype=np.int64),
+            demand=np.zeros((weeks, len(network.markets), network.n_skus), dtype=np.int64),
+            opening=opening.copy())
+
+    def issued(self, t: int, units: np.ndarray) -> None:
+        """Units [warehouse, sku] taken off the shelves for orders on day t."""
+        self.weekly.issued[t // 7] += units
 
     def shipment(self, *, shipment: int, kind: str, mode: int, origin: int,
                  destination: int, skus: np.ndarray, ordered: np.ndarray,
@@ -106,3 +144,5 @@ def record_day(t: int, network: Network, records: Records, flows: dict[str, floa
     for m, name in enumerate(network.markets):
         columns[f"rating_{name}"] = float(sales.rating[m])
     records.daily.add(**columns)
+    records.weekly.stock[t // 7] = stock.on_hand
+    records.weekly.demand[t // 7] += sales.demand_units[:, :, t]

@@ -28,7 +28,7 @@ from sim.ledger import CAPITALISED, CATEGORIES, Ledger
 from sim.network import Network
 from sim.pipeline import Pipeline
 from sim.recorder import Recorder
-from sim.records import Records
+from sim.records import Records, WeeklyTrace
 from sim.returns import DISPOSITIONS
 from sim.scenario import Scenario
 from sim.service import TICKET_TYPES
@@ -49,6 +49,8 @@ class RunResult:
     closing_stock: np.ndarray | None = None
     """Units on hand at the end [warehouse, sku], in the scenario's order: the stock a plan
     made for the days after the run starts from."""
+    weekly: WeeklyTrace | None = None
+    """Stock, units issued to orders and demand per SKU and week (``sim.records``)."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"orders": self.orders, "daily": self.daily, "shipments": self.shipments,
@@ -99,6 +101,7 @@ def collect(net: Network, seed: int, started: float, records: Records, ledger: L
     result = RunResult(net.scenario, seed, orders, daily, shipments, ledger_table,
                        ticket_table, {})
     result.closing_stock = stock.on_hand.copy()
+    result.weekly = records.weekly
     result.conservation = conservation(stock, pipeline, ledger_table)
     result.summary = kpis(net, stock.counts, paid_order_share, result)
     result.wall_seconds = time.perf_counter() - started

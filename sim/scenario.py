@@ -575,6 +575,13 @@ class AdPlanning(Frozen):
     fixed_spend_cny_per_day: dict[str, NonNegative] = {}
     breakpoints: Annotated[int, Field(ge=4, le=200)] = 24
     tail_weeks: Count = Field(8, description="weeks after the horizon whose carry-over counts")
+    stock_aware: bool = Field(
+        False, description="plan spend against the stock the scenario's logistics (its rules "
+                           "and the plan it names) deliver, simulated: no spend that drives "
+                           "demand into a stock-out (objective 'contribution' only)")
+    stock_scenarios: Annotated[int, Field(ge=1, le=50)] = Field(
+        4, description="simulated demand scenarios the stock-aware model plans over")
+    stock_seed: Count = Field(0, description="seed of the first of them")
 
 
 class PeakPlanning(Frozen):
@@ -785,6 +792,12 @@ def _planning_problems(sc: Scenario):
         if not least <= fixed <= most:
             yield (f"planning.ads.fixed_spend_cny_per_day.{channel}",
                    f"{fixed:g} is outside the channel's minimum {least:g} and maximum {most:g}")
+    if ads.stock_aware and ads.objective != "contribution":
+        yield ("planning.ads.stock_aware", "stock-aware planning values sales at their margin: "
+               "it needs objective 'contribution'")
+    if ads.stock_aware and sc.policies.replan is not None:
+        yield ("planning.ads.stock_aware", "stock-aware planning simulates the scenario's rules "
+               "or plan file, not a re-planning policy (policies.replan)")
     peak = sc.planning.peak
     if peak is None:
         return

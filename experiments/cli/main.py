@@ -212,6 +212,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _sweep(args)
     if args.command == "tune":
         return _tune(args)
+    if getattr(args, "stock_aware", False):
+        args.overrides = [*args.overrides, "planning.ads.stock_aware=true"]
     scenario = load_scenario(args.scenario, args.overrides)
     if args.command == "validate":
         print(f"{args.scenario}: ok ({scenario.name}: {len(scenario.markets)} markets, "

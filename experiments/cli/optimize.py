@@ -45,6 +45,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="frontier time measure")
     p.add_argument("--within-days", type=float, default=5.0,
                    help="N for --metric share_within (default 5)")
+    p.add_argument("--stock-aware", action="store_true",
+                   help="ads: plan spend against the stock the scenario's logistics (its rules "
+                        "and the plan it names, e.g. --set plan=out/peak/plan.yaml) deliver, "
+                        "simulated (planning.ads.stock_aware)")
     p.add_argument("--evaluate", type=int, default=None, metavar="N",
                    help="then judge the plan against the scenario's rules in N replications "
                         "on common random numbers (results in OUT/evaluation)")
