@@ -132,7 +132,7 @@ from sim.demand import (
 from sim.loader import scenario_hash
 from sim.model import simulate
 from sim.network import Network, compile_network
-from sim.plan import AdSpendLine, Plan, load_plan, with_ads
+from sim.plan import AdSpendLine, Plan, PlanFileError, load_plan, with_ads
 from sim.scenario import Scenario
 
 DAYS = 7
@@ -377,8 +377,8 @@ def stock_limits(scenario: Scenario, network: Network, data: AdData,
     ``paid_units`` [channel, sku, market] are units demanded per paid session."""
     planning = scenario.planning.ads
     if scenario.plan is not None and load_plan(scenario.plan).takes("routing"):
-        raise ValueError("stock-aware ad planning follows the scenario's fulfilment routes; "
-                         "its plan takes over routing")
+        raise PlanFileError(f"{scenario.plan}: the plan takes over routing; stock-aware ad "
+                            "planning follows the scenario's fulfilment routes")
     locations, primary, fallback = serving_routes(network)
     where = [network.warehouses.index(name) for name in locations]
     weeks = data.weeks
