@@ -8,7 +8,9 @@ transit; holding is storage plus capital cost per unit-week on hand; a lost sale
 revenue the simulator books (price ex VAT less commission and payment fee on the
 VAT-inclusive price) times a penalty factor. Delivery-time percentiles and means are
 sampled from the scenario's own distributions; demand is the simulator's expected demand
-(``sim.demand.expected_units_by_day``). The model itself is ``optimize.core``.
+(``sim.demand.expected_units_by_day``). Opening stock overseas is the scenario's days of
+cover, or an opening state's stock on hand where the state names the warehouse (the static
+model leaves the state's goods in transit aside). The model itself is ``optimize.core``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sim.demand import expected_units_by_day
 from sim.loader import scenario_hash
 from sim.network import compile_network
 from sim.scenario import BulkMode, OverseasWarehouse, ParcelMode, Scenario
+from sim.state import OpeningState
 
 DAYS_SAMPLES = 4000
 """Draws per route used to estimate delivery-time percentiles and means."""
@@ -95,8 +98,10 @@ class ChannelData:
 
 
 # ----------------------------------------------------------------------------- data
-def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelData:
-    """Prepare the model's arrays from a scenario (the single source of every figure)."""
+def channel_data(scenario: Scenario, enforce_promise: bool = True,
+                 state: OpeningState | None = None) -> ChannelData:
+    """Prepare the model's arrays from a scenario (the single source of every figure),
+    with the opening stock of ``state`` where it names a warehouse."""
     sc = scenario
     net = compile_network(sc)
     skus, markets = net.skus, net.markets
@@ -212,13 +217,15 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True) -> ChannelDat
     holding = np.zeros((len(skus), len(warehouses)))
     opening = np.zeros((len(skus), len(warehouses)))
     per_day = daily.sum(axis=2).T / (weeks * 7)  # [sku, market]
+    shelves = state.shelves(sc) if state is not None else {}
     for i, h in enumerate(warehouses):
         h_spec = _overseas(sc, h)
         holding[:, i] = (7.0 * h_spec.storage_fee_per_m3_day * fx(h_spec.currency) * volume
                          + capital(7.0))
         served = [m for m, name in enumerate(markets)
                   if sc.policies.fulfilment[name].warehouse == h]
-        opening[:, i] = np.round(h_spec.initial_stock_days * per_day[:, served].sum(axis=1))
+        opening[:, i] = shelves[h] if h in shelves else np.round(
+            h_spec.initial_stock_days * per_day[:, served].sum(axis=1))
     parcel_capacity, bulk_capacity = {}, {}
     for k, (mode, spec) in enumerate(sc.modes.items()):
         factor = timeline.capacity[k]

@@ -60,6 +60,7 @@ from optimize.outcome import Outcome
 from optimize.solve import SolveOptions, solve_or_explain
 from sim.plan import FulfilmentLine, Plan, ShipmentLine
 from sim.scenario import Scenario
+from sim.state import OpeningState
 
 RoutingKind = Literal["channels", "frontier", "rolling"]
 """Plan kinds ``plan_from`` writes: each takes over routing and overseas replenishment."""
@@ -218,9 +219,11 @@ def bookings(built: ChannelModel, flows: pd.DataFrame, scenario: Scenario) -> pd
                         scenario.planning.booking_lead_days)
 
 
-def optimize_channels(scenario: Scenario, options: SolveOptions | None = None) -> Outcome:
-    """Choose routes, shipments and containers for the scenario's horizon."""
-    data = channel_data(scenario)
+def optimize_channels(scenario: Scenario, options: SolveOptions | None = None,
+                      state: OpeningState | None = None) -> Outcome:
+    """Choose routes, shipments and containers for the scenario's horizon, from the
+    opening stock of ``state`` when one is given."""
+    data = channel_data(scenario, state=state)
     built, report, _ = solve_or_explain(lambda elastic: build_channels_model(data, elastic),
                                         options or DEFAULT_OPTIONS)
     flows = flows_table(built)

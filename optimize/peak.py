@@ -17,7 +17,9 @@ Sample-average approximation over K scenarios drawn from the simulator's own dem
     container_fill[b]:    sum_s v_s commit_sb <= C_b containers_b
     parcel_capacity[k,t,mode]: sum express <= U
 
-H is the number of weeks leftover stock waits to sell. The report compares this
+H is the number of weeks leftover stock waits to sell. I (with the supply the rules add) is
+what the warehouses hold when the window opens: from an opening state, when one is given,
+its stock on hand and on its way. The report compares this
 recourse problem (RP) with the plan made from mean demand evaluated on the same scenarios
 (EEV) and with perfect foresight (wait-and-see, WS):
     VSS = EEV - RP >= 0 (what planning for uncertainty saves), EVPI = RP - WS >= 0.
@@ -41,6 +43,7 @@ from sim.demand import sample_units_by_day
 from sim.model import simulate
 from sim.plan import Plan, ShipmentLine
 from sim.scenario import Scenario
+from sim.state import OpeningState
 
 DEFAULT_OPTIONS = SolveOptions(mip_gap=1e-4)
 """The two-stage model solves to 0.01 % in seconds, so VSS and EVPI are differences of
@@ -65,8 +68,10 @@ class PeakData:
     supply: np.ndarray | None = None
     """Units the rules make available [scenario, sku, warehouse, week of window]: week 1
     holds the stock on hand when the window opens, later weeks the rules' shipments then on
-    their way, at their expected arrival; simulated with each demand scenario's seed.
-    None: the horizon's opening stock in week 1 and nothing after."""
+    their way, at their expected arrival; simulated with each demand scenario's seed (from
+    the opening state, if any; a window opening on day 0 takes the state's stock on hand
+    and on its way as it is). None: the horizon's opening stock in week 1 and nothing
+    after."""
 
     def cost(self, route: int, week: int) -> np.ndarray:
         """Per-unit cost [sku] of a route used in window week ``week`` (1-based)."""
@@ -74,12 +79,14 @@ class PeakData:
         return self.base.routes[route].unit_cost[:, w]
 
 
-def peak_data(scenario: Scenario, samples: np.ndarray | None = None) -> PeakData:
-    """The window's data; ``samples`` [scenario, sku, market, week] replaces the draws."""
+def peak_data(scenario: Scenario, samples: np.ndarray | None = None,
+              state: OpeningState | None = None) -> PeakData:
+    """The window's data; ``samples`` [scenario, sku, market, week] replaces the draws;
+    the seller starts from the opening ``state`` when one is given."""
     spec = scenario.planning.peak
     if spec is None:
         raise ValueError("the scenario has no planning.peak section")
-    base = channel_data(scenario, enforce_promise=False)
+    base = channel_data(scenario, enforce_promise=False, state=state)
     first_day = day_of(scenario, spec.start)
     first_week = first_day // 7 + 1
     routes = base.routes
@@ -96,7 +103,9 @@ def peak_data(scenario: Scenario, samples: np.ndarray | None = None) -> PeakData
         samples = daily.reshape(*daily.shape[:3], spec.weeks, 7).sum(axis=4).transpose(
             0, 2, 1, 3)
         if first_day > 0:
-            supply = rules_supply(scenario, base, seeds, first_day, spec.weeks)
+            supply = rules_supply(scenario, base, seeds, first_day, spec.weeks, state)
+        elif state is not None:
+            supply = state_supply(state, base, len(seeds), spec.weeks)
     weeks = samples.shape[3]
     window = slice(first_week - 1, first_week - 1 + weeks)
     return PeakData(
@@ -113,12 +122,13 @@ def peak_data(scenario: Scenario, samples: np.ndarray | None = None) -> PeakData
 
 
 def rules_supply(scenario: Scenario, base: ChannelData, seeds: list[int], first_day: int,
-                 weeks: int) -> np.ndarray:
+                 weeks: int, state: OpeningState | None = None) -> np.ndarray:
     """What the scenario's own rules will have for each overseas warehouse in the window,
     per seed [seed, sku, warehouse, week]: the stock on hand when it opens (week 1) and the
     bulk shipments then on their way, in the week of their expected arrival (week 1 if
     overdue). The plan's commitments go on top of the rules (``sim.replenishment``), so the
-    model buys only what they lack. Orders the rules place inside the window are left out."""
+    model buys only what they lack. Orders the rules place inside the window are left out.
+    The runs start from the opening ``state``, if any."""
     rules = scenario.model_copy(update={
         "plan": None, "policies": scenario.policies.model_copy(update={"replan": None})})
     names = list(scenario.warehouses)
@@ -126,7 +136,7 @@ def rules_supply(scenario: Scenario, base: ChannelData, seeds: list[int], first_
             if r.kind == "bulk"}
     out = np.zeros((len(seeds), len(base.skus), len(base.warehouses), weeks))
     for i, seed in enumerate(seeds):
-        run = simulate(rules, seed, days=first_day)
+        run = simulate(rules, seed, days=first_day, state=state)
         assert run.closing_stock is not None
         for h, name in enumerate(base.warehouses):
             out[i, :, h, 0] = run.closing_stock[names.index(name)]
@@ -141,6 +151,21 @@ def rules_supply(scenario: Scenario, base: ChannelData, seeds: list[int], first_
             if week < weeks:
                 out[i, base.skus.index(str(row.sku)),
                     base.warehouses.index(str(row.destination)), week] += row.ordered_units
+    return out
+
+
+def state_supply(state: OpeningState, base: ChannelData, samples: int,
+                 weeks: int) -> np.ndarray:
+    """A window opening on day 0 [sample, sku, warehouse, week]: the opening stock (the
+    state's on hand where it names the warehouse) in week 1, and the state's shipments on
+    their way in the week they land."""
+    out = np.zeros((samples, len(base.skus), len(base.warehouses), weeks))
+    out[:, :, :, 0] = base.opening
+    for line in state.in_transit:
+        week = line.arrival_day // 7
+        if line.warehouse in base.warehouses and week < weeks:
+            out[:, base.skus.index(line.sku), base.warehouses.index(line.warehouse),
+                week] += line.units
     return out
 
 
@@ -299,6 +324,8 @@ def solve_peak(data: PeakData, options: SolveOptions | None = None) -> Outcome:
         "bookings": booking_list(lines, boxes, data.start, data.booking_lead_days)}, report)
 
 
-def optimize_peak(scenario: Scenario, options: SolveOptions | None = None) -> Outcome:
-    """The two-stage plan for the scenario's ``planning.peak`` window."""
-    return solve_peak(peak_data(scenario), options)
+def optimize_peak(scenario: Scenario, options: SolveOptions | None = None,
+                  state: OpeningState | None = None) -> Outcome:
+    """The two-stage plan for the scenario's ``planning.peak`` window, from the opening
+    ``state`` when one is given."""
+    return solve_peak(peak_data(scenario, state=state), options)

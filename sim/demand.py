@@ -44,14 +44,19 @@ def ad_spend_schedule(scenario: Scenario, channels: list[str], n_days: int) -> n
     return spend
 
 
-def adstock(spend: np.ndarray, carryover: np.ndarray) -> np.ndarray:
+def adstock(spend: np.ndarray, carryover: np.ndarray,
+            carry_in: np.ndarray | None = None) -> np.ndarray:
     """Carried-over spend a_t = (1 - r) s_t + r a_{t-1}, per channel (rows).
 
-    The channels ran before the horizon, so the level starts where day 0's spend, held,
-    would have left it (the ad optimiser assumes the same carry-in).
+    The channels ran before the horizon: a_{-1} is ``carry_in`` [channel] (an opening
+    state's adstock), by default where day 0's spend, held, would have left it (the ad
+    optimiser assumes the same carry-in).
     """
     stock = np.zeros_like(spend)
-    level = spend[:, 0].copy() if spend.shape[1] else np.zeros(spend.shape[0])
+    if carry_in is not None:
+        level = carry_in.astype(float)
+    else:
+        level = spend[:, 0].copy() if spend.shape[1] else np.zeros(spend.shape[0])
     for t in range(spend.shape[1]):
         level = (1.0 - carryover) * spend[:, t] + carryover * level
         stock[:, t] = level
@@ -67,12 +72,14 @@ def hill(x: np.ndarray, half_saturation: np.ndarray, exponent: np.ndarray) -> np
 
 def paid_sessions(scenario: Scenario, channels: list[str], markets: list[str],
                   spend: np.ndarray, steady: bool = False,
-                  calendar: np.ndarray | float = 1.0) -> np.ndarray:
+                  calendar: np.ndarray | float = 1.0,
+                  carry_in: np.ndarray | None = None) -> np.ndarray:
     """Paid sessions [channel, market, day] from a spend schedule [channel, day].
 
     ``calendar`` is season_m(t) [market, day] (or a scalar, e.g. the average season): it
     scales the maximum sessions of every channel that follows the calendar. With ``steady``
-    each day's spend is taken as held forever, so the adstock equals it.
+    each day's spend is taken as held forever, so the adstock equals it; ``carry_in`` is
+    the adstock entering day 0 (``adstock``).
     """
     specs = [scenario.ad_channels[c] for c in channels]
     n_days = spend.shape[1]
@@ -82,7 +89,7 @@ def paid_sessions(scenario: Scenario, channels: list[str], markets: list[str],
     half = np.array([s.half_saturation_spend_per_day for s in specs])
     exponent = np.array([s.hill_exponent for s in specs])
     peak = np.array([s.max_sessions_per_day for s in specs])
-    stock = spend if steady else adstock(spend, carry)
+    stock = spend if steady else adstock(spend, carry, carry_in)
     response = peak[:, None] * hill(stock, half, exponent)
     shares = np.array([[s.market_shares.get(m, 0.0) for m in markets] for s in specs])
     cal = np.asarray(calendar, dtype=float)
@@ -158,12 +165,14 @@ class DemandModel:
     day-to-day noise) are drawn for the whole calendar up front from the ``traffic`` stream;
     orders are drawn day by day from the ``demand`` stream because conversion depends on
     the rating the simulation has reached. ``ad_spend`` [channel, day] (channel currency)
-    replaces the scenario's schedule, e.g. with a plan's ad lines.
+    replaces the scenario's schedule, e.g. with a plan's ad lines; ``carry_in`` [channel]
+    is the adstock entering day 0 (channel currency), e.g. an opening state's.
     """
 
     def __init__(self, scenario: Scenario, markets: list[str], skus: list[str],
                  timeline: Timeline, streams: Streams,
-                 ad_spend: np.ndarray | None = None) -> None:
+                 ad_spend: np.ndarray | None = None,
+                 carry_in: np.ndarray | None = None) -> None:
         self.scenario = scenario
         self.rng = streams.demand
         channels = list(scenario.ad_channels)
@@ -176,7 +185,7 @@ class DemandModel:
         self.ad_spend = (ad_spend_schedule(scenario, channels, n) if ad_spend is None
                          else ad_spend)
         self.paid_sessions = paid_sessions(scenario, channels, markets, self.ad_spend,
-                                           calendar=season)
+                                           calendar=season, carry_in=carry_in)
         paid_buyers = converting_paid(scenario, channels, self.paid_sessions).sum(axis=0)
         self.converting_sessions = self.organic_sessions + paid_buyers
         self.paid_order_share = np.divide(paid_buyers, self.converting_sessions,

@@ -90,6 +90,8 @@ class StockCounts:
     (``sim.results``): units, and value in CNY that the cash ledger does not show."""
 
     opening: int = 0
+    opening_in_transit: int = 0
+    """Bulk units already on their way on day 0 (an opening state's)."""
     purchased: int = 0
     defective: int = 0
     bulk_lost: int = 0
@@ -97,6 +99,7 @@ class StockCounts:
     shipped: int = 0
     restocked: int = 0
     opening_value_cny: float = 0.0
+    """Value on hand and in transit on day 0."""
     cogs_cny: float = 0.0
     """Landed value of the units shipped, less what restocked returns put back."""
     write_off_cny: float = 0.0

@@ -17,7 +17,10 @@ t to t+1):
     t + 0.99        the day's state is recorded
 
 Purchase orders and bulk shipments are processes of their own (``sim.suppliers``,
-``sim.shipping``); the many orders are daily numpy cohorts (``sim.fulfilment``).
+``sim.shipping``); the many orders are daily numpy cohorts (``sim.fulfilment``). A run
+starts from the scenario's opening stock, or from where the seller stands today
+(``sim.state.OpeningState``: stock on hand, on its way and on order, orders waiting, ad
+carry-over).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from sim.rng import Streams
 from sim.sales import Sales
 from sim.scenario import Scenario
 from sim.service import ServiceState
+from sim.state import OpeningState
 
 Process = Generator[simpy.Event, Any, None]
 
@@ -80,8 +84,10 @@ class Run:
 
 
 def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None,
-              replanning: bool) -> Run:
-    """The state at the start of day 0: opening stock on the shelves, the plan loaded."""
+              replanning: bool, state: OpeningState | None = None) -> Run:
+    """The state at the start of day 0: opening stock on the shelves (and, with an opening
+    ``state``, its goods on their way and on order and its waiting orders), the plan
+    loaded."""
     sc = net.scenario
     streams = Streams(seed)
     router = Router.of(net)
@@ -90,6 +96,12 @@ def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None
     if plan is not None and plan.takes("ad_spend"):
         schedule = demand.ad_spend_schedule(sc, net.channels, net.timeline.n_days)
         spend = book.ad_spend(plan, schedule, net.fx_start[net.currency_of_channel])
+    carry_in = None
+    if state is not None and state.adstock:
+        if spend is None:
+            spend = demand.ad_spend_schedule(sc, net.channels, net.timeline.n_days)
+        carry_in = state.carry_in(net.channels, spend[:, 0],
+                                  net.fx_start[net.currency_of_channel])
     fx = fx_path(streams.fx, net.fx_start, net.fx_volatility, net.timeline.n_days)
     policies = net.policies
     if replanning or (plan is not None and plan.takes("overseas_replenishment")):
@@ -97,33 +109,77 @@ def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None
                                      if not net.is_origin(w)])
     if plan is not None:
         execute(plan, book, router)
-    stock = opening_stock(net)
+    stock = opening_stock(net, state)
     pipeline = Pipeline(net)
     ledger = Ledger(net.currencies, fx)
     records = Records(net, stock.on_hand)
-    return Run(
+    run = Run(
         network=net, streams=streams,
-        demand=demand.DemandModel(sc, net.markets, net.skus, net.timeline, streams, spend),
+        demand=demand.DemandModel(sc, net.markets, net.skus, net.timeline, streams, spend,
+                                  carry_in),
         plans=PlanState(router, book), policies=policies, stock=stock, pipeline=pipeline,
         sales=Sales(len(net.markets), net.n_skus, net.timeline.n_days,
                     sc.conversion.initial_rating),
         service=ServiceState(sc.service, net.timeline.weekday), ledger=ledger,
         records=records,
         logistics=replenishment.Logistics(env, net, streams, stock, pipeline, ledger, records))
+    if state is not None:
+        take_over(net, state, run.logistics, run.sales)
+    return run
 
 
-def opening_stock(net: Network) -> Stock:
-    """Each warehouse's opening stock: its days of cover at the planning run-rate."""
+def opening_stock(net: Network, state: OpeningState | None = None) -> Stock:
+    """Each warehouse's opening stock: its days of cover at the planning run-rate, or what
+    an opening ``state`` puts on its shelves where it names the warehouse."""
     stock = Stock(len(net.warehouses), net.n_skus)
+    shelves = state.shelves(net.scenario) if state is not None else {}
     for w, name in enumerate(net.warehouses):
-        days = net.scenario.warehouses[name].initial_stock_days
-        units = np.round(days * net.planning_units[w]).astype(np.int64)
+        if name in shelves:
+            units = shelves[name]
+        else:
+            days = net.scenario.warehouses[name].initial_stock_days
+            units = np.round(days * net.planning_units[w]).astype(np.int64)
         value = np.zeros((net.n_skus, 3))
         value[:, 0] = units * net.catalog.unit_cost
         stock.receive(w, np.arange(net.n_skus), units, value)
     stock.counts.opening = int(stock.on_hand.sum())
     stock.counts.opening_value_cny = stock.total_value()
     return stock
+
+
+def take_over(net: Network, state: OpeningState, logistics: replenishment.Logistics,
+              sales: Sales) -> None:
+    """An opening state's goods on their way (one shipment per lane, mode and arrival day),
+    its open purchase orders (one per supplier and ready day) and its waiting orders."""
+    sc = net.scenario
+    skus = net.skus
+    shipments: dict[tuple[str, int, int, int, int], np.ndarray] = {}
+    for line in state.in_transit:
+        key = (line.lane(sc), net.warehouses.index(line.origin),
+               net.warehouses.index(line.warehouse), net.modes.index(line.mode),
+               line.arrival_day)
+        units = shipments.setdefault(key, np.zeros(net.n_skus, dtype=np.int64))
+        units[skus.index(line.sku)] += line.units
+    for (lane, origin, w, k, day), units in shipments.items():
+        sent = np.flatnonzero(units > 0)
+        if len(sent):
+            logistics.take_over_shipment(lane, origin, w, k, sent, units[sent], day)
+    suppliers = [s.name for s in net.suppliers]
+    orders: dict[tuple[int, int], np.ndarray] = {}
+    for order in state.open_orders:
+        units = orders.setdefault((suppliers.index(order.supplier), order.ready_day),
+                                  np.zeros(net.n_skus, dtype=np.int64))
+        units[skus.index(order.sku)] += order.units
+    for (supplier, day), units in orders.items():
+        ordered = np.flatnonzero(units > 0)
+        if len(ordered):
+            logistics.take_over_order(supplier, ordered, units[ordered], day)
+    market = np.array([net.markets.index(b.market) for b in state.backlog], dtype=np.int64)
+    sku = np.array([skus.index(b.sku) for b in state.backlog], dtype=np.int64)
+    count = np.array([b.units for b in state.backlog], dtype=np.int64)
+    # Each market's own route is route option m (``sim.network.RouteTable``).
+    sales.carry_backlog(np.repeat(market, count), np.repeat(sku, count),
+                        np.repeat(market, count))
 
 
 def daily_operations(env: simpy.Environment, run: Run) -> Process:
@@ -183,11 +239,14 @@ def cut_horizon(scenario: Scenario, days: int) -> Scenario:
 
 
 def simulate(scenario: Scenario, seed: int = 0, days: int | None = None,
-             plan: Plan | None = None, policy: ReplanPolicy | None = None) -> RunResult:
+             plan: Plan | None = None, policy: ReplanPolicy | None = None,
+             state: OpeningState | None = None) -> RunResult:
     """Play the scenario forward once; the same seed gives the same tables.
 
     ``plan`` (or the scenario's ``plan`` file) is executed as data; ``policy`` re-plans
-    every ``policy.review_days`` (required when the scenario sets ``policies.replan``).
+    every ``policy.review_days`` (required when the scenario sets ``policies.replan``);
+    ``state`` is where the seller stands on day 0 (``StateError`` if the scenario cannot
+    hold it).
     """
     started = time.perf_counter()
     if days is not None:
@@ -198,10 +257,12 @@ def simulate(scenario: Scenario, seed: int = 0, days: int | None = None,
     if policy is None and scenario.policies.replan is not None:
         raise MissingPolicy("the scenario sets policies.replan: pass a re-planning policy "
                             "(experiments.engine.replanning.replan_policy builds one)")
+    if state is not None:
+        state.check(scenario)
     env = simpy.Environment()
     net = compile_network(scenario)
     try:
-        run = start_run(env, net, seed, plan, replanning=policy is not None)
+        run = start_run(env, net, seed, plan, replanning=policy is not None, state=state)
     except PlanFileError as exc:
         if plan_file is None:
             raise

@@ -12,6 +12,10 @@ stock-outs, tickets) skip ``horizon.warmup_days``. All money KPIs are in CNY.
 where cost of goods sold is the landed value (product, inbound freight, import duty) of the
 units shipped, less what restocked returns put back. Hence the money identity the tests check:
 sum(ledger) = contribution margin - (closing - opening inventory value, in transit included).
+
+Units: what was on hand and in transit on day 0, plus what purchase orders delivered (an
+opening state's open orders among them), is on hand, in transit, shipped (less restocked
+returns) or written off (defective, lost, damaged) at the end.
 """
 
 from __future__ import annotations
@@ -150,7 +154,7 @@ def conservation(stock: Stock, pipeline: Pipeline, ledger: pd.DataFrame) -> dict
     """Residuals of the unit and money identities; both are zero in a correct run."""
     u = stock.counts
     transit_units, transit_value = pipeline.in_transit()
-    units_in = u.opening + u.purchased
+    units_in = u.opening + u.opening_in_transit + u.purchased
     units_out = (int(stock.on_hand.sum()) + transit_units + u.shipped - u.restocked
                  + u.defective + u.bulk_lost + u.bulk_damaged)
     pnl = profit_and_loss(u, ledger)

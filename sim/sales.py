@@ -28,6 +28,17 @@ class Sales:
         self.rating = np.full(n_markets, initial_rating)
         self.events = np.zeros((4, n_markets, n_days))
 
+    def carry_backlog(self, market: np.ndarray, sku: np.ndarray, route: np.ndarray) -> None:
+        """Orders taken before day 0 (an opening state's backlog), one unit each: placed
+        on day 0 and first in line, in the given order."""
+        n = len(market)
+        self.backlog = {"order_day": np.zeros(n, dtype=np.int64),
+                        "market": np.asarray(market, dtype=np.int64),
+                        "sku": np.asarray(sku, dtype=np.int64),
+                        "units": np.ones(n, dtype=np.int64),
+                        "sequence": np.arange(n, dtype=np.int64),
+                        "route": np.asarray(route, dtype=np.int64)}
+
     def backlog_by(self, route_warehouse: np.ndarray, n_warehouses: int) -> np.ndarray:
         """Backordered units [warehouse, sku], by the warehouse each order's route uses."""
         b = self.backlog

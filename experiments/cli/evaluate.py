@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from experiments.cli.output import cannot_write, report_page
+from experiments.data.state import StateTable
 from experiments.engine.backends import open_backend
 from experiments.engine.progress import for_stream
 from experiments.report.text import evaluation_report
@@ -20,10 +21,12 @@ def evaluate_command(scenario_file: Path, plan_file: Path | None, overrides: lis
                      replications: int, seed: int = 0, days: int | None = None,
                      out: Path | None = None, backend: str = "local",
                      workers: int | None = None, address: str | None = None,
-                     batch_seconds: float = 1.0, report: bool = True) -> int:
-    """Run, print and write one evaluation; the exit code (0 unless results cannot be
-    written). Bad input raises the typed errors ``xbsim`` turns into one line."""
-    model, plan = study.plan_model(scenario_file, plan_file, overrides, days)
+                     batch_seconds: float = 1.0, report: bool = True,
+                     state: StateTable | None = None) -> int:
+    """Run, print and write one evaluation (both arms from the opening ``state``, if any);
+    the exit code (0 unless results cannot be written). Bad input raises the typed errors
+    ``xbsim`` turns into one line."""
+    model, plan = study.plan_model(scenario_file, plan_file, overrides, days, state)
     out = out or Path("out") / model.name / "evaluation"
     with open_backend(backend, workers, address) as pool:
         result = study.evaluate(model, plan, pool, replications, seed, for_stream(),
@@ -34,8 +37,9 @@ def evaluate_command(scenario_file: Path, plan_file: Path | None, overrides: lis
         "its re-planning" if result.comparison is not None else "its own policies")
     against = (" against the rules, common random numbers" if result.comparison is not None
                else "")
-    print(f"{model.name}: {what}{against}, {replications} replications (root seed {seed}), "
-          f"{result.replications.stats.wall_seconds:.1f} s on {where}")
+    start = f", from the state in {state.file}" if state is not None else ""
+    print(f"{model.name}: {what}{against}{start}, {replications} replications (root seed "
+          f"{seed}), {result.replications.stats.wall_seconds:.1f} s on {where}")
     if plan is not None and plan.scenario != model.name:
         print(f"note: the plan was made for scenario '{plan.scenario}'; its predictions are "
               f"that scenario's")

@@ -23,10 +23,11 @@ from experiments.cli.optimize import (
     write_outcome,
 )
 from experiments.cli.output import cannot_write, report_page
+from experiments.data.state import StateTable, read_state
 from experiments.engine.backends import KINDS, open_backend
 from experiments.engine.models import ScenarioModel
 from experiments.engine.progress import for_stream
-from experiments.engine.replanning import run_scenario
+from experiments.engine.replanning import replan_policy
 from experiments.errors import CellError, ExperimentError
 from experiments.kpis import check_scenario_kpis
 from experiments.report.sections_tune import tune_report
@@ -46,6 +47,7 @@ from experiments.studies.sweep import run_sweep
 from experiments.studies.sweepfile import load_sweep
 from optimize.solve import SolveError
 from sim.loader import ScenarioError, load_scenario
+from sim.model import simulate
 from sim.plan import PlanFileError
 
 EXIT_BAD_INPUT = 2
@@ -80,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="M", help="cap for --precision (default %(default)s)")
     run.add_argument("--kpi", dest="kpis", action="append", default=None, metavar="KPI",
                      help="KPI watched by --precision (repeatable; default: headline KPIs)")
+    _state_option(run)
     _backend_options(run)
     _report_option(run)
 
@@ -93,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     ev.add_argument("--days", type=int, default=None, help="simulate only the first D days")
     ev.add_argument("--out", type=Path, default=None, help="output directory")
+    _state_option(ev)
     _backend_options(ev)
     _report_option(ev)
 
@@ -102,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     opt.add_argument("scenario", type=Path, help="scenario YAML file")
     opt.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="PATH=VALUE", help="override a field by dotted path")
+    _state_option(opt)
     _report_option(opt)
 
     cmp = sub.add_parser("compare", help="compare scenarios on common random numbers")
@@ -163,6 +168,13 @@ def _parser() -> argparse.ArgumentParser:
                                         "results of run, compare --out, sweep or optimize")
     rep.add_argument("directory", type=Path, metavar="DIR", help="results directory")
     return parser
+
+
+def _state_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--state", type=Path, default=None, metavar="FILE",
+                   help="start from where the seller stands today: the canonical state table "
+                        "(.csv, .xlsx sheet 'state' or .parquet) of stock on hand, in transit "
+                        "and on order, backlog and ad carry-over")
 
 
 def _report_option(p: argparse.ArgumentParser) -> None:
@@ -232,14 +244,24 @@ def _dispatch(args: argparse.Namespace) -> int:
     return _run(args, scenario)
 
 
+def _state(args: argparse.Namespace) -> StateTable | None:
+    """The rows of ``--state FILE``, if given (``StateFileError`` if it cannot be used)."""
+    return read_state(args.state) if args.state is not None else None
+
+
 def _run(args: argparse.Namespace, scenario) -> int:
     if args.days is not None and not 0 < args.days <= scenario.horizon.days:
         print(f"error: --days must be between 1 and {scenario.horizon.days}", file=sys.stderr)
         return EXIT_BAD_INPUT
     out = args.out or Path("out") / scenario.name
-    result = run_scenario(scenario, args.seed, args.days)
+    state = _state(args)
+    result = simulate(scenario, seed=args.seed, days=args.days,
+                      policy=replan_policy(scenario),
+                      state=state.opening(scenario) if state is not None else None)
     try:
-        write_run(result, out, str(args.scenario))
+        write_run(result, out, str(args.scenario),
+                  state_file=state.file if state is not None else None,
+                  state_hash=state.fingerprint() if state is not None else None)
     except OutputDirectoryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -256,7 +278,8 @@ def _run(args: argparse.Namespace, scenario) -> int:
 
 def _optimize(args: argparse.Namespace, scenario) -> int:
     out = args.out or Path("out") / scenario.name / args.model
-    outcome = optimise(args, scenario)
+    state = _state(args)
+    outcome = optimise(args, scenario, state.opening(scenario) if state is not None else None)
     try:
         written = write_outcome(outcome, out, args.model)
     except OSError as exc:
@@ -265,17 +288,18 @@ def _optimize(args: argparse.Namespace, scenario) -> int:
     print(summary_table(outcome))
     names = sorted({p.name if p.parent == out else f"{p.parent.name}/" for p in written})
     print(f"\nresults: {out}/ ({', '.join(names)})")
-    return (0 if args.no_report else report_page(out)) or evaluate_written(args, out)
+    return (0 if args.no_report else report_page(out)) or evaluate_written(args, out, state)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     return evaluate_command(args.scenario, args.plan, args.overrides, args.replications,
                             args.seed, args.days, args.out, args.backend, args.workers,
-                            args.address, args.batch_seconds, not args.no_report)
+                            args.address, args.batch_seconds, not args.no_report,
+                            _state(args))
 
 
 def _replicate(args: argparse.Namespace) -> int:
-    model = ScenarioModel.from_file(args.scenario, args.overrides, args.days)
+    model = ScenarioModel.from_file(args.scenario, args.overrides, args.days, _state(args))
     check_scenario_kpis(args.kpis or ())
     out = args.out or Path("out") / f"{model.name}-replications"
     with _backend(args) as backend:
@@ -288,7 +312,9 @@ def _replicate(args: argparse.Namespace) -> int:
         scenario_file=str(args.scenario), scenario_hash=model.fingerprint(),
         overrides=list(args.overrides), days=days, root_seed=args.seed,
         replication_seeds=reps.samples["seed"].tolist(), watched_kpis=list(reps.watched),
-        precision=args.precision, backend=where)
+        precision=args.precision, backend=where,
+        state_file=model.state.file if model.state is not None else None,
+        state_hash=model.state.fingerprint() if model.state is not None else None)
     try:
         written = write_tables(out, {"replications": reps.samples,
                                      "summary": reps.summary.reset_index()}, manifest)

@@ -15,6 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.cli.evaluate import evaluate_command
+from experiments.data.state import StateTable
+from experiments.errors import ExperimentError
 from experiments.report.plots import pareto_figure, time_column
 from experiments.storage.runstore import write_parquet
 from optimize import ads, channels, peak
@@ -27,6 +29,7 @@ from optimize.tradeoff import optimize_frontier
 from sim.atomic import atomic_write
 from sim.plan import save_plan
 from sim.scenario import Scenario
+from sim.state import OpeningState
 
 MODELS = ("channels", "ads", "frontier", "peak")
 
@@ -54,18 +57,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "on common random numbers (results in OUT/evaluation)")
 
 
-def optimise(args: argparse.Namespace, scenario: Scenario) -> Outcome:
+def optimise(args: argparse.Namespace, scenario: Scenario,
+             state: OpeningState | None = None) -> Outcome:
+    """The chosen model's outcome; channels and peak plan from the opening ``state``."""
+    if state is not None and args.model not in ("channels", "peak"):
+        raise ExperimentError(f"--state: the {args.model} model does not start from a state "
+                              "(channels and peak do)")
     defaults = {"channels": channels.DEFAULT_OPTIONS, "frontier": channels.DEFAULT_OPTIONS,
                 "ads": ads.DEFAULT_OPTIONS, "peak": peak.DEFAULT_OPTIONS}[args.model]
     given = {"time_limit_s": args.time_limit, "mip_gap": args.mip_gap}
     options = replace(defaults, **{k: v for k, v in given.items() if v is not None})
     if args.model == "channels":
-        return optimize_channels(scenario, options)
+        return optimize_channels(scenario, options, state)
     if args.model == "ads":
         return optimize_ads(scenario, options)
     if args.model == "frontier":
         return optimize_frontier(scenario, args.points, args.metric, args.within_days, options)
-    return optimize_peak(scenario, options)
+    return optimize_peak(scenario, options, state)
 
 
 def write_outcome(outcome: Outcome, out: Path, model: str) -> list[Path]:
@@ -86,15 +94,17 @@ def write_outcome(outcome: Outcome, out: Path, model: str) -> list[Path]:
     return written
 
 
-def evaluate_written(args: argparse.Namespace, out: Path) -> int:
+def evaluate_written(args: argparse.Namespace, out: Path, state: StateTable | None = None
+                     ) -> int:
     """``--evaluate N``: the written plan against the scenario's rules, as ``xbsim evaluate
-    SCENARIO --plan OUT/plan.yaml --replications N --out OUT/evaluation`` runs it."""
+    SCENARIO --plan OUT/plan.yaml --replications N --out OUT/evaluation [--state FILE]``
+    runs it."""
     if not args.evaluate:
         return 0
     print()
     return evaluate_command(args.scenario, out / "plan.yaml", list(args.overrides),
                             args.evaluate, out=out / "evaluation",
-                            report=not args.no_report)
+                            report=not args.no_report, state=state)
 
 
 def write_csv(path: Path, table: pd.DataFrame) -> Path:

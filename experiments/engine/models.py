@@ -5,7 +5,8 @@ Everything the runner runs is a *model*: a picklable callable
 carries the scenario *document* (the file with its ``extends:`` chain already merged), not a
 path, so a worker on another machine needs no copy of the scenario files; each call applies the
 fixed overrides, then the design point's parameters, by the same ``dotted.path=value`` syntax as
-``xbsim run --set``, validates, simulates and flattens the KPI summary.
+``xbsim run --set``, validates, simulates and flattens the KPI summary. With a state file
+(``--state``) it carries the file's rows too, and every call starts from them.
 
 Any other function of that shape (a closed-form test function, a surrogate) runs through the
 same runner, stores and statistics.
@@ -24,9 +25,11 @@ from typing import Any
 import numpy as np
 import yaml
 
-from experiments.engine.replanning import run_scenario
+from experiments.data.state import StateTable
+from experiments.engine.replanning import replan_policy
 from experiments.errors import ExperimentError
 from sim.loader import apply_override, resolve_document, scenario_hash, validate
+from sim.model import simulate
 from sim.scenario import Scenario
 
 Model = Callable[[Mapping[str, Any], int], Mapping[str, float]]
@@ -59,22 +62,28 @@ def override_text(path: str, value: Any) -> str:
 
 @dataclass(frozen=True, eq=False)
 class ScenarioModel:
-    """Simulate a scenario document with parameter overrides; KPIs flattened to floats."""
+    """Simulate a scenario document with parameter overrides, from the opening ``state``
+    when one is given; KPIs flattened to floats."""
 
     document: dict[str, Any]
     source: str = "<scenario>"
     overrides: tuple[str, ...] = ()
     days: int | None = None
+    state: StateTable | None = None
 
     @classmethod
     def from_file(cls, file: str | Path, overrides: Iterable[str] = (),
-                  days: int | None = None) -> ScenarioModel:
-        """Read and merge the file now; raise ``ScenarioError`` at once if it is bad."""
+                  days: int | None = None, state: StateTable | None = None) -> ScenarioModel:
+        """Read and merge the file now; raise ``ScenarioError`` (or ``StateFileError``) at
+        once if it is bad."""
         file = Path(file)
-        model = cls(resolve_document(file), str(file), tuple(overrides), days)
-        horizon = model.scenario().horizon.days
+        model = cls(resolve_document(file), str(file), tuple(overrides), days, state)
+        scenario = model.scenario()
+        horizon = scenario.horizon.days
         if days is not None and not 0 < days <= horizon:
             raise ExperimentError(f"--days must be between 1 and {horizon}")
+        if state is not None:
+            state.opening(scenario)
         return model
 
     def variant(self, overrides: Iterable[str]) -> ScenarioModel:
@@ -97,8 +106,14 @@ class ScenarioModel:
         return validate(data, self.source)
 
     def fingerprint(self) -> str:
-        """Hash of the resolved scenario with the fixed overrides (and ``days``) applied."""
-        return f"{scenario_hash(self.scenario())}:{self.days}"
+        """Hash of the resolved scenario with the fixed overrides (and ``days``, and the
+        opening state's rows) applied."""
+        state = f":state={self.state.fingerprint()}" if self.state is not None else ""
+        return f"{scenario_hash(self.scenario())}:{self.days}{state}"
 
     def __call__(self, params: Mapping[str, Any], seed: int) -> dict[str, float]:
-        return flatten_summary(run_scenario(self.scenario(params), seed, self.days).summary)
+        scenario = self.scenario(params)
+        state = self.state.opening(scenario) if self.state is not None else None
+        result = simulate(scenario, seed=seed, days=self.days, policy=replan_policy(scenario),
+                          state=state)
+        return flatten_summary(result.summary)

@@ -42,7 +42,8 @@ class _Manifest(BaseModel):
 
 
 class RunManifest(_Manifest):
-    """``xbsim run``: one seed; the resolved scenario is kept so the report shows what ran."""
+    """``xbsim run``: one seed; the resolved scenario is kept so the report shows what ran,
+    and the opening state file (``--state``) with a hash of its rows, if there was one."""
 
     kind: Literal["run"] = "run"
     scenario_file: str
@@ -51,10 +52,13 @@ class RunManifest(_Manifest):
     days: int
     wall_seconds: float
     scenario: dict[str, Any]
+    state_file: str | None = None
+    state_hash: str | None = None
 
 
 class _Replicated(_Manifest):
-    """Replications of one scenario from a root seed."""
+    """Replications of one scenario from a root seed (and an opening state file, if any:
+    every replication starts from it)."""
 
     scenario_file: str
     scenario_hash: str
@@ -64,6 +68,8 @@ class _Replicated(_Manifest):
     replication_seeds: list[int]
     watched_kpis: list[str]
     backend: str
+    state_file: str | None = None
+    state_hash: str | None = None
 
 
 class ReplicationsManifest(_Replicated):

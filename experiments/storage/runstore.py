@@ -35,15 +35,17 @@ class OutputDirectoryError(Exception):
     """The output directory holds something that is not an earlier xbsim run."""
 
 
-def write_run(result: RunResult, out: Path, source: str) -> list[Path]:
-    """Write every table, the KPI summary and the manifest; returns the paths written."""
+def write_run(result: RunResult, out: Path, source: str, state_file: str | None = None,
+              state_hash: str | None = None) -> list[Path]:
+    """Write every table, the KPI summary and the manifest (naming the opening state file
+    the run started from, if any); returns the paths written."""
     if out.exists() and any(out.iterdir()) and not (out / FILE).exists():
         raise OutputDirectoryError(f"{out} is not empty and holds no xbsim run; "
                                    "choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
     try:
-        names = _write_files(result, staging, source)
+        names = _write_files(result, staging, source, state_file, state_hash)
         _swap_in(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -51,7 +53,8 @@ def write_run(result: RunResult, out: Path, source: str) -> list[Path]:
     return [out / name for name in names]
 
 
-def _write_files(result: RunResult, directory: Path, source: str) -> list[str]:
+def _write_files(result: RunResult, directory: Path, source: str, state_file: str | None,
+                 state_hash: str | None) -> list[str]:
     names = []
     for name, frame in result.tables().items():
         write_parquet(directory / f"{name}.parquet", frame)
@@ -61,7 +64,8 @@ def _write_files(result: RunResult, directory: Path, source: str) -> list[str]:
     write_manifest(directory, RunManifest(
         scenario_file=source, scenario_hash=scenario_hash(result.scenario), seed=result.seed,
         days=result.scenario.horizon.days, wall_seconds=round(result.wall_seconds, 3),
-        scenario=result.scenario.model_dump(mode="json", by_alias=True)))
+        scenario=result.scenario.model_dump(mode="json", by_alias=True),
+        state_file=state_file, state_hash=state_hash))
     return [*names, "summary.json", FILE]
 
 

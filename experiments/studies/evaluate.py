@@ -34,6 +34,7 @@ from typing import Literal
 
 import pandas as pd
 
+from experiments.data.state import StateTable
 from experiments.engine.backends import Backend
 from experiments.engine.models import ScenarioModel, override_text
 from experiments.engine.progress import Progress
@@ -111,16 +112,19 @@ class Evaluation:
 
 
 def plan_model(scenario_file: Path, plan_file: Path | None, overrides: list[str],
-               days: int | None) -> tuple[ScenarioModel, Plan | None]:
+               days: int | None, state: StateTable | None = None
+               ) -> tuple[ScenarioModel, Plan | None]:
     """The scenario executing the plan (``plan=`` override), and the plan itself (without a
-    plan file, the plan the scenario names, if any)."""
+    plan file, the plan the scenario names, if any); both arms start from the opening
+    ``state`` when one is given."""
     if plan_file is None:
-        model = ScenarioModel.from_file(scenario_file, overrides, days)
+        model = ScenarioModel.from_file(scenario_file, overrides, days, state)
         named = model.scenario().plan
         return model, load_plan(named) if named is not None else None
     plan = load_plan(plan_file)
     model = ScenarioModel.from_file(
-        scenario_file, [*overrides, override_text("plan", str(plan_file.resolve()))], days)
+        scenario_file, [*overrides, override_text("plan", str(plan_file.resolve()))], days,
+        state)
     try:
         check_plan(plan, model.scenario())
     except PlanFileError as exc:
@@ -354,7 +358,9 @@ def manifest(evaluation: Evaluation, model: ScenarioModel, scenario_file: str | 
         outcome=evaluation.outcome, verdict=evaluation.verdict,
         headline=evaluation.headline, conclusion=evaluation.conclusion,
         why=list(evaluation.why),
-        confidence=CONFIDENCE)
+        confidence=CONFIDENCE,
+        state_file=model.state.file if model.state is not None else None,
+        state_hash=model.state.fingerprint() if model.state is not None else None)
 
 
 def write(out: Path, evaluation: Evaluation, manifest: EvaluationManifest) -> list[str]:
