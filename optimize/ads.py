@@ -134,6 +134,7 @@ from sim.model import simulate
 from sim.network import Network, compile_network
 from sim.plan import AdSpendLine, Plan, PlanFileError, load_plan, with_ads
 from sim.scenario import Scenario
+from sim.state import OpeningState
 
 DAYS = 7
 SATURATION = 0.98
@@ -304,9 +305,10 @@ def order_conversion(scenario: Scenario, network: Network) -> np.ndarray:
             * popularity_shares(scenario, network.skus))
 
 
-def ad_data(scenario: Scenario) -> AdData:
+def ad_data(scenario: Scenario, state: OpeningState | None = None) -> AdData:
     """The ad model's data from a scenario: channels, curves in CNY, value per session,
-    the current schedule and the ``planning.ads`` settings.
+    the current schedule and the ``planning.ads`` settings; the carry-over entering week 1
+    (and, for stock-aware planning, the stock) from ``state`` when one is given.
 
     The default total budget is the current schedule's spend over the modelled weeks; the
     'marginal_roas' objective has no total budget unless one is set.
@@ -326,7 +328,10 @@ def ad_data(scenario: Scenario) -> AdData:
     schedule = ad_spend_schedule(scenario, channels, weeks * DAYS) * fx[:, None]
     current = schedule.reshape(len(channels), weeks, DAYS).mean(axis=2)
     base = np.array([scenario.policies.ad_spend[c].spend_per_day
-                     if c in scenario.policies.ad_spend else 0.0 for c in channels])
+                     if c in scenario.policies.ad_spend else 0.0 for c in channels]) * fx
+    if state is not None:
+        for line in state.adstock:
+            base[channels.index(line.channel)] = line.cny_per_day
     budget = planning.total_budget_cny
     total = weeks + planning.tail_weeks
     timeline = Timeline.build(scenario, list(values.index), list(scenario.modes))
@@ -346,7 +351,7 @@ def ad_data(scenario: Scenario) -> AdData:
         orders_per_session=orders.sum(axis=1),
         revenue_per_session_cny=orders @ values["revenue_per_order_cny"].to_numpy(),
         margin_per_session_cny=orders @ values["margin_per_order_cny"].to_numpy(),
-        carry_in_cny=base * fx,
+        carry_in_cny=base,
         calendar=calendar,
         current_spend_cny=current,
         tail_weeks=planning.tail_weeks,
@@ -366,15 +371,16 @@ def ad_data(scenario: Scenario) -> AdData:
         return data
     units = (1.0 + scenario.conversion.extra_units_per_order_mean) * np.einsum(
         "cm,ms->csm", shares * multiplier[:, None], order_conversion(scenario, network))
-    return dataclasses.replace(data, stock=stock_limits(scenario, network, data, units))
+    return dataclasses.replace(data, stock=stock_limits(scenario, network, data, units, state))
 
 
 def stock_limits(scenario: Scenario, network: Network, data: AdData,
-                 paid_units: np.ndarray) -> StockLimits:
+                 paid_units: np.ndarray, state: OpeningState | None = None) -> StockLimits:
     """The stock-aware model's limits (``optimize.ads_stock``): the scenario's logistics
-    simulated ``planning.ads.stock_scenarios`` times with its current ad schedule; the
-    organic demand is the simulated demand less what that schedule's paid sessions brought.
-    ``paid_units`` [channel, sku, market] are units demanded per paid session."""
+    simulated ``planning.ads.stock_scenarios`` times with its current ad schedule (from
+    ``state``, if given); the organic demand is the simulated demand less what that
+    schedule's paid sessions brought. ``paid_units`` [channel, sku, market] are units
+    demanded per paid session."""
     planning = scenario.planning.ads
     if scenario.plan is not None and load_plan(scenario.plan).takes("routing"):
         raise PlanFileError(f"{scenario.plan}: the plan takes over routing; stock-aware ad "
@@ -388,7 +394,7 @@ def stock_limits(scenario: Scenario, network: Network, data: AdData,
                                 daily_response(data, current)[:, :weeks])
     organic, supply = [], []
     for k in range(planning.stock_scenarios):
-        trace = simulate(scenario, planning.stock_seed + k).weekly
+        trace = simulate(scenario, planning.stock_seed + k, state=state).weekly
         assert trace is not None
         organic.append(np.maximum(trace.demand[:weeks].transpose(2, 1, 0) - paid_now, 0.0))
         flow = trace.supply()[:weeks][:, where].transpose(2, 1, 0).astype(float)
@@ -737,11 +743,13 @@ def build_ads_model(data: AdData, elastic: bool = False,
 
 
 # ----------------------------------------------------------------------------- solve
-def optimize_ads(scenario: Scenario, options: SolveOptions = DEFAULT_OPTIONS) -> Outcome:
-    """The best ad plan for a scenario under its ``planning.ads`` settings. When the
+def optimize_ads(scenario: Scenario, options: SolveOptions = DEFAULT_OPTIONS,
+                 state: OpeningState | None = None) -> Outcome:
+    """The best ad plan for a scenario under its ``planning.ads`` settings, from the
+    opening ``state`` when one is given (its adstock; its stock for stock-aware plans). When the
     scenario runs a plan file (e.g. the peak plan), the plan written carries that plan's
     lines with the new ad spend: the logistics it was planned with, and the ads."""
-    outcome = solve_ads(ad_data(scenario), options)
+    outcome = solve_ads(ad_data(scenario, state), options)
     if scenario.plan is None:
         return outcome
     return dataclasses.replace(outcome, plan=with_ads(load_plan(scenario.plan), outcome.plan))

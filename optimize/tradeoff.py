@@ -34,6 +34,7 @@ from optimize.core import ChannelModel
 from optimize.outcome import Outcome
 from optimize.solve import SolveError, SolveOptions, Solver, SolveReport
 from sim.scenario import Scenario
+from sim.state import OpeningState
 
 Metric = Literal["mean_days", "share_within"]
 
@@ -125,12 +126,13 @@ def pareto_front(table: pd.DataFrame, time_column: str, better_time: str) -> pd.
 
 
 def optimize_frontier(scenario: Scenario, points: int = 10, metric: Metric = "mean_days",
-                      within_days: float = 5.0, options: SolveOptions | None = None
-                      ) -> Outcome:
-    """The cost of each level of delivery speed, with the plan at each point."""
+                      within_days: float = 5.0, options: SolveOptions | None = None,
+                      state: OpeningState | None = None) -> Outcome:
+    """The cost of each level of delivery speed, with the plan at each point, from the
+    opening stock of ``state`` when one is given."""
     options = options or DEFAULT_OPTIONS
     started = time.perf_counter()
-    data = channel_data(scenario, enforce_promise=False)
+    data = channel_data(scenario, enforce_promise=False, state=state)
     frontier = FrontierModel.build(data, metric, within_days, options)
     build_s = time.perf_counter() - started
     rows, plans = [], []

@@ -268,9 +268,13 @@ def test_a_peak_plan_made_from_a_large_stock_on_hand_commits_less():
     assert with_state["committed_units"] < without["committed_units"]
 
 
-def test_optimize_takes_the_state_for_channels_and_peak_only(tmp_path):
+def test_the_ad_plan_starts_from_the_states_carry_over(tmp_path, tiny):
+    from optimize.ads import ad_data
+    state = OpeningState(adstock=(Adstock("ppc", 20000.0),))
+    assert ad_data(tiny).carry_in[0] != 20000.0
+    assert ad_data(tiny, state).carry_in[0] == 20000.0
     state_file = tmp_path / "state.csv"
     state_file.write_text(STATE_CSV)
     code, err = run_cli(["optimize", "ads", TINY, "--state", state_file, "--out",
                          tmp_path / "ads", "--no-report"])
-    assert code == 2 and "--state" in err
+    assert code == 0, err

@@ -16,7 +16,6 @@ import pandas as pd
 
 from experiments.cli.evaluate import evaluate_command
 from experiments.data.state import StateTable
-from experiments.errors import ExperimentError
 from experiments.report.plots import pareto_figure, time_column
 from experiments.storage.runstore import write_parquet
 from optimize import ads, channels, peak
@@ -59,10 +58,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def optimise(args: argparse.Namespace, scenario: Scenario,
              state: OpeningState | None = None) -> Outcome:
-    """The chosen model's outcome; channels and peak plan from the opening ``state``."""
-    if state is not None and args.model not in ("channels", "peak"):
-        raise ExperimentError(f"--state: the {args.model} model does not start from a state "
-                              "(channels and peak do)")
+    """The chosen model's outcome, planned from the opening ``state`` when one is given."""
     defaults = {"channels": channels.DEFAULT_OPTIONS, "frontier": channels.DEFAULT_OPTIONS,
                 "ads": ads.DEFAULT_OPTIONS, "peak": peak.DEFAULT_OPTIONS}[args.model]
     given = {"time_limit_s": args.time_limit, "mip_gap": args.mip_gap}
@@ -70,9 +66,10 @@ def optimise(args: argparse.Namespace, scenario: Scenario,
     if args.model == "channels":
         return optimize_channels(scenario, options, state)
     if args.model == "ads":
-        return optimize_ads(scenario, options)
+        return optimize_ads(scenario, options, state)
     if args.model == "frontier":
-        return optimize_frontier(scenario, args.points, args.metric, args.within_days, options)
+        return optimize_frontier(scenario, args.points, args.metric, args.within_days, options,
+                                 state)
     return optimize_peak(scenario, options, state)
 
 
