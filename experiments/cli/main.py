@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from experiments.api import scenario_models, with_variants
+from experiments.cli import data_import
 from experiments.cli.evaluate import evaluate_command
 from experiments.cli.optimize import (
     add_arguments,
@@ -52,6 +53,13 @@ from sim.plan import PlanFileError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+
+DATA_COMMANDS = {
+    "import": ("read a seller's exports and filled-in template into canonical tables "
+               "(DIR/<table>.parquet), reporting every problem",
+               data_import.add_arguments, data_import.import_command),
+}
+"""A seller's data in and results out: name -> (help, add_arguments, command)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -167,6 +175,8 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="write DIR/report.html (and DIR/figures/) for the "
                                         "results of run, compare --out, sweep or optimize")
     rep.add_argument("directory", type=Path, metavar="DIR", help="results directory")
+    for name, (help_text, add, _) in DATA_COMMANDS.items():
+        add(sub.add_parser(name, help=help_text))
     return parser
 
 
@@ -216,6 +226,8 @@ def _bad_input(exc: Exception) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in DATA_COMMANDS:
+        return DATA_COMMANDS[args.command][2](args)
     if args.command == "report":
         return report_page(args.directory)
     if args.command == "compare":
