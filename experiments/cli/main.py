@@ -14,6 +14,8 @@ from pathlib import Path
 import yaml
 
 from experiments.api import scenario_models, with_variants
+from experiments.cli import backtest as backtest_cli
+from experiments.cli import calibrate as calibrate_cli
 from experiments.cli import data_import
 from experiments.cli.evaluate import evaluate_command
 from experiments.cli.optimize import (
@@ -58,6 +60,10 @@ DATA_COMMANDS = {
     "import": ("read a seller's exports and filled-in template into canonical tables "
                "(DIR/<table>.parquet), reporting every problem",
                data_import.add_arguments, data_import.import_command),
+    "calibrate": ("fit a scenario to a seller's data directory (written by import), with a "
+                  "fit report", calibrate_cli.add_arguments, calibrate_cli.calibrate_command),
+    "backtest": ("simulate the actuals' period N times and score the scenario against them",
+                 backtest_cli.add_arguments, backtest_cli.backtest_command),
 }
 """A seller's data in and results out: name -> (help, add_arguments, command)."""
 
