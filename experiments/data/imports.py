@@ -225,7 +225,7 @@ def _combined(mapped: list[Mapped],
         checks.append(duplicates)
         if name == "orders":
             checks.append(_gaps(frame["order_date"]))
-        if name in ("orders", "ad_spend"):
+        if name == "orders":   # ad platforms bill in their own currency, not the market's
             checks.append(_currencies(frame, labels, context))
         tables[name] = frame
     return tables, checks

@@ -32,8 +32,9 @@ from sim.loader import resolve_document, validate
 from sim.scenario import Scenario
 
 Fitter = Callable[[dict[str, pd.DataFrame], Scenario], Fit]
-FITTERS: tuple[Fitter, ...] = (fit_catalog, fit_demand, fit_ads, fit_lead_times, fit_returns)
-"""In the order their values are applied: a later fit's value at a path wins."""
+FITTERS: tuple[Fitter, ...] = (fit_demand, fit_ads, fit_lead_times, fit_returns)
+"""After the catalogue, on the base with the seller's catalogue, in the order their values
+are applied: a later fit's value at a path wins."""
 
 
 @dataclass
@@ -62,7 +63,9 @@ def calibrate(data_dir: Path, out: Path, base_file: Path, report_dir: Path | Non
     tables = read_actuals(data_dir)
     base_document = resolve_document(base_file)
     base = validate(copy.deepcopy(base_document), base_file)
-    fits = [fitter(tables, base) for fitter in FITTERS]
+    catalog = fit_catalog(tables, base)
+    seller = assemble(base_document, [catalog], out.stem, "", out).scenario
+    fits = [catalog, *(fitter(tables, seller) for fitter in FITTERS)]
     first, last = order_period(tables["orders"])
     assembled = assemble(base_document, fits, out.stem,
                          f"Calibrated to {data_dir} ({first} to {last}) on top of "

@@ -1,4 +1,5 @@
-"""Files to sheets of text: a CSV or tab-separated file is one sheet, a workbook one per tab.
+"""Files to sheets of text: a CSV or tab-separated file (gzip-compressed or not) is one
+sheet, a workbook one per tab.
 
 A workbook's README tab (the template's guide to its tables) holds no data and is skipped.
 Every cell is read as text so that the importer, not the reader, decides what a bad value
@@ -9,7 +10,9 @@ row number finds the row in the file.
 
 from __future__ import annotations
 
+import gzip
 import io
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +62,11 @@ def read_sheets(path: Path) -> list[Sheet]:
 
 def _delimited(path: Path) -> pd.DataFrame:
     data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":   # gzip, whatever the file is called
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise SourceError(f"damaged gzip file: {exc}") from None
     if not data.strip():
         raise SourceError("empty file")
     try:
