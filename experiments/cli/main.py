@@ -16,7 +16,7 @@ import yaml
 from experiments.api import scenario_models, with_variants
 from experiments.cli import backtest as backtest_cli
 from experiments.cli import calibrate as calibrate_cli
-from experiments.cli import data_import
+from experiments.cli import data_import, data_template, export
 from experiments.cli.evaluate import evaluate_command
 from experiments.cli.optimize import (
     add_arguments,
@@ -57,6 +57,9 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 DATA_COMMANDS = {
+    "template": ("write the empty data workbook (DIR/xbsim_data.xlsx, README and one sheet per "
+                 "table) and DIR/csv/ headers a seller fills in",
+                 data_template.add_arguments, data_template.template_command),
     "import": ("read a seller's exports and filled-in template into canonical tables "
                "(DIR/<table>.parquet), reporting every problem",
                data_import.add_arguments, data_import.import_command),
@@ -64,6 +67,8 @@ DATA_COMMANDS = {
                   "fit report", calibrate_cli.add_arguments, calibrate_cli.calibrate_command),
     "backtest": ("simulate the actuals' period N times and score the scenario against them",
                  backtest_cli.add_arguments, backtest_cli.backtest_command),
+    "export": ("write every table, plan and summary of a results directory to one Excel "
+               "workbook (DIR/results.xlsx)", export.add_arguments, export.export_command),
 }
 """A seller's data in and results out: name -> (help, add_arguments, command)."""
 
