@@ -29,6 +29,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m experiments.bench.rolling_speed
 	$(BIN)/python -m experiments.bench.sweep_speed
 	$(BIN)/python -m experiments.bench.tune_speed
+	$(BIN)/python -m experiments.bench.data_speed
 
 policies: $(VENV)/.installed
 	$(BIN)/python -m experiments.studies.policy_comparison scenarios/baseline.yaml \
