@@ -13,7 +13,7 @@ from typing import overload
 import numpy as np
 
 from sim.distributions import Distribution
-from sim.scenario import Scenario, Window
+from sim.scenario import PeakEvent, Scenario, Window
 
 EXTRA_DAYS = 400
 
@@ -28,6 +28,27 @@ def window_mask(scenario: Scenario, window: Window, n_days: int) -> np.ndarray:
     start = day_of(scenario, window.start)
     mask[max(start, 0): max(start + window.days, 0)] = True
     return mask
+
+
+def peak_starts(event: PeakEvent, first: dt.date, last: dt.date) -> list[dt.date]:
+    """First days of the event's windows that overlap ``first`` .. ``last`` (inclusive): its
+    own window, or one a year when it recurs (``PeakEvent.recurs_yearly``)."""
+    if event.recurs_yearly is None:
+        starts = [event.start]
+    else:
+        starts = [yearly_start(event, year) for year in range(first.year - 1, last.year + 1)]
+    return [s for s in starts if s <= last and s + dt.timedelta(days=event.days) > first]
+
+
+def yearly_start(event: PeakEvent, year: int) -> dt.date:
+    """The event's first day in ``year``: the same date, or the same n-th weekday of the
+    month."""
+    if event.recurs_yearly != "weekday":
+        return event.start.replace(year=year)
+    nth = (event.start.day - 1) // 7
+    first_day = dt.date(year, event.start.month, 1)
+    return first_day + dt.timedelta(days=(event.start.weekday() - first_day.weekday()) % 7
+                                    + 7 * nth)
 
 
 def shutdown_windows(scenario: Scenario, supplier: str) -> list[tuple[float, float]]:
@@ -85,11 +106,14 @@ class Timeline:
         weekday = (np.arange(n) + horizon.start_date.weekday()) % 7
         seasonality = np.asarray(scenario.calendar.seasonality_by_month)[months]
         peak = np.ones((len(markets), n))
+        first = horizon.start_date
+        last = first + dt.timedelta(days=n - 1)
         for event in scenario.calendar.peak_events:
-            mask = window_mask(scenario, event, n)
-            for i, market in enumerate(markets):
-                if event.markets is None or market in event.markets:
-                    peak[i, mask] *= event.demand_multiplier
+            for start in peak_starts(event, first, last):
+                mask = window_mask(scenario, event.model_copy(update={"start": start}), n)
+                for i, market in enumerate(markets):
+                    if event.markets is None or market in event.markets:
+                        peak[i, mask] *= event.demand_multiplier
         surcharge = np.zeros((len(modes), n))
         capacity = np.ones((len(modes), n))
         for k, name in enumerate(modes):

@@ -53,11 +53,36 @@ class Window(Frozen):
 
 class PeakEvent(Window):
     """A sales event (Prime Day, Black Friday) that multiplies organic traffic; paid traffic
-    follows the ad spend schedule (raise it for the event's weeks)."""
+    follows the ad spend schedule (raise it for the event's weeks).
+
+    Retail events come back every year; ``recurs_yearly`` says how ``start`` moves:
+      ``date``     the same day of the year (11.11, the Christmas run-up);
+      ``weekday``  the same n-th weekday of the same month (Prime Day on the 2nd Tuesday of
+                   July). Black Friday, the day after the 4th Thursday of November, is the
+                   4th Friday except when November begins on a Friday (2030, 2041), when this
+                   rule puts it a week early: an approximation, kept for a rule one date gives.
+    Null (the default) means this one window only.
+    """
 
     name: str
     demand_multiplier: Positive
     markets: list[str] | None = Field(None, description="markets affected; null means all")
+    recurs_yearly: Literal["date", "weekday"] | None = Field(
+        None, description="repeat every year on the same date or the same n-th weekday")
+
+    @model_validator(mode="after")
+    def _recurs_every_year(self) -> PeakEvent:
+        if self.recurs_yearly is None:
+            return self
+        if self.days >= 365:
+            raise ValueError("a yearly event must last less than a year")
+        if self.recurs_yearly == "date" and (self.start.month, self.start.day) == (2, 29):
+            raise ValueError("a yearly event cannot start on 29 February (not every year has "
+                             "one)")
+        if self.recurs_yearly == "weekday" and self.start.day > 28:
+            raise ValueError("a weekday recurrence needs the n-th weekday of every month: start "
+                             "on or before the 28th")
+        return self
 
 
 class Horizon(Frozen):

@@ -10,6 +10,8 @@ coverage, and a verdict in one line per measure.
 
 A run starts from the ``state`` table of the actuals when there is one (stock on hand, on
 its way and on order at the start of the period), else from the scenario's opening stock.
+The actuals' ad spend replaces the scenario's ad spend policy (``backtest_replay``): the
+model is judged on its response to the seller's decisions, not on its default ones.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from experiments.data.backtest_measures import (
     sku_classes,
     unflatten,
 )
+from experiments.data.backtest_replay import ad_spend_overrides
 from experiments.data.backtest_scores import cell_table, scores, verdict
 from experiments.data.history import history_tables
 from experiments.data.state import read_state
@@ -104,9 +107,12 @@ def backtest(scenario_file: Path, actuals_dir: Path, replications: int, backend:
     else:
         notes.append("Each replication starts from the scenario's opening stock "
                      "(initial_stock_days of cover): the actuals hold no state table.")
-    horizon = [f"horizon.start_date={first.isoformat()}",
-               f"horizon.days={(last - first).days + 1}", "horizon.warmup_days=0"]
+    days = (last - first).days + 1
+    horizon = [f"horizon.start_date={first.isoformat()}", f"horizon.days={days}",
+               "horizon.warmup_days=0"]
     model = ScenarioModel.from_file(scenario_file, [*overrides, *horizon], state=state)
+    replay = ad_spend_overrides(tables.get("ad_spend"), model.scenario(), first, days, notes)
+    model = model.variant([*replay, *overrides])  # the caller's overrides still win
     scenario = model.scenario()
     frame = _frame(scenario, tables["orders"], first, last, notes)
     actual = measure_cells(tables, frame)

@@ -20,6 +20,8 @@ where season_m(t) = seasonality(month) x the market's peak multipliers. The fit:
 4. Popularity shares from in-stock SKU-market days (``demand_popularity``); the price
    elasticity from price changes within SKU-markets (``demand_price``), only if they
    pin it down.
+Peak events are fitted in every year of the history (``demand_events``) and written as
+yearly events.
 Steps 1, 2 and 4 feed each other (a stock-out is judged against the SKU's share, and the
 share needs the stock-outs), so they are repeated ``ROUNDS`` times.
 """
@@ -40,6 +42,7 @@ from experiments.data.calibrate.demand_calendar import (
     negative_binomial,
 )
 from experiments.data.calibrate.demand_censoring import stockout_days
+from experiments.data.calibrate.demand_events import yearly_events
 from experiments.data.calibrate.demand_history import DemandHistory, demand_history, event_days
 from experiments.data.calibrate.demand_popularity import popularity_shares
 from experiments.data.calibrate.demand_price import fit_elasticity
@@ -86,6 +89,7 @@ def fit_demand(tables: dict[str, pd.DataFrame], base: Scenario) -> Fit:
     """Seasonality, peaks, market levels (and conversion), popularity and, where prices
     moved, the price elasticity, from ``orders`` (and ``traffic``, ``ad_spend``)."""
     history, warnings = demand_history(tables, base)
+    base = _yearly_calendar(history, base, warnings)
     elasticity = base.conversion.price_elasticity
     rates = _rates(history, base, elasticity)
     fitted_elasticity = fit_elasticity(history.lines, history.price, rates.expected,
@@ -142,6 +146,17 @@ def fit_demand(tables: dict[str, pd.DataFrame], base: Scenario) -> Fit:
                "SKU-market-days left out")
     return Fit(group="demand", values=values, comment=comment, tables=tables_out,
                warnings=warnings)
+
+
+def _yearly_calendar(history: DemandHistory, base: Scenario, warnings: list[str]) -> Scenario:
+    """The base with its peak events recurring every year (``demand_events``), placed in
+    the history by the counts the calendar is fitted to."""
+    y = history.organic if history.organic is not None else history.lines.sum(axis=1)
+    events, notes = yearly_events(y, history.dates, history.markets,
+                                  list(base.calendar.peak_events))
+    warnings.extend(notes)
+    calendar = base.calendar.model_copy(update={"peak_events": events})
+    return base.model_copy(update={"calendar": calendar})
 
 
 def _rates(history: DemandHistory, base: Scenario, elasticity: float) -> Rates:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.calendar import peak_starts
 from sim.demand import converting_paid, paid_sessions
 from sim.scenario import PeakEvent, Scenario
 
@@ -189,6 +190,11 @@ def calendar_on(dates: pd.DatetimeIndex, seasonality: list[float] | np.ndarray,
 
 
 def event_days(dates: pd.DatetimeIndex, event: PeakEvent) -> np.ndarray:
-    """Boolean per date: inside the event's window."""
-    start = pd.Timestamp(event.start)
-    return np.asarray((dates >= start) & (dates < start + pd.Timedelta(days=event.days)))
+    """Boolean per date: inside one of the event's windows (one a year when it recurs)."""
+    inside = np.zeros(len(dates), dtype=bool)
+    if not len(dates):
+        return inside
+    for first in peak_starts(event, dates[0].date(), dates[-1].date()):
+        start = pd.Timestamp(first)
+        inside |= np.asarray((dates >= start) & (dates < start + pd.Timedelta(days=event.days)))
+    return inside

@@ -29,7 +29,8 @@ def order_lines(orders: pd.DataFrame, returns: pd.DataFrame, categories: pd.Seri
     back = returns.assign(damaged=returns["reason"].astype(str).str.contains(
         "damag", case=False, na=False) if "reason" in returns else False)
     back = back.groupby(["order_id", "sku"], as_index=False).agg(
-        returned=("quantity", "sum"), damaged=("damaged", "any"))
+        returned=("quantity", "sum"), damaged=("damaged", "any"),
+        return_date=("return_date", "min"))
     lines = shipped.groupby(["order_id", "sku"], as_index=False).agg(
         market=("market", "first"), units=("quantity", "sum"), order_date=("order_date", "min"),
         **({"delivery_date": ("delivery_date", "max")} if "delivery_date" in shipped else {}),
