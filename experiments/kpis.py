@@ -133,12 +133,31 @@ def kpi_order(names: Iterable[str]) -> list[str]:
 
 
 def check_scenario_kpis(names: Iterable[str]) -> None:
-    """Refuse a KPI name no scenario run reports, suggesting the closest one."""
+    """Refuse a KPI name no scenario run reports, suggesting the closest names and listing
+    the valid ones (a family by its pattern)."""
     for name in names:
         if lookup(name) is None:
-            close = difflib.get_close_matches(name, KPIS, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise ExperimentError(f"unknown KPI '{name}'{hint}")
+            close = suggestions(name)
+            hint = f" (did you mean {_either(close)}?)" if close else ""
+            known = [*KPIS, *(f"{f}.*" for f in FAMILIES)]
+            raise ExperimentError(f"unknown KPI '{name}'{hint}; KPIs: {', '.join(known)}")
+
+
+def suggestions(name: str, most: int = 3) -> list[str]:
+    """The closest KPI by spelling; failing that, those containing ``name`` (headline KPIs
+    first), so that ``margin`` finds ``contribution_margin_cny``."""
+    close = difflib.get_close_matches(name, KPIS, n=1)
+    if close:
+        return close
+    within = [k for k in KPIS if name.lower() in k]
+    ratio = {k: difflib.SequenceMatcher(None, name, k).ratio() for k in within}
+    ranked = sorted(within, key=lambda k: (not KPIS[k].headline, -ratio[k]))
+    return ranked[:most] or difflib.get_close_matches(name, KPIS, n=most, cutoff=0.4)
+
+
+def _either(names: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return " or ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
 
 
 def name_and_unit(kpi: str) -> tuple[str, str]:

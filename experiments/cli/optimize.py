@@ -4,73 +4,57 @@ Writes the plan (plan.yaml; the frontier also writes one plan per point under pl
 every result table as CSV and parquet, the frontier's Pareto curve as PNG, and prints the
 key figures with the solver's timings. ``--evaluate N`` then judges plan.yaml against the
 scenario's rules in N replications (``experiments.cli.evaluate``), into DIR/evaluation.
+
+A MIP gives no honest ETA, so while the model is built and solved the stage and its elapsed
+time tick on stderr, with the time limit that bounds each solve.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
+from experiments.api import solve_options, solve_plan
 from experiments.cli.evaluate import evaluate_command
-from experiments.data.state import StateTable
+from experiments.cli.output import cannot_write, report_page
+from experiments.data.state import StateTable, read_state
+from experiments.engine.progress import Stopwatch
 from experiments.report.plots import pareto_figure, time_column
 from experiments.storage.runstore import write_parquet
-from optimize import ads, channels, peak
-from optimize.ads import optimize_ads
-from optimize.channels import optimize_channels
 from optimize.outcome import Outcome
-from optimize.peak import optimize_peak
-from optimize.solve import SolveOptions
-from optimize.tradeoff import optimize_frontier
 from sim.atomic import atomic_write
+from sim.loader import load_scenario
 from sim.plan import save_plan
-from sim.scenario import Scenario
-from sim.state import OpeningState
-
-MODELS = ("channels", "ads", "frontier", "peak")
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", choices=MODELS, help="which decision to optimise")
-    p.add_argument("--out", type=Path, default=None, help="output directory")
-    p.add_argument("--time-limit", type=float, default=None,
-                   help=f"seconds per solve (default {SolveOptions.time_limit_s:g})")
-    p.add_argument("--mip-gap", type=float, default=None,
-                   help="relative MIP gap at which to stop (default: the model's: channels "
-                        f"and frontier {channels.DEFAULT_OPTIONS.mip_gap:g}, ads "
-                        f"{ads.DEFAULT_OPTIONS.mip_gap:g}, peak {peak.DEFAULT_OPTIONS.mip_gap:g})")
-    p.add_argument("--points", type=int, default=10, help="frontier points (default 10)")
-    p.add_argument("--metric", choices=("mean_days", "share_within"), default="mean_days",
-                   help="frontier time measure")
-    p.add_argument("--within-days", type=float, default=5.0,
-                   help="N for --metric share_within (default 5)")
-    p.add_argument("--stock-aware", action="store_true",
-                   help="ads: plan spend against the stock the scenario's logistics (its rules "
-                        "and the plan it names, e.g. --set plan=out/peak/plan.yaml) deliver, "
-                        "simulated (planning.ads.stock_aware)")
-    p.add_argument("--evaluate", type=int, default=None, metavar="N",
-                   help="then judge the plan against the scenario's rules in N replications "
-                        "on common random numbers (results in OUT/evaluation)")
-
-
-def optimise(args: argparse.Namespace, scenario: Scenario,
-             state: OpeningState | None = None) -> Outcome:
-    """The chosen model's outcome, planned from the opening ``state`` when one is given."""
-    defaults = {"channels": channels.DEFAULT_OPTIONS, "frontier": channels.DEFAULT_OPTIONS,
-                "ads": ads.DEFAULT_OPTIONS, "peak": peak.DEFAULT_OPTIONS}[args.model]
-    given = {"time_limit_s": args.time_limit, "mip_gap": args.mip_gap}
-    options = replace(defaults, **{k: v for k, v in given.items() if v is not None})
-    if args.model == "channels":
-        return optimize_channels(scenario, options, state)
-    if args.model == "ads":
-        return optimize_ads(scenario, options, state)
-    if args.model == "frontier":
-        return optimize_frontier(scenario, args.points, args.metric, args.within_days, options,
-                                 state)
-    return optimize_peak(scenario, options, state)
+def optimize_command(args: argparse.Namespace) -> int:
+    """Optimise, write and print the plan, then its report and ``--evaluate``; the exit code."""
+    if args.stock_aware:
+        args.overrides = [*args.overrides, "planning.ads.stock_aware=true"]
+    scenario = load_scenario(args.scenario, args.overrides)
+    out = args.out or Path("out") / scenario.name / args.model
+    state = read_state(args.state) if args.state is not None else None
+    options = solve_options(args.model, args.time_limit, args.mip_gap)
+    clock = Stopwatch()
+    limit = (f"HiGHS stops each solve by {options.time_limit_s:g} s"
+             if options.time_limit_s is not None else "no time limit")
+    with clock.stage(f"{scenario.name}: optimize {args.model}: preparing data, building and "
+                     f"solving ({limit})"):
+        outcome = solve_plan(scenario, args.model, options,
+                             state.opening(scenario) if state is not None else None,
+                             args.points, args.metric, args.within_days)
+    try:
+        with clock.stage(f"{scenario.name}: writing the plan and tables"):
+            written = write_outcome(outcome, out, args.model)
+    except OSError as exc:
+        return cannot_write(out, exc)
+    print(f"{scenario.name}: {args.model} plan")
+    print(summary_table(outcome))
+    names = sorted({p.name if p.parent == out else f"{p.parent.name}/" for p in written})
+    print(f"\nresults: {out}/ ({', '.join(names)})")
+    return (0 if args.no_report else report_page(out)) or evaluate_written(args, out, state)
 
 
 def write_outcome(outcome: Outcome, out: Path, model: str) -> list[Path]:

@@ -6,13 +6,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from experiments.report import write_report
+from experiments.engine.progress import Stopwatch
 
 
 def report_page(out: Path) -> int:
-    """Write the HTML report of ``out`` and say where it is; the exit code."""
+    """Write the HTML report of ``out`` and say where it is; the exit code. The report's
+    figures load matplotlib, so it is imported here, not by every command that writes."""
+    from experiments.report import write_report
+
     try:
-        path = write_report(out)
+        with Stopwatch().stage(f"writing {out / 'report.html'}"):
+            path = write_report(out)
     except OSError as exc:
         print(f"error: cannot write the report to {out}: {exc.strerror or exc}",
               file=sys.stderr)

@@ -4,18 +4,32 @@ On an interactive terminal a rich progress bar shows cells done, elapsed time, E
 short note (the current precision); when the stream is not a terminal (a batch job, ``nohup``,
 CI) a plain line is written at most every ``interval`` seconds and once at the end, so logs
 stay readable. The library never reports on its own: callers pass a reporter in.
+
+The ETA leaves the warm-up out: the first finished task also paid for starting the worker
+pool and shipping the model, so a rate measured from the start would put the first ETA
+several times too far. The rate is measured from the first finished task instead, and no
+ETA is shown until ``MIN_CELLS_FOR_ETA`` more cells have finished after it.
+
+Work that reports no progress of its own (an optimiser's build and solve, a single run)
+gets a ``Stopwatch``: the stage it is in and the time ticking, never a made-up ETA.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
 LINE_INTERVAL_S = 10.0
+MIN_CELLS_FOR_ETA = 3
+QUIET_S = 2.0
+"""A stage shorter than this leaves no line behind: only slow work is worth a word."""
 
 
 class Progress:
@@ -27,15 +41,20 @@ class Progress:
 
     def __init__(self) -> None:
         self.label, self.total, self.done, self.first, self.note = "", 0, 0, 0, ""
-        self.started = self.ended = time.monotonic()
+        self.started = self.ended = self.updated = time.monotonic()
+        self.warm: tuple[float, int] | None = None
 
     def start(self, label: str, total: int, done: int = 0) -> None:
         """Begin a phase of ``total`` cells of which ``done`` were finished earlier."""
         self.label, self.total, self.done, self.first, self.note = label, total, done, done, ""
-        self.started = time.monotonic()
+        self.started = self.updated = time.monotonic()
+        self.warm = None
 
     def update(self, done: int, total: int | None = None, note: str = "") -> None:
         """``done`` cells finished so far (``total`` may grow, e.g. under a precision target)."""
+        self.updated = time.monotonic()
+        if self.warm is None and done > self.first:
+            self.warm = (self.updated, done)
         self.done, self.note = done, note
         self.total = total if total is not None else self.total
 
@@ -50,9 +69,22 @@ class Progress:
         running = self.ended < self.started
         return (time.monotonic() if running else self.ended) - self.started
 
+    def eta(self) -> float | None:
+        """Seconds still to go at the last update, or None while the rate is unknown."""
+        if self.warm is None or not self.done < self.total:
+            return None
+        since, at = self.warm
+        if self.done - at >= MIN_CELLS_FOR_ETA and self.updated > since:
+            rate = (self.done - at) / (self.updated - since)
+        elif at - self.first >= MIN_CELLS_FOR_ETA and self.updated > self.started:
+            rate = (self.done - self.first) / (self.updated - self.started)
+        else:
+            return None
+        return (self.total - self.done) / rate
+
 
 class LineProgress(Progress):
-    """``sweep: 120/400 cells (30 %), 3.2 cells/s, ETA 1m27s, median +-2.3 %``."""
+    """``sweep: 120/400 cells (30 %), 3.2 cells/s, ETA 1m27s, point means ±2.3 %``."""
 
     silent = False
 
@@ -82,8 +114,9 @@ class LineProgress(Progress):
         parts = [f"{self.label}: {self.done}/{self.total} cells ({share:.0%})"]
         if self.done > self.first:
             parts.append(f"{rate:.2f} cells/s")
-        if 0 < self.done < self.total and rate > 0:
-            parts.append(f"ETA {format_seconds((self.total - self.done) / rate)}")
+        eta = self.eta()
+        if eta is not None:
+            parts.append(f"ETA {format_seconds(eta)}")
         elif self.done >= self.total:
             parts.append(f"took {format_seconds(elapsed)}")
         if self.note:
@@ -93,7 +126,8 @@ class LineProgress(Progress):
 
 
 class BarProgress(Progress):
-    """A rich progress bar with ETA and a note column."""
+    """A rich progress bar with our ETA (rich's own trusts the first two tasks' spacing) and
+    a note column."""
 
     silent = False
 
@@ -105,12 +139,11 @@ class BarProgress(Progress):
             Progress,
             TextColumn,
             TimeElapsedColumn,
-            TimeRemainingColumn,
         )
 
         self._bar = Progress(TextColumn("{task.description}"), BarColumn(bar_width=24),
-                             MofNCompleteColumn(),
-                             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                             MofNCompleteColumn(), TimeElapsedColumn(),
+                             TextColumn("ETA {task.fields[eta]}"),
                              TextColumn("{task.fields[note]}"),
                              console=Console(file=stream), transient=False)
         self._task: TaskID | None = None
@@ -120,12 +153,14 @@ class BarProgress(Progress):
         super().start(label, total, done)
         if self._task is None:
             self._bar.start()
-        self._task = self._bar.add_task(label, total=total, completed=done, note="")
+        self._task = self._bar.add_task(label, total=total, completed=done, note="", eta="-")
 
     def update(self, done: int, total: int | None = None, note: str = "") -> None:
         super().update(done, total, note)
         if self._task is not None:
-            self._bar.update(self._task, completed=done, total=total, note=note)
+            eta = self.eta()
+            shown = format_seconds(eta) if eta is not None else "-" if done < self.total else "0s"
+            self._bar.update(self._task, completed=done, total=total, note=note, eta=shown)
 
     def close(self, final: bool = True) -> None:
         super().close(final)
@@ -137,6 +172,68 @@ def for_stream(stream: TextIO | None = None) -> Progress:
     """A bar if ``stream`` (default stderr) is an interactive terminal, else plain lines."""
     stream = stream or sys.stderr
     return BarProgress(stream) if stream.isatty() else LineProgress(stream)
+
+
+class Stopwatch:
+    """The stage a long step is in and its elapsed time, for work that cannot count its own
+    progress (HiGHS gives no useful ETA for a MIP; a single run has no cells).
+
+    On a terminal the stage and the clock tick on one line that is replaced by
+    ``stage: 42s`` once the stage ends, if it took at least ``QUIET_S``; in a log a line
+    every ``interval`` seconds and one at the end, if any was written before. Quick stages
+    leave nothing, so a command that errors out still has its error as the only line.
+    """
+
+    def __init__(self, stream: TextIO | None = None, interval: float = LINE_INTERVAL_S) -> None:
+        self.stream = stream or sys.stderr
+        self.interval = interval
+
+    @contextmanager
+    def stage(self, label: str) -> Iterator[None]:
+        """Show ``label`` and the time ticking while the block runs."""
+        started = time.monotonic()
+        with self._terminal(label) if self.stream.isatty() else self._log(label, started):
+            yield
+
+    @contextmanager
+    def _terminal(self, label: str) -> Iterator[None]:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        bar = Progress(SpinnerColumn(), TextColumn(label), TimeElapsedColumn(),
+                       console=Console(file=self.stream), transient=True)
+        with bar:
+            task = bar.add_task(label, total=None)
+            try:
+                yield
+            finally:
+                took = bar.tasks[task].elapsed or 0.0
+        if took >= QUIET_S:
+            self._line(f"{label}: {format_seconds(took)}")
+
+    @contextmanager
+    def _log(self, label: str, started: float) -> Iterator[None]:
+        stop = threading.Event()
+        written = threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(self.interval):
+                self._line(f"{label}: {format_seconds(time.monotonic() - started)} so far")
+                written.set()
+
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            ticker.join()
+        if written.is_set():
+            self._line(f"{label}: took {format_seconds(time.monotonic() - started)}")
+
+    def _line(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
 
 
 def format_seconds(seconds: float) -> str:

@@ -26,5 +26,11 @@ def kpi_table(summary: dict[str, Any]) -> str:
     value_width = max(len(r[1]) for r in rows)
     lines = [f"{'KPI':<{width}}  {'value':>{value_width}}  unit",
              f"{'-' * width}  {'-' * value_width}  ----"]
-    lines += [f"{label:<{width}}  {value:>{value_width}}  {unit}" for label, value, unit in rows]
+    lines += [f"{label:<{width}}  {value:>{value_width}}  {_beside(value, unit)}"
+              for label, value, unit in rows]
     return "\n".join(lines)
+
+
+def _beside(value: str, unit: str) -> str:
+    """The unit beside a formatted value, less the ``%`` a percent value already ends in."""
+    return unit.removeprefix("%").lstrip() if value.endswith("%") else unit

@@ -185,15 +185,25 @@ class _Precision:
         np.add.at(self.s2, point, values ** 2)
 
     def note(self) -> str:
+        """``point means ±1.4% median, widest lost_sales_units ±3.2%``.
+
+        Each half-width is relative to the KPI's typical size over the points (the mean of
+        the point means' magnitudes), not to its own point's mean: a point whose margin sits
+        near zero would otherwise read ±1000 % however tight its interval is."""
         ok = self.n >= 2
         if not ok.any():
             return ""
         n = self.n[ok, None]
         mean = self.s1[ok] / n
         var = np.maximum(self.s2[ok] / n - mean ** 2, 0.0) * n / (n - 1)
-        width = relative(t_quantile(n, self.confidence) * np.sqrt(var / n), mean)
-        finite = width[np.isfinite(width)]
-        if not finite.size:
+        half = t_quantile(n, self.confidence) * np.sqrt(var / n)
+        width = relative(half, np.abs(mean).mean(axis=0))
+        per_kpi = np.array([np.median(c[np.isfinite(c)]) if np.isfinite(c).any() else np.nan
+                            for c in width.T])
+        if not np.isfinite(per_kpi).any():
             return ""
-        return f"CI ±{np.median(finite):.1%} median, ±{finite.max():.1%} worst"
+        widest = int(np.nanargmax(per_kpi))
+        finite = width[np.isfinite(width)]
+        return (f"point means ±{np.median(finite):.1%} median, widest {self.kpis[widest]} "
+                f"±{per_kpi[widest]:.1%}")
 
