@@ -5,32 +5,52 @@ A peak-season variant is a few lines on top of the baseline::
     extends: baseline.yaml
     calendar: {chinese_new_year: {start: 2026-02-10, days: 28}}
 
-Mappings merge key by key; any other value (lists included) replaces the parent's. Every
-failure becomes one ``ScenarioError`` naming the file, the dotted path and the reason.
+How a file merges with the one it extends (docs/scenario-reference.md tells users the same):
+
+* mappings merge key by key; a mapping whose kind changes (``dist``, ``type``, ``kind``,
+  ``family``) replaces the parent's, since the old kind's keys would not fit the new one;
+* lists of named entries (peak events and disruptions by ``name``, replenishment rules by
+  warehouse, SKUs, categories and mode) merge entry by entry: an entry with a known name
+  merges into it, a new one is appended, ``{name: X, remove: true}`` deletes one;
+* ``{replace: [...]}`` in place of a list replaces the parent's list whole;
+* any other list, and any other value, replaces the parent's. Lists of entries replaced this
+  way (surcharges, capacity cuts, shutdowns) note every parent entry they drop, which
+  ``xbsim validate`` prints as warnings.
+
+Every failure becomes a ``ScenarioError`` naming the file, the dotted path and the reason;
+validation keeps every problem it finds in ``ScenarioError.problems``.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import types
+import typing
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Union
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from sim.scenario import CrossReferenceError, Scenario
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_ABSENT: Any = object()
+"""The parent's value where the parent has none."""
 
 
 class ScenarioError(Exception):
-    """Bad scenario input; ``str()`` is the one line a user sees."""
+    """Bad scenario input; ``str()`` is the one line a user sees. ``problems`` lists every
+    problem validation found, this one first, for commands that report them all."""
 
     def __init__(self, file: str | Path, path: str, reason: str) -> None:
         self.file, self.path, self.reason = str(file), path, reason
         super().__init__(f"{self.file}: {path or '(top level)'}: {reason}")
+        self.problems: tuple[ScenarioError, ...] = (self,)
 
 
 def load_scenario(file: str | Path, overrides: Iterable[str] = ()) -> Scenario:
@@ -42,12 +62,17 @@ def load_scenario(file: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     return validate(data, file)
 
 
-def resolve_document(file: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """The merged mapping of ``file`` and everything it extends (parents first)."""
+def resolve_document(file: Path, notes: list[str] | None = None) -> dict[str, Any]:
+    """The merged mapping of ``file`` and everything it extends (parents first); the
+    parent entries an extension drops are appended to ``notes`` as one line each."""
+    return _resolve(Path(file), (), [] if notes is None else notes)
+
+
+def _resolve(file: Path, chain: tuple[Path, ...], notes: list[str]) -> dict[str, Any]:
     real = file.resolve()
-    if real in _chain:
-        cycle = " -> ".join(p.name for p in (*_chain, real))
-        raise ScenarioError(_chain[-1], "extends", f"cyclic extends: {cycle}")
+    if real in chain:
+        cycle = " -> ".join(p.name for p in (*chain, real))
+        raise ScenarioError(chain[-1], "extends", f"cyclic extends: {cycle}")
     data = _read_yaml(file)
     if isinstance(data.get("plan"), str):
         plan = file.parent / data["plan"]
@@ -56,13 +81,14 @@ def resolve_document(file: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any
         data["plan"] = str(plan)
     parent = data.pop("extends", None)
     if parent is None:
-        return data
+        return _Merge(file, notes).mapping(_ABSENT, data, Scenario, ())
     if not isinstance(parent, str):
         raise ScenarioError(file, "extends", "must be a file name")
     parent_file = file.parent / parent
     if not parent_file.is_file():
         raise ScenarioError(file, "extends", f"no such file '{parent}'")
-    return deep_merge(resolve_document(parent_file, (*_chain, real)), data)
+    base = _resolve(parent_file, (*chain, real), notes)
+    return _Merge(file, notes, parent).mapping(base, data, Scenario, ())
 
 
 def _read_yaml(file: Path) -> dict[str, Any]:
@@ -89,15 +115,174 @@ def _read_yaml(file: Path) -> dict[str, Any]:
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
+    """``override`` laid over ``base`` by the rules of ``extends:`` (module docstring)."""
+    return _Merge("<scenario>", []).mapping(base, override, Scenario, ())
+
+
+# ----------------------------------------------------------------------------- merging
+class _Merge:
+    """One child document laid over its parent's, walking the schema beside the data to
+    know which lists hold named entries and which keys name a mapping's kind."""
+
+    def __init__(self, file: str | Path, notes: list[str], parent: str | None = None) -> None:
+        self.file, self.notes, self.parent = file, notes, parent
+
+    def value(self, base: Any, over: Any, shape: Any, path: tuple[str, ...]) -> Any:
+        core, tag = _core(shape)
+        if _is_list(core):
+            return self.sequence(base, over, typing.get_args(core)[0], path)
+        if not isinstance(over, dict):
+            return over
+        if tag in over and isinstance(base, dict) and over[tag] != base.get(tag):
+            base = _ABSENT  # the kind changed: the parent's keys belong to the old kind
+        return self.mapping(base, over, shape, path)
+
+    def mapping(self, base: Any, over: dict[str, Any], shape: Any,
+                path: tuple[str, ...]) -> dict[str, Any]:
+        merged = dict(base) if isinstance(base, dict) else {}
+        tag = _core(shape)[1]
+        kind = over.get(tag, merged.get(tag)) if tag else None
+        for key, value in over.items():
+            child = _child_shape(shape, key, kind)
+            merged[key] = self.value(merged.get(key, _ABSENT), value, child, (*path, str(key)))
+        return merged
+
+    def sequence(self, base: Any, over: Any, item: Any, path: tuple[str, ...]) -> Any:
+        if isinstance(over, dict) and "replace" in over:
+            if set(over) != {"replace"} or not isinstance(over["replace"], list):
+                raise self.error(path, "write {replace: [...]} alone to replace a whole list")
+            return self.sequence(_ABSENT, over["replace"], item, path)
+        if not isinstance(over, list):
+            return over
+        key = _merge_key(item)
+        if key:
+            return self.entries(base if isinstance(base, list) else [], over, item, key, path)
+        if isinstance(base, list):
+            self.note_dropped(base, over, path)
+        return over
+
+    def entries(self, base: list[Any], over: list[Any], item: Any, key: tuple[str, ...],
+                path: tuple[str, ...]) -> list[Any]:
+        """The parent's entries, each merged with the child's entry of the same name or
+        removed by it, then the child's new entries in its order. Entries of one file never
+        merge with each other."""
+        slots: list[Any] = list(base)
+        where = {_identity(e, key): i for i, e in enumerate(base) if isinstance(e, dict)}
+        for entry in over:
+            ident = _identity(entry, key) if isinstance(entry, dict) else None
+            i = where.get(ident) if ident is not None else None
+            if isinstance(entry, dict) and "remove" in entry:
+                self.check_removal(entry, key, path)
+                if i is None or slots[i] is _ABSENT:
+                    names = [_label(e, key) for e in base if isinstance(e, dict)]
+                    raise self.error(path, f"no entry {_label(entry, key)} to remove"
+                                     + _suggestion(_label(entry, key), names))
+                slots[i] = _ABSENT
+            elif i is not None and slots[i] is not _ABSENT:
+                slots[i] = self.value(slots[i], entry, item, (*path, str(i)))
+            else:
+                slots.append(self.value(_ABSENT, entry, item, (*path, str(len(slots)))))
+        return [e for e in slots if e is not _ABSENT]
+
+    def check_removal(self, entry: dict[str, Any], key: tuple[str, ...],
+                      path: tuple[str, ...]) -> None:
+        if entry["remove"] is not True:
+            raise self.error(path, "remove must be true")
+        extra = sorted(set(entry) - set(key) - {"remove"})
+        if extra:
+            raise self.error(path, f"a removal names its entry by {', '.join(key)} only, "
+                                   f"not {', '.join(map(str, extra))}")
+
+    def note_dropped(self, base: list[Any], over: list[Any], path: tuple[str, ...]) -> None:
+        for entry in base:
+            if isinstance(entry, dict) and entry not in over:
+                self.notes.append(
+                    f"{self.file}: {'.'.join(path)}: drops {_flow(entry)} of {self.parent} "
+                    "(this list replaces the parent's whole; write it as {replace: [...]} "
+                    "to say so)")
+
+    def error(self, path: tuple[str, ...], reason: str) -> ScenarioError:
+        return ScenarioError(self.file, ".".join(path), reason)
+
+
+def _core(shape: Any) -> tuple[Any, str | None]:
+    """The type under ``Annotated`` and ``Optional``, and the key naming its kind if it is a
+    union of models told apart by one (a discriminated union)."""
+    tag = None
+    while True:
+        origin = typing.get_origin(shape)
+        if origin is Annotated:
+            shape, *extras = typing.get_args(shape)
+            tag = next((e.discriminator for e in extras
+                        if isinstance(e, FieldInfo) and isinstance(e.discriminator, str)), tag)
+        elif origin in (Union, types.UnionType):
+            options = [a for a in typing.get_args(shape) if a is not type(None)]
+            if len(options) > 1:
+                return shape, tag
+            shape = options[0]
         else:
-            merged[key] = value
-    return merged
+            return shape, tag
 
 
+def _is_list(core: Any) -> bool:
+    return typing.get_origin(core) is list
+
+
+def _child_shape(shape: Any, key: Any, tag_value: Any) -> Any:
+    """The schema of ``key`` inside a value of ``shape`` (None where the schema has none)."""
+    core, tag = _core(shape)
+    if typing.get_origin(core) is dict:
+        return typing.get_args(core)[1]
+    model = _variant(core, tag, tag_value)
+    if model is None:
+        return None
+    for name, field in model.model_fields.items():
+        if key in (name, field.alias):
+            return Annotated[field.annotation, field] if field.discriminator else field.annotation
+    return None
+
+
+def _variant(core: Any, tag: str | None, tag_value: Any) -> type[BaseModel] | None:
+    """The model a value of ``core`` is: the model itself, or the union member its tag names."""
+    if isinstance(core, type) and issubclass(core, BaseModel):
+        return core
+    if tag is None:
+        return None
+    for option in typing.get_args(core):
+        if tag_value in typing.get_args(option.model_fields[tag].annotation):
+            return option
+    return None
+
+
+def _merge_key(item: Any) -> tuple[str, ...]:
+    model = _variant(*_core(item), None)
+    return tuple(getattr(model, "merge_key", ())) if model is not None else ()
+
+
+def _identity(entry: dict[str, Any], key: tuple[str, ...]) -> str:
+    """What names an entry: its key fields, lists compared as sets."""
+    parts = [sorted(map(str, v)) if isinstance(v, list) else v for v in map(entry.get, key)]
+    return json.dumps(parts, default=str)
+
+
+def _label(entry: dict[str, Any], key: tuple[str, ...]) -> str:
+    if key == ("name",):
+        return f"'{entry.get('name')}'"
+    return _flow({k: entry[k] for k in key if entry.get(k) is not None})
+
+
+def _flow(value: Any) -> str:
+    """A value as one line of YAML flow style."""
+    return yaml.safe_dump(value, default_flow_style=True, width=10**6, sort_keys=False).strip()
+
+
+def _suggestion(word: str, candidates: Iterable[str]) -> str:
+    """' (did you mean X?)' for a near miss among ``candidates``, else ''."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.8)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+# ----------------------------------------------------------------------------- overrides
 def apply_override(data: dict[str, Any], assignment: str, file: Path) -> None:
     """Apply ``dotted.path=value`` in place; the value is parsed as a YAML scalar or flow."""
     path, sep, raw = assignment.partition("=")
@@ -137,26 +322,60 @@ def _index(node: list, key: str, file: Path, path: str) -> int:
 
 
 def validate(data: dict[str, Any], file: str | Path = "<scenario>") -> Scenario:
+    """The Scenario of a resolved document, or the ScenarioError of its first problem with
+    every problem in ``problems`` (cross-references are checked once every value is well
+    typed, so a file with type errors lists those first)."""
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _first_error(exc, data, file) from None
+        problems = _problems(exc, data, file)
+        problems[0].problems = tuple(problems)
+        raise problems[0] from None
 
 
-def _first_error(exc: ValidationError, data: Any, file: str | Path) -> ScenarioError:
-    error = exc.errors()[0]
-    cause = (error.get("ctx") or {}).get("error")
-    if isinstance(cause, CrossReferenceError):
-        return ScenarioError(file, cause.path, cause.reason)
-    path, tag = _document_path(data, error["loc"])
-    reason = error["msg"].removeprefix("Value error, ")
+def _problems(exc: ValidationError, data: Any, file: str | Path) -> list[ScenarioError]:
+    """One ScenarioError per dotted path pydantic complains about, in its order."""
+    found: dict[str, ScenarioError] = {}
+    for error in exc.errors():
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, CrossReferenceError):
+            for path, reason in cause.problems:
+                found.setdefault(path, ScenarioError(file, path, reason))
+            continue
+        parts, tag = _document_path(data, error["loc"])
+        path = ".".join(parts)
+        found.setdefault(path, ScenarioError(file, path, _reason(error, tag)))
+    return list(found.values())
+
+
+def _reason(error: Any, tag: str | None) -> str:
     if error["type"] == "extra_forbidden":
-        reason = f"unknown key for {tag} entries" if tag else "unknown key"
-    elif error["type"] == "missing":
-        reason = "required key is missing"
-    elif error["type"] == "none_required":
-        reason = f"not allowed for {tag or 'this'} entries"
-    return ScenarioError(file, ".".join(path), reason)
+        *where, key = error["loc"]
+        return ((f"unknown key for {tag} entries" if tag else "unknown key")
+                + _suggestion(str(key), _keys_at(tuple(where))))
+    if error["type"] == "missing":
+        return "required key is missing"
+    if error["type"] == "none_required":
+        return f"not allowed for {tag or 'this'} entries"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _keys_at(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the schema allows at pydantic's location ``loc``, whose parts include the
+    tag that picked a member of a discriminated union."""
+    shape: Any = Scenario
+    for part in loc:
+        core, tag = _core(shape)
+        if tag is not None and _variant(core, tag, part) is not None:
+            shape = _variant(core, tag, part)
+        elif _is_list(core):
+            shape = typing.get_args(core)[0]
+        else:
+            shape = _child_shape(shape, part, None)
+    model = _variant(*_core(shape), None)
+    if model is None:
+        return []
+    return [field.alias or name for name, field in model.model_fields.items()]
 
 
 def _document_path(data: Any, loc: tuple[int | str, ...]) -> tuple[list[str], str | None]:

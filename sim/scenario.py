@@ -14,9 +14,10 @@ Dates are ISO dates; windows are ``{start: DATE, days: N}``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import JsonDict
 
 from sim.distributions import Distribution
 
@@ -30,25 +31,31 @@ Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 BASE_CURRENCY = "CNY"
 
 
+def measured_in(symbol: str) -> JsonDict:
+    """A field's unit where its name does not say it all, shown in the scenario reference."""
+    return {"unit": symbol}
+
+
 class Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class CrossReferenceError(ValueError):
-    """A value that is well typed but names something the scenario does not define."""
+    """Values that are well typed but name something the scenario does not define:
+    ``problems`` holds every one as (dotted path, reason), ``path`` and ``reason`` the first."""
 
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        self.path, self.reason = problems[0]
+        super().__init__(f"{self.path}: {self.reason}")
 
 
 # ----------------------------------------------------------------------------- calendar
 class Window(Frozen):
     """A span of calendar days, e.g. a factory shutdown or a port-congestion episode."""
 
-    start: dt.date
-    days: PositiveCount
+    start: dt.date = Field(description="first day of the window")
+    days: PositiveCount = Field(description="length of the window")
 
 
 class PeakEvent(Window):
@@ -64,11 +71,18 @@ class PeakEvent(Window):
     Null (the default) means this one window only.
     """
 
-    name: str
-    demand_multiplier: Positive
+    merge_key: ClassVar[tuple[str, ...]] = ("name",)
+    """What names an entry when a file that ``extends:`` another merges its list."""
+
+    name: str = Field(description="the event's name, which identifies it when a file extends "
+                                   "another")
+    demand_multiplier: Positive = Field(
+        description="factor on the organic sessions (and the paid channels' reach) of every "
+                    "day of the event", json_schema_extra=measured_in("x"))
     markets: list[str] | None = Field(None, description="markets affected; null means all")
     recurs_yearly: Literal["date", "weekday"] | None = Field(
-        None, description="repeat every year on the same date or the same n-th weekday")
+        None, description="repeat every year on the same date or the same n-th weekday",
+        examples=["weekday"])
 
     @model_validator(mode="after")
     def _recurs_every_year(self) -> PeakEvent:
@@ -86,8 +100,10 @@ class PeakEvent(Window):
 
 
 class Horizon(Frozen):
-    start_date: dt.date
-    days: PositiveCount
+    """The simulated period."""
+
+    start_date: dt.date = Field(description="first simulated day")
+    days: PositiveCount = Field(description="length of the run")
     warmup_days: Count = Field(0, description="days excluded from KPIs (steady-state studies)")
 
     @model_validator(mode="after")
@@ -98,51 +114,81 @@ class Horizon(Frozen):
 
 
 class Calendar(Frozen):
-    seasonality_by_month: Annotated[list[Positive], Field(min_length=12, max_length=12)]
-    peak_events: list[PeakEvent] = []
+    """Seasons, sales events and the Chinese New Year factory shutdown."""
+
+    seasonality_by_month: Annotated[list[Positive], Field(min_length=12, max_length=12)] = Field(
+        description="factor on sessions in each month, January first; average 1 keeps the "
+                    "yearly volume", json_schema_extra=measured_in("x"))
+    peak_events: list[PeakEvent] = Field([], description="sales events; they merge by name "
+                                                         "under extends")
     chinese_new_year: Window | None = Field(
         None, description="factory shutdown for suppliers that observe it")
 
 
 # ----------------------------------------------------------------------------- markets, SKUs
 class Customs(Frozen):
-    clearance_days: Distribution
-    inspection_probability: Probability
-    inspection_delay_days: Distribution
+    """Import clearance of a market, for bulk loads and direct parcels alike."""
+
+    clearance_days: Distribution = Field(description="time to clear an arrival",
+                                         json_schema_extra=measured_in("days"))
+    inspection_probability: Probability = Field(
+        description="chance an arrival is inspected", json_schema_extra=measured_in("probability"))
+    inspection_delay_days: Distribution = Field(description="extra time an inspection takes",
+                                                json_schema_extra=measured_in("days"))
 
 
 class Market(Frozen):
     """A selling country: its currency, taxes, customs and the traffic it brings."""
 
-    currency: Currency
-    fx_to_cny: Positive = Field(description="CNY per unit of the market currency on day 0")
-    fx_daily_volatility: NonNegative = Field(description="st. dev. of daily log FX change")
-    duty_rate: Probability
-    vat_rate: Probability = Field(description="prices are quoted including this VAT")
+    currency: Currency = Field(description="ISO 4217 code of the currency prices are set in")
+    fx_to_cny: Positive = Field(description="CNY per unit of the market currency on day 0",
+                                json_schema_extra=measured_in("CNY per market currency unit"))
+    fx_daily_volatility: NonNegative = Field(description="st. dev. of daily log FX change",
+                                             json_schema_extra=measured_in("per day"))
+    duty_rate: Probability = Field(description="import duty on the customs value",
+                                   json_schema_extra=measured_in("fraction"))
+    vat_rate: Probability = Field(description="prices are quoted including this VAT",
+                                  json_schema_extra=measured_in("fraction"))
     de_minimis_value: NonNegative = Field(
-        description="direct parcels whose value (ex VAT) is at most this pay no duty")
-    customs: Customs
-    organic_sessions_per_day: NonNegative
-    base_conversion_rate: Probability
-    stockout: Literal["lost_sales", "backorder"]
+        description="direct parcels whose value (ex VAT) is at most this pay no duty",
+        json_schema_extra=measured_in("market currency"))
+    customs: Customs = Field(description="import clearance")
+    organic_sessions_per_day: NonNegative = Field(
+        description="unpaid visits at seasonality 1, shared among SKUs by popularity",
+        json_schema_extra=measured_in("sessions/day"))
+    base_conversion_rate: Probability = Field(
+        description="orders per session at the reference price, promise and initial rating",
+        json_schema_extra=measured_in("orders/session"))
+    stockout: Literal["lost_sales", "backorder"] = Field(
+        description="what an order finds when nothing can ship it: lost, or waiting for stock")
 
 
 class Sku(Frozen):
-    category: str
-    supplier: str
-    unit_cost_cny: Positive
-    price: dict[str, Positive] = Field(description="selling price per market, incl. VAT")
+    """A product the seller buys from one supplier and sells in every market."""
+
+    category: str = Field(description="product group; replenishment rules can select by it")
+    supplier: str = Field(description="the supplier that makes it")
+    unit_cost_cny: Positive = Field(description="ex-works purchase price per unit",
+                                    json_schema_extra=measured_in("CNY"))
+    price: dict[str, Positive] = Field(description="selling price per market, incl. VAT",
+                                       json_schema_extra=measured_in("market currency"))
     reference_price: dict[str, Positive] | None = Field(
-        None, description="market reference price for the price effect; null means price")
-    weight_kg: Positive
-    volume_m3: Positive
-    popularity: NonNegative = Field(description="relative share of a market's sessions")
-    base_return_probability: Probability
+        None, description="market reference price for the price effect; null means price",
+        json_schema_extra=measured_in("market currency"), examples=[{"US": 19.99}])
+    weight_kg: Positive = Field(description="shipping weight of one unit")
+    volume_m3: Positive = Field(description="packed volume of one unit")
+    popularity: NonNegative = Field(description="relative share of a market's sessions",
+                                    json_schema_extra=measured_in("weight"))
+    base_return_probability: Probability = Field(
+        description="chance a unit delivered on time and intact comes back")
 
 
 # ----------------------------------------------------------------------------- traffic, ads
 class Traffic(Frozen):
-    daily_noise_cv: NonNegative = Field(description="day-to-day lognormal noise on sessions")
+    """Randomness of the organic traffic."""
+
+    daily_noise_cv: NonNegative = Field(description="day-to-day lognormal noise on sessions",
+                                        json_schema_extra=measured_in("coefficient of variation"))
 
 
 class AdChannel(Frozen):
@@ -176,22 +222,35 @@ class AdChannel(Frozen):
     clicked a marketplace ad were already searching to buy).
     """
 
-    currency: Currency
-    cost_per_click: Positive | None = None
+    currency: Currency = Field(description="currency the channel bills in")
+    cost_per_click: Positive | None = Field(
+        None, description="price of a session at low spend; sets K = this x "
+                          "max_sessions_per_day (or give half_saturation_spend_per_week)",
+        json_schema_extra=measured_in("channel currency per session"))
     half_saturation_spend_per_week: Positive | None = Field(
         None, description="steady weekly spend buying half the maximum sessions (instead of "
-                          "cost_per_click): K = this / 7 per day")
-    conversion_multiplier: Positive
-    max_sessions_per_day: NonNegative
-    hill_exponent: Positive
+                          "cost_per_click): K = this / 7 per day",
+        json_schema_extra=measured_in("channel currency per week"), examples=[6300])
+    conversion_multiplier: Positive = Field(
+        description="paid visitors convert at this times the market's rate",
+        json_schema_extra=measured_in("x"))
+    max_sessions_per_day: NonNegative = Field(
+        description="sessions the channel brings at unlimited spend (season 1)",
+        json_schema_extra=measured_in("sessions/day"))
+    hill_exponent: Positive = Field(
+        description="shape of the response: 1 concave, above 1 S-shaped")
     carryover: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] | None = Field(
-        None, description="daily adstock carry-over r")
+        None, description="daily adstock carry-over r",
+        json_schema_extra=measured_in("fraction/day"))
     weekly_carryover: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] | None = Field(
         None, description="weekly geometric adstock rate (Robyn theta, Meridian alpha) "
-                          "instead of carryover: r = this^(1/7)")
+                          "instead of carryover: r = this^(1/7)",
+        json_schema_extra=measured_in("fraction/week"), examples=[0.3])
     follows_calendar: bool = Field(
         True, description="the maximum sessions follow the markets' seasonality and peaks")
-    market_shares: dict[str, Probability]
+    market_shares: dict[str, Probability] = Field(
+        description="share of the channel's sessions going to each market; sums to 1",
+        json_schema_extra=measured_in("fraction"))
 
     @property
     def daily_carryover(self) -> float:
@@ -231,17 +290,26 @@ class Conversion(Frozen):
                  * (rating / initial_rating)^rating_elasticity
     """
 
-    price_elasticity: NonNegative
-    reference_promise_days: Positive
-    promise_sensitivity_per_day: NonNegative
-    rating_elasticity: NonNegative
-    initial_rating: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)]
+    price_elasticity: NonNegative = Field(
+        description="conversion falls as (price / reference price) to the minus this")
+    reference_promise_days: Positive = Field(
+        description="delivery promise at which the base conversion rate holds")
+    promise_sensitivity_per_day: NonNegative = Field(
+        description="share of conversion lost per day of promise beyond the reference "
+                    "(exponential)", json_schema_extra=measured_in("1/day"))
+    rating_elasticity: NonNegative = Field(
+        description="conversion moves as (rating / initial rating) to this power")
+    initial_rating: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)] = Field(
+        description="star rating on day 0", json_schema_extra=measured_in("stars"))
     rating_memory_days: Positive = Field(description="time constant of the rolling rating")
-    late_rating_penalty: NonNegative = Field(description="stars a late delivery costs")
-    lost_rating_penalty: NonNegative
-    return_rating_penalty: NonNegative
+    late_rating_penalty: NonNegative = Field(description="stars a late delivery costs",
+                                             json_schema_extra=measured_in("stars"))
+    lost_rating_penalty: NonNegative = Field(description="stars a lost parcel costs",
+                                             json_schema_extra=measured_in("stars"))
+    return_rating_penalty: NonNegative = Field(description="stars a return costs",
+                                               json_schema_extra=measured_in("stars"))
     extra_units_per_order_mean: NonNegative = Field(
-        description="units per order = 1 + Poisson(this)")
+        description="units per order = 1 + Poisson(this)", json_schema_extra=measured_in("units"))
     order_counts: Literal["poisson", "expected"] = Field(
         "poisson", description="'expected' replaces the Poisson draw by the expected units "
                                "as single-unit orders, rounded with carry-over: demand "
@@ -250,43 +318,57 @@ class Conversion(Frozen):
 
 # ----------------------------------------------------------------------------- supply
 class Supplier(Frozen):
+    """A factory: purchase orders wait for production, then arrive late, short or defective
+    with the probabilities below."""
+
     warehouse: str = Field(description="origin warehouse the supplier delivers to")
-    lead_time_days: Distribution
-    moq_units: Count
-    capacity_units_per_day: Positive
-    on_time_probability: Probability
-    late_delay_days: Distribution
-    partial_delivery_probability: Probability
+    lead_time_days: Distribution = Field(description="production time of a purchase order")
+    moq_units: Count = Field(description="minimum order quantity per SKU and order")
+    capacity_units_per_day: Positive = Field(
+        description="units produced a day; a big order queues behind earlier ones")
+    on_time_probability: Probability = Field(description="chance an order is not late")
+    late_delay_days: Distribution = Field(description="how late a late order is")
+    partial_delivery_probability: Probability = Field(
+        description="chance an order arrives short")
     partial_fill_min: Probability = Field(
-        description="a partial delivery ships a uniform fraction in [this, 1]")
-    defect_rate: Probability
-    observes_chinese_new_year: bool
-    shutdowns: list[Window] = []
-    payment_terms_days: Count
+        description="a partial delivery ships a uniform fraction in [this, 1]",
+        json_schema_extra=measured_in("fraction"))
+    defect_rate: Probability = Field(
+        description="share of delivered units rejected as defective",
+        json_schema_extra=measured_in("fraction"))
+    observes_chinese_new_year: bool = Field(
+        description="the factory closes for calendar.chinese_new_year")
+    shutdowns: list[Window] = Field([], description="other closures (holidays, audits)")
+    payment_terms_days: Count = Field(description="days from delivery to payment")
 
 
 class _Stockpoint(Frozen):
     """A stock point; fees in its currency."""
 
-    currency: Currency
-    inbound_fee_per_unit: NonNegative
-    storage_fee_per_m3_day: NonNegative
-    pick_pack_fee_per_order: NonNegative
-    capacity_m3: Positive | None = None
+    currency: Currency = Field(description="currency the warehouse bills in")
+    inbound_fee_per_unit: NonNegative = Field(description="fee to receive a unit",
+                                              json_schema_extra=measured_in("warehouse currency"))
+    storage_fee_per_m3_day: NonNegative = Field(
+        description="storage fee on the volume held", json_schema_extra=measured_in(
+            "warehouse currency per m3 per day"))
+    pick_pack_fee_per_order: NonNegative = Field(
+        description="fee to ship an order", json_schema_extra=measured_in("warehouse currency"))
+    capacity_m3: Positive | None = Field(
+        None, description="volume the warehouse holds; null: unlimited")
     initial_stock_days: NonNegative = Field(description="opening stock in days of demand")
 
 
 class OriginWarehouse(_Stockpoint):
     """Where suppliers deliver (e.g. Shenzhen): it ships direct parcels and bulk loads."""
 
-    kind: Literal["origin"]
+    kind: Literal["origin"] = Field(description="origin or overseas")
     market: None = Field(None, description="an origin warehouse sits in no market")
 
 
 class OverseasWarehouse(_Stockpoint):
     """A 3PL or marketplace warehouse (FBA) in a market, filled by bulk lanes."""
 
-    kind: Literal["overseas"]
+    kind: Literal["overseas"] = Field(description="origin or overseas")
     market: str = Field(description="market it sits in")
 
 
@@ -295,43 +377,62 @@ Warehouse = Annotated[OriginWarehouse | OverseasWarehouse, Field(discriminator="
 
 # ----------------------------------------------------------------------------- logistics
 class Surcharge(Window):
-    rate: NonNegative = Field(description="fractional peak surcharge on the mode's cost")
+    """A peak surcharge on a mode's rate card; overlapping surcharges add up."""
+
+    rate: NonNegative = Field(description="fractional peak surcharge on the mode's cost",
+                              json_schema_extra=measured_in("fraction"))
 
 
 class CapacityCut(Window):
-    capacity_factor: Probability = Field(description="fraction of normal capacity left")
+    """A carrier's rationed capacity; overlapping cuts multiply."""
+
+    capacity_factor: Probability = Field(description="fraction of normal capacity left",
+                                         json_schema_extra=measured_in("fraction"))
 
 
 class _ModeBase(Frozen):
     """A transport mode's rate card (in ``currency``), transit time and risks."""
 
-    currency: Currency
-    transit_days: Distribution
-    cost_per_kg: NonNegative = 0.0
-    cost_per_m3: NonNegative = 0.0
-    cost_per_unit: NonNegative = 0.0
+    currency: Currency = Field(description="currency of the rate card")
+    transit_days: Distribution = Field(
+        description="main leg (bulk: port to port) or door to door (parcels, last mile)")
+    cost_per_kg: NonNegative = Field(0.0, description="rate per chargeable kg",
+                                     json_schema_extra=measured_in("mode currency per kg"))
+    cost_per_m3: NonNegative = Field(0.0, description="rate per m3 shipped",
+                                     json_schema_extra=measured_in("mode currency per m3"))
+    cost_per_unit: NonNegative = Field(0.0, description="rate per unit or parcel",
+                                       json_schema_extra=measured_in("mode currency per unit"))
     chargeable_kg_per_m3: NonNegative = Field(
-        0.0, description="volumetric weight factor: kg charged >= m3 x this (air: 167)")
-    loss_probability: Probability
-    damage_probability: Probability
-    surcharges: list[Surcharge] = []
-    capacity_cuts: list[CapacityCut] = []
+        0.0, description="volumetric weight factor: kg charged >= m3 x this (air: 167)",
+        json_schema_extra=measured_in("kg per m3"))
+    loss_probability: Probability = Field(description="chance a unit is lost on the way")
+    damage_probability: Probability = Field(description="chance a unit arrives damaged")
+    surcharges: list[Surcharge] = Field([], description="peak surcharges; replaced whole "
+                                                        "under extends")
+    capacity_cuts: list[CapacityCut] = Field([], description="rationed capacity; replaced "
+                                                             "whole under extends")
     contract_fixed_cost_cny: NonNegative = Field(
-        0.0, description="cost of using the mode on a lane at all over the plan horizon")
+        0.0, description="cost of using the mode on a lane at all over the plan horizon",
+        examples=[50000])
     contract_min_units: NonNegative = Field(
-        0.0, description="units a contract commits to over the horizon if the mode is used")
+        0.0, description="units a contract commits to over the horizon if the mode is used",
+        json_schema_extra=measured_in("units"))
 
 
 class BulkMode(_ModeBase):
     """Sea FCL/LCL, rail or air freight from an origin to an overseas warehouse: loads wait
     for a departure with room and may travel in whole containers."""
 
-    family: Literal["bulk"]
-    departures_per_week: Positive
+    family: Literal["bulk"] = Field(description="bulk, parcel or last_mile")
+    departures_per_week: Positive = Field(description="sailings, trains or flights a week",
+                                          json_schema_extra=measured_in("departures/week"))
     capacity_per_departure_m3: Positive | None = Field(
         None, description="the seller's allocation on one departure; null: unlimited")
-    cost_per_container: NonNegative = 0.0
-    container_volume_m3: Positive | None = None
+    cost_per_container: NonNegative = Field(
+        0.0, description="rate per whole container (full container load)",
+        json_schema_extra=measured_in("mode currency per container"))
+    container_volume_m3: Positive | None = Field(
+        None, description="usable volume of one container; needed with cost_per_container")
 
     @model_validator(mode="after")
     def _containers_have_a_size(self) -> BulkMode:
@@ -343,7 +444,7 @@ class BulkMode(_ModeBase):
 class ParcelMode(_ModeBase):
     """Postal, dedicated line or express parcels from origin straight to the buyer."""
 
-    family: Literal["parcel"]
+    family: Literal["parcel"] = Field(description="bulk, parcel or last_mile")
     capacity_units_per_day: Positive | None = Field(
         None, description="units the carrier takes a day; null: unlimited")
 
@@ -351,7 +452,7 @@ class ParcelMode(_ModeBase):
 class LastMileMode(_ModeBase):
     """Local delivery from an overseas warehouse to the buyer."""
 
-    family: Literal["last_mile"]
+    family: Literal["last_mile"] = Field(description="bulk, parcel or last_mile")
     capacity_units_per_day: Positive | None = Field(
         None, description="units the carrier takes a day; null: unlimited")
 
@@ -368,30 +469,47 @@ class Lane(Frozen):
     """Which modes connect an origin warehouse to an overseas warehouse (bulk) or to a
     market (direct parcels). Bulk journeys: first mile, main leg, customs, final delivery."""
 
-    origin: str
+    origin: str = Field(description="origin warehouse the lane leaves from")
     destination: str = Field(description="overseas warehouse (bulk) or market (parcels)")
-    modes: Annotated[list[str], Field(min_length=1)]
-    first_mile_days: Distribution
-    first_mile_cost_per_m3_cny: NonNegative
-    final_delivery_days: Distribution
-    final_delivery_cost_per_m3_cny: NonNegative
+    modes: Annotated[list[str], Field(min_length=1)] = Field(
+        description="modes that run on the lane")
+    first_mile_days: Distribution = Field(description="trucking from the warehouse to the "
+                                                      "port or terminal")
+    first_mile_cost_per_m3_cny: NonNegative = Field(description="first-mile cost",
+                                                    json_schema_extra=measured_in("CNY per m3"))
+    final_delivery_days: Distribution = Field(
+        description="drayage from the port of arrival into the warehouse")
+    final_delivery_cost_per_m3_cny: NonNegative = Field(description="final-delivery cost",
+                                                        json_schema_extra=measured_in("CNY per m3"))
 
 
 class Disruption(Window):
     """Port congestion or a lane closure: extra transit days and a capacity cut."""
 
-    name: str
-    modes: Annotated[list[str], Field(min_length=1)]
-    extra_transit_days: Distribution
-    capacity_factor: Probability
+    merge_key: ClassVar[tuple[str, ...]] = ("name",)
+
+    name: str = Field(description="the disruption's name, which identifies it when a file "
+                                  "extends another")
+    modes: Annotated[list[str], Field(min_length=1)] = Field(description="modes it hits")
+    extra_transit_days: Distribution = Field(description="delay added to every shipment of "
+                                                         "those modes leaving in the window")
+    capacity_factor: Probability = Field(description="fraction of normal capacity left",
+                                         json_schema_extra=measured_in("fraction"))
 
 
 # ----------------------------------------------------------------------------- after-sales
 class Disposition(Frozen):
-    share: Probability
-    cost_per_unit_cny: NonNegative
-    recovery_fraction_of_cost: Probability
-    delay_days: Distribution
+    """What happens to a returned unit after inspection, for a share of them."""
+
+    share: Probability = Field(
+        description="share of returned units that go this way; the shares sum to 1",
+        json_schema_extra=measured_in("fraction"))
+    cost_per_unit_cny: NonNegative = Field(description="handling cost per unit")
+    recovery_fraction_of_cost: Probability = Field(
+        description="cash recovered per unit, as a fraction of its unit cost",
+        json_schema_extra=measured_in("fraction"))
+    delay_days: Distribution = Field(description="time from inspection to done (back on the "
+                                                 "shelf, sold off, destroyed)")
 
 
 DispositionName = Literal["restock", "liquidate", "dispose", "return_to_origin"]
@@ -400,14 +518,20 @@ DispositionName = Literal["restock", "liquidate", "dispose", "return_to_origin"]
 class Returns(Frozen):
     """Each delivered order returns with its SKU's base probability, raised when late."""
 
-    late_multiplier: Annotated[float, Field(ge=1, allow_inf_nan=False)]
-    damaged_return_probability: Probability
+    late_multiplier: Annotated[float, Field(ge=1, allow_inf_nan=False)] = Field(
+        description="factor on the return probability of a late delivery",
+        json_schema_extra=measured_in("x"))
+    damaged_return_probability: Probability = Field(
+        description="chance a damaged unit comes back")
     return_window_days: Distribution = Field(description="delivery to customer dispatch")
-    return_transit_days: Distribution
-    inspection_days: Distribution
-    refund_fraction: Probability
-    return_shipping_cost_per_unit_cny: NonNegative
-    disposition: dict[DispositionName, Disposition]
+    return_transit_days: Distribution = Field(description="customer to the returns address")
+    inspection_days: Distribution = Field(description="time to inspect a returned unit")
+    refund_fraction: Probability = Field(description="share of the price refunded",
+                                         json_schema_extra=measured_in("fraction"))
+    return_shipping_cost_per_unit_cny: NonNegative = Field(
+        description="return label paid by the seller")
+    disposition: dict[DispositionName, Disposition] = Field(
+        description="restock, liquidate, dispose or return_to_origin, with their shares")
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Returns:
@@ -420,9 +544,14 @@ class Returns(Frozen):
 
 
 class Shift(Frozen):
-    days_per_week: Annotated[int, Field(ge=1, le=7)]
-    start_hour: Annotated[float, Field(ge=0, lt=24, allow_inf_nan=False)]
-    hours: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)]
+    """When the agents work (every agent the same shift)."""
+
+    days_per_week: Annotated[int, Field(ge=1, le=7)] = Field(
+        description="working days, from Monday", json_schema_extra=measured_in("days"))
+    start_hour: Annotated[float, Field(ge=0, lt=24, allow_inf_nan=False)] = Field(
+        description="hour of day the shift starts", json_schema_extra=measured_in("hour of day"))
+    hours: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)] = Field(
+        description="length of the shift", json_schema_extra=measured_in("hours"))
 
     @model_validator(mode="after")
     def _inside_day(self) -> Shift:
@@ -432,39 +561,58 @@ class Shift(Frozen):
 
 
 class TicketRates(Frozen):
-    inquiries_per_1000_sessions: NonNegative
-    per_late_order: Probability
-    per_lost_order: Probability
-    per_return: Probability
+    """Where tickets come from."""
+
+    inquiries_per_1000_sessions: NonNegative = Field(
+        description="questions from shoppers", json_schema_extra=measured_in("tickets per 1000 "
+                                                                      "sessions"))
+    per_late_order: Probability = Field(description="chance a late order raises a ticket")
+    per_lost_order: Probability = Field(description="chance a lost parcel raises a ticket")
+    per_return: Probability = Field(description="chance a return raises a ticket")
 
 
 class Service(Frozen):
-    agents: PositiveCount
-    shift: Shift
-    handling_hours: Distribution
+    """Customer service: a queue of tickets worked by agents during their shift."""
+
+    agents: PositiveCount = Field(description="agents on every shift")
+    shift: Shift = Field(description="working days and hours")
+    handling_hours: Distribution = Field(description="agent time per ticket")
     followup_hours: Distribution = Field(
         description="wait for carrier/refund before a non-inquiry ticket is resolved")
-    first_response_sla_hours: Positive
-    resolution_sla_hours: Positive
-    tickets: TicketRates
+    first_response_sla_hours: Positive = Field(description="target time to a first answer")
+    resolution_sla_hours: Positive = Field(description="target time to resolve a ticket")
+    tickets: TicketRates = Field(description="ticket rates")
 
 
 class Finance(Frozen):
-    commission_rate: Probability
-    payment_fee_rate: Probability
-    payout_cycle_days: PositiveCount
-    annual_capital_cost_rate: NonNegative
-    initial_cash_cny: Annotated[float, Field(allow_inf_nan=False)]
+    """Marketplace fees, payouts and the cost of money."""
+
+    commission_rate: Probability = Field(description="marketplace commission on the price",
+                                         json_schema_extra=measured_in("fraction"))
+    payment_fee_rate: Probability = Field(
+        description="payment and collection fees on the price",
+        json_schema_extra=measured_in("fraction"))
+    payout_cycle_days: PositiveCount = Field(description="the marketplace pays sales out "
+                                                         "every this many days")
+    annual_capital_cost_rate: NonNegative = Field(
+        description="cost of the cash tied up in stock and in transit",
+        json_schema_extra=measured_in("fraction per year"))
+    initial_cash_cny: Annotated[float, Field(allow_inf_nan=False)] = Field(
+        description="cash on day 0")
 
 
 # ----------------------------------------------------------------------------- policies
 class SSPolicy(Frozen):
     """(s,S): when inventory position <= s, order up to S."""
 
-    type: Literal["sS"]
-    unit: Literal["units", "days"]
-    reorder_point: NonNegative
-    order_up_to: NonNegative
+    type: Literal["sS"] = Field(description="sS, RQ or base_stock")
+    unit: Literal["units", "days"] = Field(
+        description="the levels below count units, or days of expected demand")
+    reorder_point: NonNegative = Field(
+        description="s: order when the inventory position is at or below this",
+        json_schema_extra=measured_in("units or days"))
+    order_up_to: NonNegative = Field(description="S: the inventory position an order restores",
+                                     json_schema_extra=measured_in("units or days"))
 
     @model_validator(mode="after")
     def _ordered(self) -> SSPolicy:
@@ -476,18 +624,25 @@ class SSPolicy(Frozen):
 class RQPolicy(Frozen):
     """(R,Q): when inventory position <= R, order multiples of Q until it is above R."""
 
-    type: Literal["RQ"]
-    unit: Literal["units", "days"]
-    reorder_point: NonNegative
-    order_quantity: Positive
+    type: Literal["RQ"] = Field(description="sS, RQ or base_stock")
+    unit: Literal["units", "days"] = Field(
+        description="the levels below count units, or days of expected demand")
+    reorder_point: NonNegative = Field(
+        description="R: order when the inventory position is at or below this",
+        json_schema_extra=measured_in("units or days"))
+    order_quantity: Positive = Field(description="Q: the batch ordered",
+                                     json_schema_extra=measured_in("units or days"),
+                                     examples=[30])
 
 
 class BaseStockPolicy(Frozen):
     """Base stock: every review, order what brings the inventory position back to level."""
 
-    type: Literal["base_stock"]
-    unit: Literal["units", "days"]
-    level: NonNegative
+    type: Literal["base_stock"] = Field(description="sS, RQ or base_stock")
+    unit: Literal["units", "days"] = Field(
+        description="the level below counts units, or days of expected demand")
+    level: NonNegative = Field(description="the inventory position every review restores",
+                               json_schema_extra=measured_in("units or days"), examples=[60])
 
 
 ReplenishmentPolicy = Annotated[SSPolicy | RQPolicy | BaseStockPolicy,
@@ -497,36 +652,49 @@ ReplenishmentPolicy = Annotated[SSPolicy | RQPolicy | BaseStockPolicy,
 class ReplenishmentRule(Frozen):
     """A policy for the SKUs it selects at one warehouse; later rules override earlier."""
 
-    warehouse: str
+    merge_key: ClassVar[tuple[str, ...]] = ("warehouse", "skus", "categories", "mode")
+
+    warehouse: str = Field(description="warehouse the rule restocks")
     skus: list[str] | None = Field(None, description="null means every SKU")
-    categories: list[str] | None = None
-    policy: ReplenishmentPolicy
-    review_days: PositiveCount
+    categories: list[str] | None = Field(None, description="select SKUs by category; null "
+                                                           "means every category",
+                                         examples=[["apparel"]])
+    policy: ReplenishmentPolicy = Field(description="the inventory policy")
+    review_days: PositiveCount = Field(description="days between reviews of the stock")
     mode: str | None = Field(None, description="bulk mode for overseas warehouses")
 
 
 class Fallback(Frozen):
     """Where a warehouse-route order goes when its warehouse is out of stock."""
 
-    warehouse: str = Field(description="origin warehouse that ships the parcel")
-    mode: str = Field(description="parcel mode, e.g. express")
+    warehouse: str = Field(description="origin warehouse that ships the parcel",
+                           examples=["SZ"])
+    mode: str = Field(description="parcel mode, e.g. express", examples=["express"])
 
 
 class Fulfilment(Frozen):
-    route: Literal["direct", "warehouse"]
+    """How a market's orders ship."""
+
+    route: Literal["direct", "warehouse"] = Field(
+        description="parcels from an origin, or last mile from an overseas warehouse")
     mode: str = Field(description="parcel mode (direct) or last-mile mode (warehouse)")
     warehouse: str = Field(description="warehouse the orders ship from")
-    promise_days: Positive
-    order_processing_days: Distribution
+    promise_days: Positive = Field(description="delivery time the listing promises; later "
+                                               "deliveries count as late")
+    order_processing_days: Distribution = Field(description="order to handover to the carrier")
     fallback: Fallback | None = Field(
         None, description="ship from origin by parcel when the warehouse is out of stock "
                           "(warehouse routes only); without it the order waits or is lost")
 
 
 class AdSpend(Frozen):
-    spend_per_day: NonNegative
+    """A channel's spend schedule (in the channel's currency)."""
+
+    spend_per_day: NonNegative = Field(description="spend on a normal day",
+                                       json_schema_extra=measured_in("channel currency per day"))
     weekly_spend_per_day: dict[PositiveCount, NonNegative] = Field(
-        {}, description="overrides by horizon week (1 = first week)")
+        {}, description="overrides by horizon week (1 = first week)",
+        json_schema_extra=measured_in("channel currency per day"))
 
 
 class Replan(Frozen):
@@ -535,9 +703,10 @@ class Replan(Frozen):
     state and a forecast scaled to the last ``forecast_weeks`` of observed demand; the
     first period is executed (model predictive control)."""
 
-    review_days: PositiveCount = 7
-    window_weeks: PositiveCount = 8
-    forecast_weeks: PositiveCount = 4
+    review_days: PositiveCount = Field(7, description="days between re-plans")
+    window_weeks: PositiveCount = Field(8, description="weeks each re-plan looks ahead")
+    forecast_weeks: PositiveCount = Field(4, description="recent weeks of demand the forecast "
+                                                         "is scaled to")
 
     @model_validator(mode="after")
     def _window_covers_the_executed_weeks(self) -> Replan:
@@ -555,9 +724,13 @@ def executed_weeks(review_days: int) -> int:
 
 
 class Policies(Frozen):
-    replenishment: Annotated[list[ReplenishmentRule], Field(min_length=1)]
-    fulfilment: dict[str, Fulfilment]
-    ad_spend: dict[str, AdSpend] = {}
+    """The rules the operation runs by."""
+
+    replenishment: Annotated[list[ReplenishmentRule], Field(min_length=1)] = Field(
+        description="inventory rules; they merge by (warehouse, skus, categories, mode) under "
+                    "extends")
+    fulfilment: dict[str, Fulfilment] = Field(description="one route per market")
+    ad_spend: dict[str, AdSpend] = Field({}, description="spend schedule per ad channel")
     replan: Replan | None = Field(
         None, description="rolling re-planning; replaces the overseas replenishment rules "
                           "and the fulfilment routes while it runs")
@@ -571,7 +744,8 @@ class ChannelPlanning(Frozen):
         0.9, description="a route meets a promise if this share of its deliveries do")
     lost_sale_penalty_factor: NonNegative = Field(
         1.0, description="a lost unit costs this times its net revenue (ex VAT and fees)")
-    allow_lost_sales: bool = True
+    allow_lost_sales: bool = Field(True, description="the plan may leave demand unmet (at "
+                                                    "the penalty) rather than be infeasible")
     keep_closing_stock: bool = Field(
         True, description="end the horizon with at least the opening overseas stock")
     cycle_service_level: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
@@ -589,16 +763,26 @@ class AdPlanning(Frozen):
     brings target_roas of revenue; no total budget unless one is set).
     """
 
-    objective: Literal["contribution", "orders", "marginal_roas"] = "contribution"
+    objective: Literal["contribution", "orders", "marginal_roas"] = Field(
+        "contribution", description="'contribution': margin less spend; 'orders': most paid "
+                                    "orders at an average ROAS of at least target_roas; "
+                                    "'marginal_roas': spend while one more CNY brings "
+                                    "target_roas of revenue")
     total_budget_cny: NonNegative | None = Field(
         None, description="spend over the horizon; null means the current schedule's total")
     weekly_budget_cny: NonNegative | None = Field(None, description="spend in any one week")
-    target_roas: Positive = Field(3.0, description="revenue per unit of spend")
-    min_spend_cny_per_day: dict[str, NonNegative] = {}
-    max_spend_cny_per_day: dict[str, NonNegative] = {}
-    min_spend_if_active_cny_per_day: dict[str, NonNegative] = {}
-    fixed_spend_cny_per_day: dict[str, NonNegative] = {}
-    breakpoints: Annotated[int, Field(ge=4, le=200)] = 24
+    target_roas: Positive = Field(3.0, description="revenue per unit of spend",
+                                  json_schema_extra=measured_in("CNY per CNY"))
+    min_spend_cny_per_day: dict[str, NonNegative] = Field(
+        {}, description="floor of a channel's spend")
+    max_spend_cny_per_day: dict[str, NonNegative] = Field(
+        {}, description="ceiling of a channel's spend")
+    min_spend_if_active_cny_per_day: dict[str, NonNegative] = Field(
+        {}, description="a channel spends at least this in a week, or nothing")
+    fixed_spend_cny_per_day: dict[str, NonNegative] = Field(
+        {}, description="a channel's spend, not optimised")
+    breakpoints: Annotated[int, Field(ge=4, le=200)] = Field(
+        24, description="pieces of the piecewise-linear response curves")
     tail_weeks: Count = Field(8, description="weeks after the horizon whose carry-over counts")
     stock_aware: bool = Field(
         False, description="plan spend against the stock the scenario's logistics (its rules "
@@ -613,21 +797,24 @@ class PeakPlanning(Frozen):
     """Settings of the two-stage peak-season planner (optimize/peak)."""
 
     start: dt.date = Field(description="first day of the peak window")
-    weeks: PositiveCount
+    weeks: PositiveCount = Field(description="length of the peak window")
     commit_modes: Annotated[list[str], Field(min_length=1)] = Field(
         description="bulk modes committed before demand is known (sea, rail)")
     expedite_modes: Annotated[list[str], Field(min_length=1)] = Field(
         description="bulk air or parcel express modes used once demand is seen")
-    scenarios: PositiveCount = 50
-    seed: Count = 0
+    scenarios: PositiveCount = Field(50, description="demand scenarios sampled from the "
+                                                     "simulation")
+    seed: Count = Field(0, description="seed of the first of them")
     leftover_holding_weeks: NonNegative = Field(
         13.0, description="stock left after the window is held this long before it sells")
 
 
 class Planning(Frozen):
-    channels: ChannelPlanning = ChannelPlanning()
-    ads: AdPlanning = AdPlanning()
-    peak: PeakPlanning | None = None
+    """Settings of the optimisers; the simulation does not read them."""
+
+    channels: ChannelPlanning = Field(ChannelPlanning(), description="channel optimiser")
+    ads: AdPlanning = Field(AdPlanning(), description="ad budget optimiser")
+    peak: PeakPlanning | None = Field(None, description="peak-season planner; null: not used")
     booking_lead_days: Count = Field(
         14, description="days before a shipment's week that its space must be booked "
                         "(carriers' booking cut-off; the plans' booking lists)")
@@ -635,33 +822,41 @@ class Planning(Frozen):
 
 # ----------------------------------------------------------------------------- scenario
 class Scenario(Frozen):
-    name: str
-    description: str = ""
+    """One cross-border operation and the rules it runs by."""
+
+    name: str = Field(description="names the results (out/NAME) and the report")
+    description: str = Field("", description="one paragraph for the report")
     horizon: Horizon
     calendar: Calendar
-    markets: Annotated[dict[str, Market], Field(min_length=1)]
-    skus: Annotated[dict[str, Sku], Field(min_length=1)]
+    markets: Annotated[dict[str, Market], Field(min_length=1)] = Field(
+        description="selling countries by name (US, DE, ...)")
+    skus: Annotated[dict[str, Sku], Field(min_length=1)] = Field(description="the catalogue")
     traffic: Traffic
-    ad_channels: dict[str, AdChannel] = {}
+    ad_channels: dict[str, AdChannel] = Field({}, description="paid traffic sources")
     conversion: Conversion
-    suppliers: Annotated[dict[str, Supplier], Field(min_length=1)]
-    warehouses: Annotated[dict[str, Warehouse], Field(min_length=1)]
-    modes: Annotated[dict[str, Mode], Field(min_length=1)]
-    lanes: dict[str, Lane]
-    disruptions: list[Disruption] = []
+    suppliers: Annotated[dict[str, Supplier], Field(min_length=1)] = Field(
+        description="factories by name")
+    warehouses: Annotated[dict[str, Warehouse], Field(min_length=1)] = Field(
+        description="origin and overseas stock points by name")
+    modes: Annotated[dict[str, Mode], Field(min_length=1)] = Field(
+        description="transport modes by name")
+    lanes: dict[str, Lane] = Field(description="which modes connect which places")
+    disruptions: list[Disruption] = Field(
+        [], description="port congestion, closures; they merge by name under extends")
     returns: Returns
     service: Service
     finance: Finance
     policies: Policies
-    planning: Planning = Planning()
+    planning: Planning = Field(Planning(), description="optimiser settings")
     plan: str | None = Field(
         None, description="plan file (YAML/JSON, relative to this file) the simulation "
                           "executes: routing, bulk shipments, ad spend")
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Scenario:
-        for path, reason in reference_problems(self):
-            raise CrossReferenceError(path, reason)
+        problems = list(reference_problems(self))
+        if problems:
+            raise CrossReferenceError(problems)
         return self
 
 
@@ -774,7 +969,7 @@ def _policy_problems(sc: Scenario):
             elif fb_wh is None or fb_wh.kind != "origin":
                 yield f"{path}.fallback.warehouse", f"'{fb.warehouse}' is not an origin"
             elif not lane_serves(sc, fb.warehouse, market, fb.mode) \
-                    or sc.modes[fb.mode].family != "parcel":
+                    or getattr(sc.modes.get(fb.mode), "family", None) != "parcel":
                 yield f"{path}.fallback.mode", f"no lane carries '{fb.mode}' parcels to {market}"
     for i, rule in enumerate(sc.policies.replenishment):
         path = f"policies.replenishment.{i}"

@@ -42,13 +42,6 @@ from sim.scenario import Scenario
 EXIT_BAD_INPUT = 2
 
 
-def validate_command(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario, args.overrides)
-    print(f"{args.scenario}: ok ({scenario.name}: {len(scenario.markets)} markets, "
-          f"{len(scenario.skus)} SKUs, {scenario.horizon.days} days)")
-    return 0
-
-
 def show_command(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     print(yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False),

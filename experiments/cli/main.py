@@ -48,8 +48,15 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {
-    "validate": Command("check a scenario file: ok, or one line naming the problem",
-                        f"{ARGUMENTS}:scenario_arguments", f"{COMMANDS_MODULE}:validate_command"),
+    "validate": Command("check a scenario file: every problem one line each, and a warning for "
+                        "each parent entry an extends: file drops",
+                        f"{ARGUMENTS}:scenario_arguments",
+                        "experiments.cli.validate:validate_command"),
+    "diff": Command("show how two scenarios differ once resolved, one line per dotted path",
+                    "experiments.cli.diff:add_arguments", "experiments.cli.diff:diff_command"),
+    "reference": Command("write docs/scenario-reference.md: every scenario key, generated "
+                         "from the schema", "experiments.cli.reference:add_arguments",
+                         "experiments.cli.reference:reference_command"),
     "show": Command("print the fully resolved scenario (extends and --set applied) as YAML",
                     f"{ARGUMENTS}:scenario_arguments", f"{COMMANDS_MODULE}:show_command"),
     "run": Command("simulate a scenario once, or replicated with 95 %% intervals, and write "
