@@ -10,7 +10,10 @@ where season_m(t) = seasonality(month) x the market's peak multipliers. The fit:
 1. Stock-outs: a SKU-market without orders for far longer than its rate makes likely was
    out of stock; those days are censored demand and left out of every fit below
    (``demand_censoring``), and each market-day is weighted by the share of demand in stock.
-2. Market-day rates. With organic sessions in ``traffic``, orders per converting session
+2. Market-day rates, read at the rating each market's deliveries held it at
+   (``delivery_rating``; the scenario's initial rating becomes their order-weighted mean, so
+   conversion holds at the rating the calibrated scenario settles at). With organic sessions
+   in ``traffic``, orders per converting session
    give each market's conversion (NB2 regression with the sessions as offset). Without, the
    calendar model below runs on the orders themselves, the paid sessions an offset, and the
    base scenario's conversion turns the level into organic sessions.
@@ -90,12 +93,15 @@ def fit_demand(tables: dict[str, pd.DataFrame], base: Scenario) -> Fit:
     moved, the price elasticity, from ``orders`` (and ``traffic``, ``ad_spend``)."""
     history, warnings = demand_history(tables, base)
     base = _yearly_calendar(history, base, warnings)
+    base, rating_rows = _rated(history, base)
     elasticity = base.conversion.price_elasticity
     rates = _rates(history, base, elasticity)
     fitted_elasticity = fit_elasticity(history.lines, history.price, rates.expected,
                                        ~rates.censored)
     values: dict[str, Any] = {}
-    rows: list[tuple[str, float, float, float]] = []
+    rows: list[tuple[str, float, float, float]] = list(rating_rows)
+    if rating_rows:
+        values["conversion.initial_rating"] = base.conversion.initial_rating
     if fitted_elasticity is None:
         warnings.append("prices did not change within any SKU-market: the price elasticity "
                         f"is the base scenario's ({elasticity})")
@@ -157,6 +163,22 @@ def _yearly_calendar(history: DemandHistory, base: Scenario, warnings: list[str]
     warnings.extend(notes)
     calendar = base.calendar.model_copy(update={"peak_events": events})
     return base.model_copy(update={"calendar": calendar})
+
+
+def _rated(history: DemandHistory, base: Scenario
+           ) -> tuple[Scenario, list[tuple[str, float, float, float]]]:
+    """The base with its initial rating at the history's (the markets' steady ratings
+    weighted by their order lines), so that conversion holds at the rating the calibrated
+    scenario settles at; with the parameter rows of each market's rating."""
+    lines = history.lines.sum(axis=(1, 2)).astype(float)
+    if lines.sum() <= 0 or np.all(history.rating == base.conversion.initial_rating):
+        return base, []
+    initial = round(float(history.rating @ lines / lines.sum()), 4)
+    rows = [(f"rating.{m}", float(r), float(r), float(r))
+            for m, r in zip(history.markets, history.rating, strict=True)]
+    rows.append(("conversion.initial_rating", initial, initial, initial))
+    conversion = base.conversion.model_copy(update={"initial_rating": initial})
+    return base.model_copy(update={"conversion": conversion}), rows
 
 
 def _rates(history: DemandHistory, base: Scenario, elasticity: float) -> Rates:
@@ -229,9 +251,11 @@ def _paid_orders(history: DemandHistory, base: Scenario, selling: np.ndarray) ->
 
 
 def _base_conversion(history: DemandHistory, base: Scenario) -> np.ndarray:
-    """[market] base conversion rate x the delivery-promise effect."""
+    """[market] base conversion rate x the delivery-promise effect x the effect of the
+    rating the market's deliveries held it at."""
     cv = base.conversion
-    return np.array([
+    rating = (history.rating / cv.initial_rating) ** cv.rating_elasticity
+    return rating * np.array([
         base.markets[m].base_conversion_rate
         * np.exp(-cv.promise_sensitivity_per_day
                  * (base.policies.fulfilment[m].promise_days - cv.reference_promise_days))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from experiments.data.calibrate.delivery_rating import steady_ratings
 from sim.calendar import peak_starts
 from sim.demand import converting_paid, paid_sessions
 from sim.scenario import PeakEvent, Scenario
@@ -43,6 +44,8 @@ class DemandHistory:
     """Where paid sessions came from, in words."""
     extra_units: int
     """Units beyond the first over all lines (units per order = 1 + Poisson(mean))."""
+    rating: np.ndarray
+    """[market] the rating the market's deliveries held it at (``delivery_rating``)."""
 
     @property
     def n_days(self) -> int:
@@ -82,7 +85,8 @@ def demand_history(tables: dict[str, pd.DataFrame], base: Scenario
         price=_carried(np.divide(price_sum, lines, out=np.full(shape, np.nan),
                                  where=lines > 0)),
         organic=organic, paid=paid, paid_source=source,
-        extra_units=int(round(float(np.sum(quantity - 1.0))))), warnings + paid_warnings
+        extra_units=int(round(float(np.sum(quantity - 1.0)))),
+        rating=steady_ratings(tables, base, markets)), warnings + paid_warnings
 
 
 def _history_dates(tables: dict[str, pd.DataFrame]) -> pd.DatetimeIndex:

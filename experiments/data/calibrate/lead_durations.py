@@ -178,18 +178,22 @@ def _ml(family: str, z: np.ndarray) -> Any:
 def scenario_form(family: str, mean: float, variance: float, shape: float) -> dict[str, Any]:
     """A family with this mean and variance, in the scenario's parameters (kept >= 0).
 
-    ``shape`` is the triangular mode's place between low and high (0..1)."""
+    ``shape`` is the triangular mode's place between low and high (0..1). A uniform or
+    triangular spread too wide to keep above 0 starts at 0 and keeps the mean, not the
+    variance: a shifted mean (a day's processing of 0-1 days read as 0-1.4) moves every
+    delivery against its promise."""
     sd = float(np.sqrt(variance))
     if family in ("lognormal", "gamma"):
         return {"dist": family, "mean": round(mean, 3), "cv": round(sd / mean, 4)}
     if family == "exponential":
         return {"dist": family, "mean": round(mean, 3)}
     if family == "uniform":
-        width = sd * float(np.sqrt(12.0))
-        low = max(mean - width / 2.0, 0.0)
+        width = min(sd * float(np.sqrt(12.0)), 2.0 * mean)
+        low = mean - width / 2.0
         return {"dist": family, "low": round(low, 3), "high": round(low + width, 3)}
-    width = sd * float(np.sqrt(18.0 / (1.0 - shape + shape * shape)))
-    low = max(mean - width * (1.0 + shape) / 3.0, 0.0)
+    width = min(sd * float(np.sqrt(18.0 / (1.0 - shape + shape * shape))),
+                3.0 * mean / (1.0 + shape))
+    low = mean - width * (1.0 + shape) / 3.0
     return {"dist": "triangular", "low": round(low, 3), "mode": round(low + shape * width, 3),
             "high": round(low + width, 3)}
 

@@ -1,8 +1,10 @@
 """Calibrate: a seller's data directory becomes a scenario file, its fit report and tables.
 
 Each fitter reads the canonical tables and the base scenario and returns a ``Fit`` (values
-by dotted path, a comment, tables, warnings); the catalogue comes first, so the demand,
-ads, lead-time and returns fits land on the seller's own SKUs and suppliers. The scenario
+by dotted path, a comment, tables, warnings); the catalogue comes first, so the later fits
+land on the seller's own SKUs and suppliers, and each fitter sees the base with every
+earlier fit applied: demand reads orders at the rating the fitted deliveries and returns
+give, and the ads fit reads paid sessions on the fitted calendar. The scenario
 file is the base with every fit's values (``scenario_file``), the report says what was
 fitted and how well (``report``), and each fit's tables are also written as CSV.
 """
@@ -21,6 +23,7 @@ import pandas as pd
 from experiments.data.backtest_measures import order_period, read_actuals
 from experiments.data.calibrate.ads import fit_ads
 from experiments.data.calibrate.catalog import fit_catalog
+from experiments.data.calibrate.delivery import fit_deliveries
 from experiments.data.calibrate.demand import fit_demand
 from experiments.data.calibrate.fit import Fit
 from experiments.data.calibrate.lead_times import fit_lead_times
@@ -32,9 +35,10 @@ from sim.loader import resolve_document, validate
 from sim.scenario import Scenario
 
 Fitter = Callable[[dict[str, pd.DataFrame], Scenario], Fit]
-FITTERS: tuple[Fitter, ...] = (fit_demand, fit_ads, fit_lead_times, fit_returns)
-"""After the catalogue, on the base with the seller's catalogue, in the order their values
-are applied: a later fit's value at a path wins."""
+FITTERS: tuple[Fitter, ...] = (fit_deliveries, fit_returns, fit_demand, fit_ads,
+                               fit_lead_times)
+"""After the catalogue, in the order they run and their values are applied: each on the
+base with the catalogue and every earlier fit, a later fit's value at a path winning."""
 
 
 @dataclass
@@ -63,9 +67,9 @@ def calibrate(data_dir: Path, out: Path, base_file: Path, report_dir: Path | Non
     tables = read_actuals(data_dir)
     base_document = resolve_document(base_file)
     base = validate(copy.deepcopy(base_document), base_file)
-    catalog = fit_catalog(tables, base)
-    seller = assemble(base_document, [catalog], out.stem, "", out).scenario
-    fits = [catalog, *(fitter(tables, seller) for fitter in FITTERS)]
+    fits = [fit_catalog(tables, base)]
+    for fitter in FITTERS:
+        fits.append(fitter(tables, assemble(base_document, fits, out.stem, "", out).scenario))
     first, last = order_period(tables["orders"])
     assembled = assemble(base_document, fits, out.stem,
                          f"Calibrated to {data_dir} ({first} to {last}) on top of "
