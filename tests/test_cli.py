@@ -52,7 +52,9 @@ def baseline_run(tmp_path_factory):
 def test_run_writes_every_result_file(baseline_run):
     code, stdout, stderr, out = baseline_run
     assert code == 0, stderr
-    assert stderr == ""
+    # stderr holds at most the progress lines a slow stage prints to a log (wall-clock paced)
+    assert all(": " in line and ("so far" in line or "took" in line)
+               for line in stderr.splitlines()), stderr
     assert sorted(p.name for p in out.iterdir()) == sorted([*RESULT_FILES, "figures",
                                                             "report.html"])
 

@@ -41,7 +41,7 @@ def ads_figure(curves: pd.DataFrame, channels: pd.DataFrame, weeks: int, path: P
                      f"marginal ROAS {row['marginal_roas']:.2f}", fontsize=10)
         ax.set_xlabel("spend [CNY per day]")
         ax.set_ylabel("paid sessions per day")
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=9, loc="lower right")
         ax.grid(alpha=0.3)
     fig.suptitle("Ad response curves with the chosen spend (marginal ROAS: revenue from one "
                  "more CNY)")
@@ -66,7 +66,7 @@ def channels_figure(costs: pd.DataFrame, mix: pd.DataFrame, path: Path) -> Path:
     right.set_title("Units by destination and mode", fontsize=10)
     for ax in (left, right):
         ax.grid(axis="x", alpha=0.3)
-        ax.tick_params(labelsize=8)
+        ax.tick_params(labelsize=9)
     fig.suptitle("Logistics channel plan")
     return save_figure(fig, path)
 
@@ -88,7 +88,7 @@ def peak_figure(commitments: pd.DataFrame, value: pd.DataFrame, path: Path) -> P
     shown = {k: measures[v] / 1e3 for k, v in costs.items() if v in measures}
     bars = right.barh(list(shown), list(shown.values()), color=["#2ca02c", "#ff7f0e",
                                                                 "#7f7f7f"][:len(shown)])
-    right.bar_label(bars, labels=[f"{v:,.0f}" for v in shown.values()], fontsize=8)
+    right.bar_label(bars, labels=[f"{v:,.0f}" for v in shown.values()], fontsize=9)
     right.invert_yaxis()
     right.set_xlabel("expected cost [thousand CNY]")
     right.set_title(f"Value of the stochastic solution {measures.get('vss_cny', 0):,.0f} CNY, "
@@ -96,6 +96,6 @@ def peak_figure(commitments: pd.DataFrame, value: pd.DataFrame, path: Path) -> P
                     fontsize=10)
     for ax in (left, right):
         ax.grid(axis="x", alpha=0.3)
-        ax.tick_params(labelsize=8)
+        ax.tick_params(labelsize=9)
     fig.suptitle("Peak-season plan")
     return save_figure(fig, path)

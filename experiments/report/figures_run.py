@@ -44,13 +44,13 @@ def traffic(daily: pd.DataFrame, spans: list[Span], path: Path) -> Path:
                   labels=[c.removeprefix("sessions_").replace("_", " ") for c in sources])
     top.set_ylabel("sessions per day")
     top.set_title("Sessions by source and orders per day (peak events shaded)")
-    top.legend(loc="upper left", fontsize=8, ncols=min(len(sources), 5))
+    top.legend(loc="upper left", fontsize=9, ncols=min(len(sources), 5))
     bottom.plot(dates, daily["orders"], color="#1f77b4", linewidth=1.2, label="orders")
     lost = daily["lost_sales_units"].to_numpy()
     if lost.any():
         _daily_bars(bottom, dates, lost, "#d62728", "lost sales [units]")
     bottom.set_ylabel("orders per day")
-    bottom.legend(loc="upper left", fontsize=8)
+    bottom.legend(loc="upper left", fontsize=9)
     peaks = [s for s in spans if s.kind == "peak"]
     for ax in (top, bottom):
         _shade(ax, peaks)
@@ -59,28 +59,34 @@ def traffic(daily: pd.DataFrame, spans: list[Span], path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def stock(daily: pd.DataFrame, reorder_points: dict[str, float], spans: list[Span],
+def stock(daily: pd.DataFrame, below: dict[str, np.ndarray], spans: list[Span],
           path: Path) -> Path:
-    """Stock on hand per warehouse with its reorder point, the pipeline (factory shutdowns
-    and congestion shaded) and the selling (warehouse, SKU) pairs out of stock."""
-    fig = Figure(figsize=(11, 8.4), layout="constrained")
-    on_hand, pipeline, out = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2.2, 1.3])
+    """Stock on hand per warehouse, how many of its SKUs are below their own reorder point,
+    the pipeline (factory shutdowns and congestion shaded) and the selling (warehouse, SKU)
+    pairs out of stock."""
+    fig = Figure(figsize=(11, 10), layout="constrained")
+    on_hand, under, pipeline, out = fig.subplots(4, 1, sharex=True,
+                                                 height_ratios=[3, 1.6, 2.2, 1.3])
     dates = daily["date"].to_numpy()
     warehouses = [c.removeprefix("stock_") for c in daily.columns if c.startswith("stock_")]
     for i, name in enumerate(warehouses):
         on_hand.plot(dates, daily[f"stock_{name}"], color=f"C{i}", label=f"{name} on hand")
-        if reorder_points.get(name, 0) > 0:
-            on_hand.axhline(reorder_points[name], color=f"C{i}", linestyle="--", linewidth=1,
-                            label=f"{name} reorder point (sum over SKUs)")
+        if name in below:
+            under.plot(dates, below[name], color=f"C{i}", linewidth=1.2, label=name)
     on_hand.set_ylabel("units")
-    on_hand.set_title("Stock by warehouse; reorder points apply to on hand + on order")
-    on_hand.legend(loc="upper left", fontsize=8, ncols=2)
+    on_hand.set_title("Stock on hand by warehouse")
+    on_hand.legend(loc="upper left", ncols=3)
+    under.set_ylabel("SKUs")
+    under.set_title("SKUs below their own reorder point, on hand (the point applies to on "
+                    "hand + pipeline)")
+    if below:
+        under.legend(loc="upper left", ncols=3)
     pipeline.stackplot(dates, daily["on_order_units"], daily["in_transit_units"], alpha=0.85,
                        labels=["on order at suppliers", "in transit to overseas warehouses"],
                        colors=["#8c564b", "#17becf"])
     pipeline.set_ylabel("units")
     pipeline.set_title("Pipeline at day end (factory shutdowns and congestion shaded)")
-    pipeline.legend(loc="upper left", fontsize=8, ncols=2)
+    pipeline.legend(loc="upper left", ncols=2)
     supply = [s for s in spans if s.kind == "supply"]
     _shade(pipeline, supply)
     _name(pipeline, supply)
@@ -88,7 +94,7 @@ def stock(daily: pd.DataFrame, reorder_points: dict[str, float], spans: list[Spa
     _daily_bars(out, dates, short, "#d62728")
     out.set_ylabel("pairs")
     out.set_title(f"Selling (warehouse, SKU) pairs out of stock: {int((short > 0).sum())} "
-                  f"stock-out days, {int(short.sum()):,} SKU-days", fontsize=10)
+                  f"stock-out days, {int(short.sum()):,} SKU-days")
     _date_axis(out)
     return save_figure(fig, path)
 
@@ -111,7 +117,7 @@ def delivery(orders: pd.DataFrame, path: Path) -> Path:
                      fontsize=10)
         ax.set_xlabel("days from order to delivery")
         ax.set_ylabel("orders")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     fig.suptitle("Delivery time by mode against the promise (delivered orders; the last bin "
                  "holds the slowest 0.5 %)")
     return save_figure(fig, path)
@@ -132,10 +138,10 @@ def cash(daily: pd.DataFrame, path: Path) -> Path:
     lowest = daily["cash_cny"].iloc[low] / 1e6
     ax.plot(dates[low], lowest, "v", color="#1f77b4")
     ax.annotate(f"lowest cash {lowest:,.2f} M", (dates[low], lowest), xytext=(0, -16),
-                textcoords="offset points", ha="center", fontsize=8)
+                textcoords="offset points", ha="center", fontsize=9)
     ax.set_ylabel("million CNY")
     ax.set_title("Cash position and working capital")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", fontsize=9)
     ax.grid(alpha=0.3)
     _date_axis(ax)
     return save_figure(fig, path)
@@ -154,7 +160,7 @@ def service(tickets: pd.DataFrame, daily: pd.DataFrame, first_response_sla_hours
     backlog.plot(dates, arrivals, color="#3d444d", linewidth=1, label="tickets arrived")
     backlog.set_ylabel("tickets")
     backlog.set_title("Customer-service backlog and the slowest tickets against the SLA")
-    backlog.legend(loc="upper left", fontsize=8)
+    backlog.legend(loc="upper left", fontsize=9)
     p95 = tickets.assign(day=day).groupby("day")[["first_response_hours",
                                                   "resolution_hours"]].quantile(0.95)
     when = dates[p95.index.to_numpy()]
@@ -167,7 +173,7 @@ def service(tickets: pd.DataFrame, daily: pd.DataFrame, first_response_sla_hours
     hours.set_ylabel("hours")
     top = max(first_response_sla_hours, resolution_sla_hours, float(p95.max().max()))
     hours.set_ylim(0, 1.4 * top)
-    hours.legend(loc="upper left", fontsize=8, ncols=2)
+    hours.legend(loc="upper left", fontsize=9, ncols=2)
     _date_axis(hours)
     return save_figure(fig, path)
 
@@ -188,7 +194,7 @@ def _name(ax: Axes, spans: list[Span]) -> None:
     for span in spans:
         ax.annotate(span.name.replace("_", " "), (span.start, 0.02),
                     xycoords=("data", "axes fraction"), rotation=90, va="bottom", ha="right",
-                    fontsize=7)
+                    fontsize=9)
 
 
 def _date_axis(ax: Axes) -> None:

@@ -4,14 +4,23 @@ The page must open anywhere a report is mailed or archived (no network, no sibli
 so nothing in it points outside itself: images are ``data:`` URIs and the only links are
 the table of contents' ``#section`` anchors. Every section carries a stable ``id`` so that
 readers can link to it and tests can find it.
+
+A page opens with its answer: a ``Headline`` of one sentence and five to seven figures,
+each with what it is compared with (the rules, the baseline, the current plan, or else its
+interval or target). Any page built on ``Page`` gets it by passing ``headline=``; the
+backtest and calibration pages can do the same. Long tables scroll inside their box and
+sort on a click of their header (a few lines of inline script); solver internals and raw
+tables go into a ``Details`` block, collapsed.
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import Literal
 
 from experiments.report.text import Part
 
@@ -36,7 +45,44 @@ figcaption{font-size:13px;color:#57606a;margin-top:4px;max-width:900px}
 footer{margin-top:40px;font-size:12px;color:#6e7781}
 section#verdict p{max-width:900px;margin:6px 0}
 section#verdict p:first-of-type{font-size:18px;font-weight:600}
+div.headline{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:12px 16px;
+margin:12px 0 8px}div.headline p.answer{font-size:17px;font-weight:600;margin:0 0 10px;
+max-width:1000px}div.stats{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));
+gap:10px}div.stat{background:#fff;border:1px solid #e5e8eb;border-radius:4px;padding:6px 10px}
+div.stat .label{font-size:12px;color:#57606a}div.stat .value{font-size:20px;font-weight:600;
+font-variant-numeric:tabular-nums}div.stat .compare{font-size:12px;color:#3d444d}
+div.stat.good .value{color:#1a7f37}div.stat.bad .value{color:#cf222e}
+div.scroll{max-width:100%;max-height:560px;overflow:auto;margin:8px 0 16px}
+div.scroll table{margin:0}table.sortable th{cursor:pointer}thead th{position:sticky;top:0}
+tr.total td{font-weight:700;border-top:1px solid #57606a}
+details{margin:8px 0 16px}details summary{cursor:pointer;font-weight:600;color:#0969da}
 """
+
+SORT_SCRIPT = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  table.querySelectorAll("thead th").forEach(function (th, col) {
+    th.title = "click to sort";
+    th.addEventListener("click", function () {
+      var body = table.tBodies[0], rows = Array.from(body.rows);
+      var down = th.dataset.sort !== "down";
+      th.dataset.sort = down ? "down" : "up";
+      function key(row) {
+        var text = row.cells[col].textContent.trim();
+        var m = text.replace(/,/g, "").match(/^[+-]?[0-9]*[.]?[0-9]+/);
+        return m ? parseFloat(m[0]) : text;
+      }
+      rows.sort(function (a, b) {
+        var x = key(a), y = key(b);
+        var c = (typeof x === "number" && typeof y === "number") ? x - y
+          : String(x).localeCompare(String(y));
+        return down ? -c : c;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+});
+"""
+"""Sorts a table by the clicked column: numbers by value, text alphabetically."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +93,33 @@ class Figure:
     caption: str
 
 
+@dataclass(frozen=True)
+class Stat:
+    """One headline figure: what it is, its value, and what it is compared with; ``tone``
+    colours the value (a negative margin is 'bad')."""
+
+    label: str
+    value: str
+    compare: str = ""
+    tone: Literal["", "good", "bad"] = ""
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The answer a page opens with: one sentence in words and five to seven figures."""
+
+    sentence: str
+    stats: list[Stat]
+
+
+@dataclass
+class Details:
+    """Content shown collapsed, under a one-line summary: solver internals, raw tables."""
+
+    summary: str
+    content: Sequence[Part | Figure | str]
+
+
 @dataclass
 class Section:
     """One part of the page; ``content`` is shown in order (tables, figures, notes)."""
@@ -54,18 +127,19 @@ class Section:
     id: str
     title: str
     intro: str = ""
-    content: list[Part | Figure | str] = field(default_factory=list)
+    content: Sequence[Part | Figure | Details | str] = field(default_factory=list)
 
 
 @dataclass
 class Page:
     """What the page says: a title, one line under it, key facts (what ran, with which
-    seed and code) and the sections."""
+    seed and code), the sections and, first of all, the headline."""
 
     title: str
     subtitle: str
     facts: list[tuple[str, str]]
     sections: list[Section]
+    headline: Headline | None = None
 
 
 def render_page(page: Page) -> str:
@@ -79,36 +153,57 @@ def render_page(page: Page) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         f'<header id="top"><h1>{escape(title)}</h1><p class="sub">{escape(subtitle)}</p>'
+        f"{headline_html(page.headline) if page.headline else ''}"
         f'<dl class="facts">{fact_rows}</dl><nav>{nav}</nav></header>\n'
         f"{body}\n<footer>Written by xbsim report from the tables in this directory; the same "
         "tables give the same page. The figures are also in figures/.</footer>\n"
-        "</body>\n</html>\n")
+        f"<script>{SORT_SCRIPT}</script>\n</body>\n</html>\n")
+
+
+def headline_html(headline: Headline) -> str:
+    """The answer in words, then the figures as cards."""
+    cards = "".join(
+        f'<div class="stat{" " + s.tone if s.tone else ""}"><div class="label">'
+        f'{escape(s.label)}</div><div class="value">{escape(s.value)}</div>'
+        + (f'<div class="compare">{escape(s.compare)}</div>' if s.compare else "") + "</div>"
+        for s in headline.stats)
+    return (f'<div class="headline" id="headline"><p class="answer">'
+            f'{escape(headline.sentence)}</p><div class="stats">{cards}</div></div>')
 
 
 def _section(section: Section) -> str:
     parts = [f'<section id="{escape(section.id)}">', f"<h2>{escape(section.title)}</h2>"]
     if section.intro:
         parts.append(f'<p class="intro">{escape(section.intro)}</p>')
-    for item in section.content:
-        if isinstance(item, Part):
-            parts.append(table_html(item))
-        elif isinstance(item, Figure):
-            parts.append(_figure(item))
-        else:
-            parts.append(f"<p>{escape(item)}</p>")
+    parts += [_item(item) for item in section.content]
     parts.append("</section>")
     return "\n".join(parts)
 
 
+def _item(item: Part | Figure | Details | str) -> str:
+    if isinstance(item, Part):
+        return table_html(item)
+    if isinstance(item, Figure):
+        return _figure(item)
+    if isinstance(item, Details):
+        inner = "\n".join(_item(i) for i in item.content)
+        return f"<details><summary>{escape(item.summary)}</summary>\n{inner}\n</details>"
+    return f"<p>{escape(item)}</p>"
+
+
 def table_html(part: Part) -> str:
-    """A ``Part`` as an HTML table; right-aligned columns are the numeric ones."""
+    """A ``Part`` as an HTML table; right-aligned columns are the numeric ones. A table
+    with subtotals keeps its order; the others sort on a click of a header."""
     head = "".join(f"<th>{escape(h)}</th>" for h in part.headers)
     rows = "".join(
-        "<tr>" + "".join(f'<td class="num">{escape(c)}</td>' if r else f"<td>{escape(c)}</td>"
-                         for c, r in zip(row, part.right, strict=True)) + "</tr>"
-        for row in part.rows)
+        ('<tr class="total">' if i in part.totals else "<tr>")
+        + "".join(f'<td class="num">{escape(c)}</td>' if r else f"<td>{escape(c)}</td>"
+                  for c, r in zip(row, part.right, strict=True)) + "</tr>"
+        for i, row in enumerate(part.rows))
     title = f"<h3>{escape(part.title)}</h3>" if part.title else ""
-    return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    sortable = "" if part.totals else ' class="sortable"'
+    return (f'{title}<div class="scroll"><table{sortable}><thead><tr>{head}</tr>'
+            f"</thead><tbody>{rows}</tbody></table></div>")
 
 
 def _figure(figure: Figure) -> str:

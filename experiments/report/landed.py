@@ -6,8 +6,9 @@ freight (bulk first mile, main leg and final delivery to the warehouse), outboun
 fees, set against the price customers paid net of refunds. The orders table carries each
 unit's product, inbound freight and import duty (its landed value); the other steps come from
 the ledger, whose entries name a market. A market's entries are shared among its routes by
-revenue; entries without a market are shared among all routes, ads by revenue and warehouse
-storage and inbound fees by units.
+revenue; entries without a market are shared among all routes: ads among the markets their
+paid traffic reaches (by their share of paid sessions, then by revenue within the market, so
+a market no ad channel reaches carries none), warehouse storage and inbound fees by units.
 
 A comparison keeps no ledger, only each replication's profit and loss, so its version
 (``per_scenario``) starts from the cost of goods sold, which already holds product, inbound
@@ -16,6 +17,7 @@ freight and import duty.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +45,12 @@ BY_UNITS = ("storage", "inbound_fee")
 """Market-less categories shared among routes by units; the others (ads) by revenue."""
 
 
-def per_route(orders: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
+def per_route(orders: pd.DataFrame, ledger: pd.DataFrame,
+              ad_shares: Mapping[str, float] | None = None) -> pd.DataFrame:
     """CNY per unit shipped by route (``US warehouse us_last_mile``) and step, with the
-    price paid net of refunds (VAT included) and the units shipped."""
+    price paid net of refunds (VAT included) and the units shipped. ``ad_shares`` (market:
+    share of paid sessions) sends ads only to the markets paid traffic reaches; without it
+    ads are shared by revenue."""
     sums = orders.groupby(["market", "route", "mode"], observed=True)[
         ["units", "revenue_cny", "product_cost_cny", "inbound_freight_cny",
          "import_duty_cny"]].sum()
@@ -56,7 +61,11 @@ def per_route(orders: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
     market_revenue = pd.Series(revenue).groupby(market.to_numpy()).transform("sum").to_numpy()
     in_market = np.divide(revenue, market_revenue, out=np.zeros_like(revenue),
                           where=market_revenue > 0)
-    shares = {"revenue": revenue / revenue.sum(), "units": units / units.sum()}
+    shares = {"revenue": revenue / revenue.sum(), "units": units / units.sum(),
+              "ads": revenue / revenue.sum()}
+    reached = np.array([(ad_shares or {}).get(m, 0.0) for m in market]) * in_market
+    if reached.sum() > 0:
+        shares["ads"] = reached / reached.sum()
     flows = ledger.pivot_table(index="market", columns="category", values="amount_cny",
                                aggfunc="sum", observed=False, fill_value=0.0)
 
@@ -66,7 +75,8 @@ def per_route(orders: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
             return np.zeros(len(units))
         column = flows[category]
         own = column.reindex(market).fillna(0.0).to_numpy() * in_market
-        shared = shares["units" if category in BY_UNITS else "revenue"]
+        shared = shares["units" if category in BY_UNITS else
+                        "ads" if category == "ads" else "revenue"]
         return own + float(column.get("", 0.0)) * shared
 
     cost = pd.DataFrame({"product": sums["product_cost_cny"].to_numpy(),
@@ -117,14 +127,14 @@ def waterfall_figure(table: pd.DataFrame, path: Path) -> Path:
         bottoms = np.concatenate([[0.0], np.cumsum(values)[:-1]])
         total, price = float(values.sum()), float(table.at[route, PRICE])
         bars = ax.bar(range(len(values)), values, bottom=bottoms, color=colours)
-        ax.bar_label(bars, labels=[f"{v:.1f}" for v in values], fontsize=7)
+        ax.bar_label(bars, labels=[f"{v:.1f}" for v in values], fontsize=9)
         ax.bar(len(values), total, color="#3d444d")
         ax.axhline(price, color="#2ca02c", linestyle="--", linewidth=1.2,
                    label=f"{PRICE}: {price:,.1f}")
-        ax.set_xticks(range(len(labels)), labels, rotation=40, ha="right", fontsize=8)
+        ax.set_xticks(range(len(labels)), labels, rotation=40, ha="right", fontsize=9)
         ax.set_title(f"{route}\ntotal {total:,.1f}, margin {price - total:,.1f} CNY/unit",
                      fontsize=10)
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=9, loc="upper left")
         ax.grid(axis="y", alpha=0.3)
     for ax in axes[::cols]:
         ax.set_ylabel("CNY per unit shipped")
@@ -144,12 +154,12 @@ def scenario_cost_figure(table: pd.DataFrame, path: Path) -> Path:
         left += values
     ax.scatter(table[PRICE], y, marker="D", color="black", zorder=3, label=PRICE)
     for yi, total in zip(y, left, strict=True):
-        ax.text(total, float(yi), f" {total:,.1f}", va="center", fontsize=8)
+        ax.text(total, float(yi), f" {total:,.1f}", va="center", fontsize=9)
     ax.set_yticks(y, table.index)
     ax.invert_yaxis()
     ax.set_xlabel("CNY per unit sold (mean over replications)")
     ax.set_title("Cost per unit sold by scenario, from landed product to commission")
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", fontsize=8,
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", fontsize=9,
                ncols=4)
     ax.grid(axis="x", alpha=0.3)
     return save_figure(fig, path)

@@ -1,4 +1,5 @@
-"""Figures a planner can show: readable at a glance, titles, units on both axes."""
+"""Figures a planner can show: readable at a glance, titles, units on both axes, no text
+smaller than 9 pt (the sizes below are the defaults every report figure starts from)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10,
+                            "xtick.labelsize": 9, "ytick.labelsize": 9, "legend.fontsize": 9,
+                            "figure.titlesize": 12})
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -53,7 +57,7 @@ def pareto_figure(frontier: pd.DataFrame, time_column: str, path: Path,
     ax.plot(frontier[time_column], cost, "o-", color="#1f77b4", label="non-dominated plans")
     for i, row in frontier.iterrows():
         ax.annotate(f"P{i}", (row[time_column], row["total_cost_cny"] / 1e6),
-                    textcoords="offset points", xytext=(4, 4), fontsize=8)
+                    textcoords="offset points", xytext=(4, 4), fontsize=9)
     if recommended is not None:
         row = frontier.iloc[recommended]
         ax.plot(row[time_column], row["total_cost_cny"] / 1e6, "*", markersize=16,

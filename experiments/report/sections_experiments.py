@@ -10,9 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.report import figures_experiments, landed
+from experiments.report import figures_experiments, headlines, landed
 from experiments.report.detect import Result
 from experiments.report.html import Figure, Page, Section
+from experiments.report.names import parameter_label
 from experiments.report.text import (
     POINTS_SHOWN,
     Part,
@@ -31,7 +32,6 @@ from experiments.storage.manifest import (
     ReplicationsManifest,
     SweepManifest,
 )
-from experiments.studies.sensitivity import bar_chart
 
 
 def _facts(manifest: Manifest, *keys: tuple[str, str]) -> list[tuple[str, str]]:
@@ -81,7 +81,8 @@ def replications_page(result: Result, figures: Path) -> Page:
     facts.insert(1, ("replications", str(len(samples))))
     return Page(f"xbsim replications: {manifest.scenario_file}",
                 "Replicated runs of one scenario: KPIs with confidence intervals", facts,
-                sections)
+                sections, headlines.replications(summary, len(samples),
+                                                 Path(manifest.scenario_file).stem))
 
 
 def evaluation_page(result: Result, figures: Path) -> Page:
@@ -127,6 +128,8 @@ def evaluation_page(result: Result, figures: Path) -> Page:
          prediction_part(table)]))
     if compared:
         differences = pd.read_parquet(result.file("differences.parquet"))
+        page.headline = headlines.evaluation(differences, manifest.headline or
+                                             manifest.verdict or "")
         sections.append(Section(
             "differences", "Paired differences: plan - rules",
             "Replication by replication on common random numbers, the plan's KPI minus the "
@@ -193,7 +196,8 @@ def compare_page(result: Result, figures: Path) -> Page:
                    ("common_random_numbers", "common random numbers"),
                    ("root_seed", "root seed"), ("backend", "backend"))
     return Page(f"xbsim compare: {' vs '.join(labels)}",
-                "Scenarios compared on the same replication seeds", facts, sections)
+                "Scenarios compared on the same replication seeds", facts, sections,
+                headlines.comparison(summary, differences, labels, kpis))
 
 
 def sweep_page(result: Result, figures: Path) -> Page:
@@ -205,13 +209,15 @@ def sweep_page(result: Result, figures: Path) -> Page:
     results = pd.read_parquet(result.file("results.parquet"))
     points = pd.read_parquet(result.file("points.parquet"))
     parameters, kpis = design.parameters, list(spec["kpis"])
-    ranges = [[name, _range(p)] for name, p in spec["parameters"].items()]
+    ranges = [[parameter_label(name), name, _range(p)]
+              for name, p in spec["parameters"].items()]
     sections = [Section(
         "design", "Design",
         f"A {design.kind} design of {design.points} points x {design.replications} "
         f"replications = {design.cells} simulations of {spec.get('days') or 'all'} days; "
         f"every point runs on the same replication seeds. KPIs analysed: {', '.join(kpis)}.",
-        [Part("Parameters", ["parameter", "values"], ranges, [False, False])])]
+        [Part("Parameters", ["parameter", "scenario path", "values"], ranges,
+              [False, False, False])])]
     shown = points_part(points, parameters, kpis)
     more = (f"The first {POINTS_SHOWN} of {len(points)} design points; all are in "
             "points.parquet." if len(points) > POINTS_SHOWN else "")
@@ -219,14 +225,16 @@ def sweep_page(result: Result, figures: Path) -> Page:
         "response", "KPI response to each parameter",
         "How each KPI moves as each parameter moves over its range, all other parameters "
         "varying as the design has them.",
-        [Figure(figures_experiments.response_figure(results, points, parameters, kpis,
-                                                    figures / "response.png"),
-                "Every replication (light), each design point's mean (dark) and the mean "
-                "over parameter bins (line)."), shown, *([more] if more else [])]))
+        [*(Figure(path, "Every replication (light), each design point's mean (dark) and the "
+                        "mean over parameter bins (line).")
+           for path in figures_experiments.response_figures(results, points, parameters, kpis,
+                                                            figures / "response")),
+         shown, *([more] if more else [])]))
+    table = None
     if result.file("sensitivity.parquet").is_file():
         table = pd.read_parquet(result.file("sensitivity.parquet"))
-        chart = figures / "sensitivity.png"
-        bar_chart(table, design.kind, chart)
+        chart = figures_experiments.sensitivity_figure(table, design.kind,
+                                                       figures / "sensitivity.png")
         sections.append(Section(
             "sensitivity", "Which parameters drive each KPI",
             "Sobol' S1 is the share of a KPI's variance a parameter explains alone, ST its "
@@ -239,7 +247,8 @@ def sweep_page(result: Result, figures: Path) -> Page:
                    ("status", "status"))
     facts.insert(1, ("base scenario", str(spec.get("scenario", "-"))))
     return Page(f"xbsim sweep: {spec['name']}", spec.get("description") or "a sweep",
-                facts, sections)
+                facts, sections, headlines.sweep(table, points, design.kind, parameters, kpis,
+                                                 design.cells))
 
 
 def _range(parameter: dict[str, Any]) -> str:

@@ -1,5 +1,7 @@
-"""The report of one simulated run (``xbsim run``): KPIs and the profit and loss, then
-traffic, stock, delivery, landed cost, cash and customer service, each where the run has data.
+"""The report of one simulated run (``xbsim run``): the answer first (a sentence and six
+figures), the profit and loss, each market and each SKU, then traffic, stock, delivery,
+landed cost, cash and customer service, each where the run has data; every KPI and the raw
+ledger totals last, collapsed.
 
 The calendar windows and the reorder points come from the resolved scenario the run's
 manifest stores, so the report shows what the run used even if the scenario file has
@@ -16,15 +18,14 @@ import numpy as np
 import pandas as pd
 
 from experiments.kpis import FAMILIES
-from experiments.report import figures_run, landed
+from experiments.report import figures_run, landed, markets, pnl, skus
 from experiments.report.detect import Result
-from experiments.report.html import Figure, Page, Section
+from experiments.report.html import Details, Figure, Headline, Page, Section, Stat
+from experiments.report.numbers import count, money, number, per_unit, percent
 from experiments.report.tables import kpi_rows
 from experiments.report.text import Part
 from experiments.storage.manifest import RunManifest
 from sim.ledger import CATEGORIES
-from sim.loader import ScenarioError, validate
-from sim.network import compile_network
 
 
 def page(result: Result, figures: Path) -> Page:
@@ -44,13 +45,22 @@ def page(result: Result, figures: Path) -> Page:
              ("code version", manifest.code_version),
              ("simulated in", f"{manifest.wall_seconds:.2f} s")]
     spans = _spans(scenario, start, end)
-    sections = [_kpis(summary), Section(
+    ledger = pd.read_parquet(result.file("ledger.parquet"))
+    shipments = pd.read_parquet(result.file("shipments.parquet"))
+    stock = skus.rebuild(scenario, daily, orders, shipments)
+    timely = markets.on_time(orders, int(scenario["horizon"].get("warmup_days", 0)))
+    outs = skus.stockouts(stock, daily, orders) if stock is not None else None
+    sections = [_money(summary, orders, ledger, daily, scenario),
+                _markets(summary, orders, ledger, daily, scenario, timely)]
+    if len(orders):
+        sections.append(_skus(orders, daily, scenario, stock, outs))
+    sections += [Section(
         "traffic", "Traffic and orders",
         "Where the visitors came from each day (organic and each paid channel) and the "
         "orders they placed; lost sales are demand that found no stock.",
         [Figure(figures_run.traffic(daily, spans, figures / "traffic.png"),
                 "Sessions by source (stacked) and orders per day; shaded: the scenario's "
-                "peak events.")]), _stock(scenario, daily, spans, figures)]
+                "peak events.")]), _stock(stock, daily, spans, figures)]
     if (~orders["lost"]).any():
         sections.append(Section(
             "delivery", "Delivery time against the promise",
@@ -59,7 +69,7 @@ def page(result: Result, figures: Path) -> Page:
             [Figure(figures_run.delivery(orders, figures / "delivery.png"),
                     "Histogram of delivery days per mode; dashed: the promise.")]))
     if len(orders):
-        sections.append(_landed(orders, pd.read_parquet(result.file("ledger.parquet")), figures))
+        sections.append(_landed(orders, ledger, markets.ad_shares(daily, scenario), figures))
     sections.append(Section(
         "cash", "Cash and working capital",
         "Cash after every inflow and outflow on its cash day (payouts arrive on the "
@@ -80,57 +90,159 @@ def page(result: Result, figures: Path) -> Page:
                                         service["resolution_sla_hours"],
                                         figures / "service.png"),
                     "Backlog and slowest tickets per day; dashed: the SLA.")]))
+    sections.append(_appendix(summary))
     return Page(f"xbsim run: {scenario['name']}", scenario.get("description") or
-                "one simulated run", facts, sections)
+                "one simulated run", facts, sections,
+                _headline(summary, len(daily), timely, outs))
 
 
-def _kpis(summary: dict[str, Any]) -> Section:
-    family = FAMILIES["profit_and_loss_cny"]
-    pnl = summary.get(family.name, {})
-    lines = [c for c in (*CATEGORIES, "cogs", "write_off") if c in pnl]
+def _headline(summary: dict[str, Any], days: int, timely: pd.DataFrame,
+              outs: pd.DataFrame | None) -> Headline:
+    """Six figures a manager reads first; a single run has no interval, so each is set
+    against its own context (revenue, demand, the promise, the cash low)."""
+    margin = summary["contribution_margin_cny"]
+    worst = markets.worst_on_time(timely)
+    top = outs.iloc[0] if outs is not None and len(outs) else None
+    short = (f"; the SKU most short was {top['sku']} at {top['warehouse']} ({top['days_out']} "
+             f"days out, first on {top['first']:%Y-%m-%d})" if top is not None else "")
+    sentence = (f"Over {days} days the operation "
+                f"{'earned' if margin >= 0 else 'LOST MONEY, with'} a contribution margin of "
+                f"{money(margin)} ({number(summary['contribution_margin_pct'], 1)} % of "
+                f"net revenue) on {count(summary['orders'])} orders; it filled "
+                f"{percent(summary['fill_rate'])} of demand from stock{short}, and delivered "
+                f"{percent(summary['on_time_rate'])} of orders on time.")
+    return Headline(sentence, [
+        Stat("Contribution margin", money(margin),
+             f"{number(summary['contribution_margin_pct'], 1)} % of net revenue "
+             f"{money(summary['net_revenue_cny'])}", "bad" if margin < 0 else ""),
+        Stat("Fill rate from stock", percent(summary["fill_rate"]),
+             f"{count(summary['lost_sales_units'])} units lost; "
+             f"{count(len(outs) if outs is not None else 0)} SKU-warehouse pairs ran out"),
+        Stat("On time against the promise", percent(summary["on_time_rate"]),
+             f"least on time: {worst}" if worst else ""),
+        Stat("Mean delivery time", f"{number(summary['mean_delivery_days'], 1)} days",
+             f"95th percentile {number(summary['p95_delivery_days'], 1)} days"),
+        Stat("Landed and selling cost per unit",
+             per_unit(_cost_per_unit(summary)),
+             f"logistics alone {per_unit(summary['logistics_cost_per_unit_cny'])}"),
+        Stat("Lowest cash", money(summary["min_cash_cny"]),
+             f"peak working capital {money(summary['peak_working_capital_cny'])}",
+             "bad" if summary["min_cash_cny"] < 0 else "")])
+
+
+def _cost_per_unit(summary: dict[str, Any]) -> float:
+    """Every cost on the statement per unit sold: net revenue less contribution, less
+    refunds (a refund is revenue given back, not a cost of the unit)."""
+    lines = pnl.signed_lines(summary["profit_and_loss_cny"])
+    costs = summary["net_revenue_cny"] - summary["contribution_margin_cny"] + lines["refund"]
+    return costs / summary["units_sold"] if summary["units_sold"] else float("nan")
+
+
+def _money(summary: dict[str, Any], orders: pd.DataFrame, ledger: pd.DataFrame,
+           daily: pd.DataFrame, scenario: dict[str, Any]) -> Section:
+    lines = summary.get(FAMILIES["profit_and_loss_cny"].name, {})
+    landed_units = orders["landed_cost_cny"].sum() / max(1, orders["units"].sum())
     return Section(
-        "kpis", "Key figures",
+        "kpis", "Profit and loss",
         "Money over the whole horizon on an accrual basis, in CNY along the simulated "
-        "exchange rates; service figures exclude the warm-up days.",
-        [Part("KPIs", ["KPI", "value", "unit"], [list(r) for r in kpi_rows(summary)],
-              [False, True, False]),
-         Part("Profit and loss by ledger category", ["line", family.unit],
-              [[c, family.format.format(pnl[c])] for c in lines], [False, True]),
-         "Ledger lines are signed flows (costs negative). Purchases, inbound freight and "
-         "import duty become inventory and reach the margin as cost of goods sold (cogs) and "
-         "write-offs, shown as positive costs."])
+        "exchange rates. Money in is positive, costs negative; each subtotal is the sum of "
+        "the lines above it. The scenario has no fixed costs, so the contribution margin is "
+        "the last line (operating profit would follow it).",
+        [pnl.statement_part(lines), pnl.stock_memo(lines),
+         Part("What a unit costs: three figures, three scopes", ["figure", "CNY per unit",
+                                                                  "includes"],
+              [["Landed and selling cost per unit sold", number(_cost_per_unit(summary), 2),
+                "every cost on the statement (goods, freight, duties, fees, warehouses, ads, "
+                "returns), refunds excluded"],
+               ["Landed cost per unit shipped (order lines)", number(landed_units, 2),
+                "product, inbound freight, import and parcel duty, outbound freight, "
+                "commission, payment and pick-and-pack fees of each order line"],
+               ["Logistics cost per unit sold", number(summary["logistics_cost_per_unit_cny"],
+                                                       2),
+                "freight (inbound, parcel, last mile), duties, pick and pack, warehouse "
+                "storage and receiving fees; not the product, fees or ads"]],
+              [False, True, False])])
 
 
-def _stock(scenario: dict[str, Any], daily: pd.DataFrame, spans: list[figures_run.Span],
-           figures: Path) -> Section:
-    reorder, note = reorder_points(scenario)
-    content: list[Part | Figure | str] = [
-        Figure(figures_run.stock(daily, reorder, spans, figures / "stock.png"),
-               "Stock on hand per warehouse (dashed: reorder points), the pipeline on order "
-               "and in transit, and stock-outs.")]
-    if note:
-        content.append(note)
+def _markets(summary: dict[str, Any], orders: pd.DataFrame, ledger: pd.DataFrame,
+             daily: pd.DataFrame, scenario: dict[str, Any], timely: pd.DataFrame) -> Section:
+    lines = summary.get(FAMILIES["profit_and_loss_cny"].name, {})
+    columns: dict[str, dict[str, float]] = dict(
+        markets.market_flows(orders, ledger, daily, scenario, lines))
+    columns["all markets"] = dict(lines)
+    content: list[Part | Figure | Details | str] = [
+        pnl.by_columns(columns, "Profit and loss by market [CNY]")]
+    if len(timely):
+        content.append(markets.on_time_part(timely))
+    return Section(
+        "markets", "By market",
+        "Each market's profit and loss and its delivery against the promise. Entries booked "
+        "to no market are shared out: advertising only among the markets its paid traffic "
+        "reaches (by paid sessions), warehouse storage and receiving fees by units sold, cost "
+        "of goods sold and write-offs by the landed value of each market's orders.", content)
+
+
+def _skus(orders: pd.DataFrame, daily: pd.DataFrame, scenario: dict[str, Any],
+          stock: skus.StockBySku | None, outs: pd.DataFrame | None) -> Section:
+    vat = {m: float(spec.get("vat_rate", 0.0)) for m, spec in scenario["markets"].items()}
+    margins = skus.margin_by_sku(orders, vat)
+    content: list[Part | Figure | Details | str] = []
+    lost: dict[str, float] = {}
+    if stock is not None and outs is not None:
+        lost = outs.groupby("sku")["lost_units"].sum().to_dict()
+        matched = stock.matched_days(daily["skus_out_of_stock"].to_numpy())
+        content += [
+            skus.stockouts_part(outs, margins["margin_per_unit"].fillna(0.0).to_dict())
+            if len(outs) else "No selling warehouse ran out of any SKU.",
+            f"Stock per SKU is rebuilt from the orders and shipments (the run records stock "
+            f"per warehouse only); the rebuilt stock-outs match the run's own count on "
+            f"{matched} of {len(daily)} days. Lost units are estimated: each day's lost sales "
+            "shared among the SKUs out that day by their usual daily sales.",
+            skus.reorder_part(skus.against_reorder_point(stock), len(daily)),
+            "A reorder point applies to stock on hand plus stock on order and in transit, so a "
+            "warehouse fed by a long lane sits below it on hand for much of the year by "
+            "design; days out are the ones that cost sales."]
+    else:
+        content.append("Stock per SKU not shown: the stored scenario no longer validates.")
+    content.append(skus.margin_part(margins, lost))
+    return Section("skus", "By SKU",
+                   "Which SKUs ran out, where and when, what that cost, and each SKU's margin.",
+                   content)
+
+
+def _stock(stock: skus.StockBySku | None, daily: pd.DataFrame,
+           spans: list[figures_run.Span], figures: Path) -> Section:
+    below = skus.below_reorder_point(stock) if stock is not None else {}
     return Section("stock", "Stock, reorder points and the pipeline",
-                   "Units on hand at each warehouse against the sum of its SKUs' reorder "
-                   "points, the units on their way (on order at suppliers, then in transit) "
-                   "and the days on which a selling warehouse ran out of a SKU.", content)
+                   "Units on hand at each warehouse, how many of its SKUs are below their own "
+                   "reorder point, the units on their way (on order at suppliers, then in "
+                   "transit) and the days on which a selling warehouse ran out of a SKU "
+                   "(which SKUs: see By SKU).",
+                   [Figure(figures_run.stock(daily, below, spans, figures / "stock.png"),
+                           "Stock on hand per warehouse, SKUs below their own reorder point, "
+                           "the pipeline on order and in transit, and stock-outs.")])
 
 
-def reorder_points(scenario: dict[str, Any]) -> tuple[dict[str, float], str]:
-    """Each warehouse's reorder points summed over SKUs, in units, as the simulation compiles
-    them (days of cover become units at the expected demand); with a note when the stored
-    scenario no longer validates against the current schema."""
-    try:
-        sc = validate(scenario, "manifest.json")
-    except ScenarioError as exc:
-        return {}, f"Reorder points not shown: the stored scenario no longer validates ({exc})."
-    net = compile_network(sc)
-    return dict(zip(net.warehouses, net.policies.reorder_point.sum(axis=1).tolist(),
-                    strict=True)), ""
+def _appendix(summary: dict[str, Any]) -> Section:
+    """Every KPI and the ledger totals as summary.json holds them, for whoever checks."""
+    family = FAMILIES["profit_and_loss_cny"]
+    lines = summary.get(family.name, {})
+    categories = [c for c in (*CATEGORIES, "cogs", "write_off") if c in lines]
+    return Section("appendix", "Appendix: every KPI and the ledger totals", "", [
+        Details("Every KPI of the run", [
+            Part("KPIs", ["KPI", "value", "unit"], [list(r) for r in kpi_rows(summary)],
+                 [False, True, False])]),
+        Details("Ledger totals as summary.json records them", [
+            Part("Profit and loss by ledger category", ["line", family.unit],
+                 [[c, family.format.format(lines[c])] for c in categories], [False, True]),
+            "Ledger categories are signed flows (costs negative), except cost of goods sold "
+            "(cogs) and write-offs, which summary.json records as positive costs; the "
+            "statement above gives every line the sign of its effect on the margin."])])
 
 
-def _landed(orders: pd.DataFrame, ledger: pd.DataFrame, figures: Path) -> Section:
-    table = landed.per_route(orders, ledger)
+def _landed(orders: pd.DataFrame, ledger: pd.DataFrame, ad_shares: dict[str, float],
+            figures: Path) -> Section:
+    table = landed.per_route(orders, ledger, ad_shares)
     columns = [*landed.ROUTE_STEPS, "total", landed.PRICE]
     rows = [[route, *(f"{table.at[route, c]:,.2f}" for c in columns),
              f"{table.at[route, 'units']:,.0f}"] for route in table.index]
@@ -139,7 +251,8 @@ def _landed(orders: pd.DataFrame, ledger: pd.DataFrame, figures: Path) -> Sectio
         "Every cost of a unit shipped on each route, in CNY per unit: its landed value "
         "(product, inbound freight, import duty) from the orders, the rest from the ledger. "
         "A market's ledger entries are shared among its routes by revenue; entries without a "
-        "market are shared among all routes, ads by revenue, warehouse storage and inbound "
+        "market are shared among all routes: ads among the markets their paid traffic reaches "
+        "(by paid sessions, then by revenue within a market), warehouse storage and inbound "
         "fees by units.",
         [Figure(landed.waterfall_figure(table, figures / "landed_cost.png"),
                 "Waterfall of cost per unit shipped by route; dashed: the price customers "

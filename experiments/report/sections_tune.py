@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.kpis import fmt, label
+from experiments.kpis import describe, fmt, label
 from experiments.report.detect import Result
-from experiments.report.html import Page, Section
-from experiments.report.text import Part
+from experiments.report.html import Headline, Page, Section, Stat
+from experiments.report.names import parameter_label
+from experiments.report.numbers import kpi_value
+from experiments.report.text import Part, difference
 from experiments.storage.manifest import TuneManifest
 from experiments.studies.tune import TuneResult, best_table
 
@@ -25,7 +27,7 @@ def _value(value: float, integer: bool) -> str:
 
 
 def best_part(best: pd.DataFrame) -> Part:
-    rows = [[r.parameter, _value(r.start, r.integer), _value(r.best, r.integer),
+    rows = [[parameter_label(r.parameter), _value(r.start, r.integer), _value(r.best, r.integer),
              f"[{_value(r.low, r.integer)}, {_value(r.high, r.integer)}]"]
             for r in best.itertuples()]
     return Part("Best setting", ["parameter", "start (scenario)", "best", "range"], rows,
@@ -34,8 +36,8 @@ def best_part(best: pd.DataFrame) -> Part:
 
 def validation_part(validation: pd.DataFrame, replications: int) -> Part:
     rows = [[label(r.kpi), fmt(r.kpi, r.mean_start), fmt(r.kpi, r.mean_best),
-             fmt(r.kpi, r.difference, finer=True),
-             f"[{fmt(r.kpi, r.ci_low, finer=True)}, {fmt(r.kpi, r.ci_high, finer=True)}]",
+             difference(r.kpi, r.difference),
+             f"[{difference(r.kpi, r.ci_low)}, {difference(r.kpi, r.ci_high)}]",
              r.better or "no difference"] for r in validation.itertuples()]
     return Part(f"Best against start on {replications} fresh common seeds (paired, 95 % "
                 "interval of best - start)",
@@ -79,6 +81,44 @@ def tune_report(result: TuneResult) -> str:
     return text
 
 
+def headline(validation: pd.DataFrame, best: pd.DataFrame, trials: pd.DataFrame,
+             objective: str, feasible: bool) -> Headline:
+    """The best setting against the start on fresh seeds: the objective and each
+    constraint KPI, the search, then the parameters."""
+    stats = []
+    for r in validation.itertuples():
+        verdict = f"{r.better} better" if r.better else "no difference"
+        stats.append(Stat(f"{describe(r.kpi).label} (best)", kpi_value(r.kpi, r.mean_best),
+                          f"vs start {kpi_value(r.kpi, r.mean_start)}: "
+                          f"{kpi_value(r.kpi, r.difference, difference=True)} ({verdict})",
+                          "good" if r.better == "best" else "bad" if r.better == "start"
+                          else ""))
+    spread = trials["objective_mean"]
+    stats.append(Stat("Trials", str(len(trials)),
+                      f"objective from {kpi_value(objective, spread.min())} to "
+                      f"{kpi_value(objective, spread.max())}"))
+    stats.append(Stat("Feasible trials", str(int(trials["feasible"].sum())),
+                      "meeting every constraint" if feasible else "none met every constraint",
+                      "" if feasible else "bad"))
+    for r in best.head(7 - len(stats)).itertuples():
+        stats.append(Stat(parameter_label(r.parameter), _value(r.best, r.integer),
+                          f"start {_value(r.start, r.integer)}; searched "
+                          f"{_value(r.low, r.integer)} to {_value(r.high, r.integer)}"))
+    main = validation[validation["kpi"] == objective]
+    if main.empty:
+        sentence = "The best setting found is below."
+    else:
+        r = main.iloc[0]
+        words = {"best": "beats the starting point", "start": "does WORSE than the starting "
+                 "point"}.get(r["better"] or "", "is no different from the starting point")
+        sentence = (f"On fresh seeds the best setting {words} on {describe(objective).label} "
+                    f"({kpi_value(objective, r['mean_best'])} against "
+                    f"{kpi_value(objective, r['mean_start'])}).")
+    if not feasible:
+        sentence += " No trial met every constraint."
+    return Headline(sentence, stats[:7])
+
+
 def page(result: Result, figures: Path) -> Page:
     manifest = result.manifest
     assert isinstance(manifest, TuneManifest)
@@ -109,4 +149,5 @@ def page(result: Result, figures: Path) -> Page:
              ("backend", manifest.backend), ("code version", manifest.code_version)]
     return Page(f"Tune: {Path(manifest.scenario_file).stem}",
                 f"{len(manifest.parameters)} parameter(s) tuned for {label(manifest.objective)}",
-                facts, sections)
+                facts, sections, headline(validation, best, trials, manifest.objective,
+                                          manifest.feasible))

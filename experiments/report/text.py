@@ -1,9 +1,11 @@
 """Plain-text reports of experiments for the terminal: replications, comparisons, sweeps.
 
 Numbers are formatted as the KPI registry (``experiments.kpis``) says (thousands separators
-for money, percentages for rates); intervals print as ``mean ± half-width``. Each report is
-built from titled tables (``Part``) computed from the result frames alone, so the HTML report
-(``experiments.report``) shows the same rows read back from the stored parquet files.
+for money, percentages for rates); intervals print as ``mean ± half-width``, or for rates as
+the interval itself clipped to [0, 100 %]; differences of rates are in percentage points.
+Each report is built from titled tables (``Part``) computed from the result frames alone, so
+the HTML report (``experiments.report``) shows the same rows read back from the stored parquet
+files.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from experiments.kpis import KPIS, describe, direction, fmt, label
+from experiments.report.numbers import points, rate_interval
 from experiments.stats import CONFIDENCE
 from experiments.studies.comparison import Comparison
 from experiments.studies.evaluate import Evaluation
@@ -38,12 +41,14 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence
 
 @dataclass(frozen=True)
 class Part:
-    """A titled table: the unit both the terminal and the HTML reports are made of."""
+    """A titled table: the unit both the terminal and the HTML reports are made of;
+    ``totals`` are the indices of subtotal rows (shown in bold on a page)."""
 
     title: str
     headers: list[str]
     rows: list[list[str]]
     right: list[bool]
+    totals: tuple[int, ...] = ()
 
     def text(self) -> str:
         body = table(self.headers, self.rows, self.right)
@@ -64,8 +69,10 @@ def replications_part(summary: pd.DataFrame, watched: Sequence[str] = (),
     rows = []
     for kpi in report_kpis(list(summary.index)):
         s = summary.loc[kpi]
+        ci = (rate_interval(s["mean"], s["half_width"]).split(" (")[-1].rstrip(")")
+              if describe(kpi).percent else f"± {fmt(kpi, s['half_width'])}")
         rows.append([label(kpi) + (" *" if kpi in watched else ""),
-                     fmt(kpi, s["mean"]), f"± {fmt(kpi, s['half_width'])}",
+                     fmt(kpi, s["mean"]), ci,
                      f"{s['rel_half_width']:.1%}" if math.isfinite(s["rel_half_width"]) else "-",
                      fmt(kpi, s["std"])])
     return Part("", ["KPI", "mean", f"{confidence:.0%} CI", "rel.", "std dev"], rows,
@@ -92,23 +99,23 @@ def comparison_parts(summary: pd.DataFrame, differences: pd.DataFrame, ranking: 
     labels = list(labels)
     means = summary["mean"].unstack("scenario")[labels]
     halves = summary["half_width"].unstack("scenario")[labels]
-    rows = [[label(k), *(f"{fmt(k, means.at[k, s])} ± {fmt(k, halves.at[k, s])}"
-                         for s in labels)] for k in kpis]
+    rows = [[label(k), *(mean_ci(k, means.at[k, s], halves.at[k, s]) for s in labels)]
+            for k in kpis]
     parts = [Part(f"Means ± {confidence:.0%} CI", ["KPI", *labels], rows,
                   [False, *[True] * len(labels)])]
     pairs = len(labels) * (len(labels) - 1) // 2
     rows = []
     for d in differences.itertuples():
-        rows.append([label(d.kpi), f"{d.b} - {d.a}", fmt(d.kpi, d.difference, True),
-                     f"[{fmt(d.kpi, d.ci_low, True)}, {fmt(d.kpi, d.ci_high, True)}]",
+        rows.append([label(d.kpi), f"{d.b} - {d.a}", difference(d.kpi, d.difference),
+                     f"[{difference(d.kpi, d.ci_low)}, {difference(d.kpi, d.ci_high)}]",
                      d.better or ("differ" if d.significant else "no difference"),
-                     f"{d.variance_reduction:.0%}" if math.isfinite(d.variance_reduction)
-                     else "-"])
+                     _removed(d.variance_reduction)])
     seeds = "common random numbers" if common_random_numbers else "independent seeds"
     parts.append(Part(
         f"Paired differences ({seeds}; Bonferroni {confidence:.0%} joint intervals over "
-        f"{pairs} pair{'s' if pairs > 1 else ''} per KPI; 'variance removed' = "
-        "1 - Var(difference) / (Var(a) + Var(b)))",
+        f"{pairs} pair{'s' if pairs > 1 else ''} per KPI; rates differ in points; "
+        "'variance removed' = 1 - Var(difference) / (Var(a) + Var(b)), 'none' where common "
+        "random numbers removed none)",
         ["KPI", "pair", "difference", "interval", "better", "variance removed"], rows,
         [False, False, True, True, False, True]))
     rows = []
@@ -120,6 +127,26 @@ def comparison_parts(summary: pd.DataFrame, differences: pd.DataFrame, ranking: 
     parts.append(Part(f"Ranking by mean; 'best' holds the best scenario with {confidence:.0%} "
                       "confidence", ["KPI", "ranking", "best"], rows, [False, False, False]))
     return parts
+
+
+def mean_ci(kpi: str, mean: float, half_width: float) -> str:
+    """``3,118,620 ± 98,423``; a rate as ``98.6 % (88.0 to 100.0 %)``, clipped."""
+    if describe(kpi).percent:
+        return rate_interval(mean, half_width)
+    return f"{fmt(kpi, mean)} ± {fmt(kpi, half_width)}"
+
+
+def difference(kpi: str, value: float) -> str:
+    """A difference of two values: rates in points, the rest as the KPI prints."""
+    return points(value, 2) if describe(kpi).percent else fmt(kpi, value, True)
+
+
+def _removed(share: float) -> str:
+    """The share of variance common random numbers removed; 'none' when they added some
+    (the two arms' noise moved apart: a difference no paired design can make smaller)."""
+    if not math.isfinite(share):
+        return "-"
+    return "none" if share <= 0 else f"{share:.0%}"
 
 
 def comparison_report(cmp: Comparison, confidence: float = CONFIDENCE) -> str:
