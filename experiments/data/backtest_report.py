@@ -14,8 +14,8 @@ import pandas as pd
 
 from experiments.data.backtest import Backtest
 from experiments.data.backtest_measures import LABELS, MEASURES
-from experiments.data.backtest_scores import CELL_WORDS
-from experiments.report.html import Figure, Page, Section, render_page
+from experiments.data.backtest_scores import CELL_WORDS, GOOD_BIAS, GOOD_COVERAGE
+from experiments.report.html import Figure, Headline, Page, Section, Stat, render_page
 from experiments.report.plots import panel_grid, save_figure
 from experiments.report.text import Part
 from sim.atomic import atomic_write
@@ -46,11 +46,27 @@ def write_backtest_report(out: Path, result: Backtest) -> Path:
                 [("scenario file", result.scenario_file), ("actuals", result.actuals_dir),
                  ("period", f"{result.first} to {result.last}"),
                  ("root seed", str(result.root_seed)), ("backend", result.backend)],
-                sections)
+                sections, headline=_headline(result, verdicts))
     path = out / "report.html"
     text = render_page(page)
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
+
+
+def _headline(result: Backtest, verdicts: list[str]) -> Headline:
+    """Each measure's WAPE and bias against its coverage of the history, in words first."""
+    rows = result.scores[result.scores["breakdown"] == "market"]
+    stats = [Stat(LABELS.get(str(r.measure), str(r.measure)),
+                  f"WAPE {_percent(r.wape)}, bias {_percent(r.bias, signed=True)}",
+                  f"90 % coverage {_percent(r.coverage, 0)} over {r.cells} market-months",
+                  "good" if abs(r.bias) <= GOOD_BIAS and r.coverage >= GOOD_COVERAGE
+                  else "bad")
+             for r in rows.itertuples() if not math.isnan(r.bias)]
+    return Headline(verdicts[0] if verdicts else "No measure to judge.", stats[:7])
+
+
+def _percent(value: float, digits: int = 1, signed: bool = False) -> str:
+    return f"{100 * value:{'+' if signed else ''}.{digits}f} %"
 
 
 def _measure_figure(cells: pd.DataFrame, measure: str, path: Path) -> Figure:

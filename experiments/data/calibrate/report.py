@@ -18,7 +18,7 @@ import pandas as pd
 
 from experiments.data.calibrate.fit import Fit
 from experiments.data.calibrate.scenario_file import group_comment
-from experiments.report.html import Figure, Page, Section, render_page
+from experiments.report.html import Figure, Headline, Page, Section, Stat, render_page
 from experiments.report.plots import panel_grid, save_figure
 from experiments.report.text import Part
 from sim.atomic import atomic_write
@@ -64,11 +64,24 @@ def write_fit_report(directory: Path, fits: Sequence[Fit], facts: FitFacts) -> P
                   else "the full scenario"),
                  ("base scenario", str(facts.base)), ("data", str(facts.data_dir)),
                  ("period", facts.period), ("rows", facts.rows)],
-                sections)
+                sections, headline=_headline(fits, facts))
     path = directory / "report.html"
     text = render_page(page)
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
+
+
+def _headline(fits: Sequence[Fit], facts: FitFacts) -> Headline:
+    """Per fitted group: how many scenario values it wrote and how many warnings it has."""
+    warnings = sum(len(f.warnings) for f in fits) + len(facts.dropped)
+    sentence = (f"{len(fits)} groups fitted to {facts.period} of history; "
+                f"{warnings} warning{'s' if warnings != 1 else ''} to read below"
+                if warnings else f"{len(fits)} groups fitted to {facts.period} of history, "
+                "with no warning")
+    stats = [Stat(fit.group.replace("_", " "), f"{len(fit.values):,} values",
+                  f"{len(fit.warnings)} warning{'s' if len(fit.warnings) != 1 else ''}",
+                  "bad" if fit.warnings else "good") for fit in fits]
+    return Headline(sentence + ".", stats[:7])
 
 
 def _answer(fits: Sequence[Fit], facts: FitFacts) -> Section:
