@@ -101,9 +101,10 @@ def test_run_precision_cap_is_reported(tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["--replications", 0], "--replications must be >= 1"),
     (["--replications", 3, "--days", 99], "--days must be between 1 and 60"),
-    (["--precision", 2], "relative half-width in (0, 1)"),
+    (["--precision", 2], "--precision must be >= 1e-06 and < 1"),
     (["--replications", 3, "--kpi", "fill_rat"], "unknown KPI 'fill_rat' (did you mean"),
-    (["--replications", 3, "--workers", 0, "--backend", "local"], "--workers must be >= 1"),
+    (["--replications", 3, "--workers", 0, "--backend", "local"],
+     "--workers must be between 1 and 256"),
     (["--replications", 3, "--set", "markets.US.duty_rate=2"], "markets.US.duty_rate"),
 ])
 def test_bad_replication_input_is_one_line(tmp_path, argv, message):

@@ -103,7 +103,7 @@ def test_dask_scheduler_that_cannot_be_reached_is_one_clear_error(monkeypatch):
 
 @pytest.mark.parametrize("kind, workers, address, message", [
     ("cloud", None, None, "unknown backend"),
-    ("local", 0, None, "--workers must be >= 1"),
+    ("local", 0, None, "--workers must be between 1 and 256"),
     ("local", None, "tcp://x:1", "--address needs --backend dask"),
     ("dask", 2, "tcp://x:1", "--workers applies to local pools"),
 ])

@@ -9,6 +9,7 @@ turns into one line.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from experiments.cli.evaluate import evaluate_command
 from experiments.cli.output import cannot_write, report_page
 from experiments.data.state import StateTable, read_state
 from experiments.engine.backends import Backend, open_backend
-from experiments.engine.models import ScenarioModel
+from experiments.engine.models import Model, ScenarioModel
 from experiments.engine.progress import Stopwatch, for_stream
 from experiments.engine.replanning import replan_policy
 from experiments.errors import ExperimentError
@@ -27,8 +28,11 @@ from experiments.kpis import check_scenario_kpis
 from experiments.report.sections_tune import tune_report
 from experiments.report.tables import kpi_table
 from experiments.report.text import comparison_report, replications_report, sweep_report
+from experiments.storage.integrity import check_readable
 from experiments.storage.manifest import CompareManifest, ReplicationsManifest
-from experiments.storage.runstore import OutputDirectoryError, write_run
+from experiments.storage.names import OUT, safe_name
+from experiments.storage.runstore import write_run
+from experiments.storage.swap import claimed, replace_directory
 from experiments.storage.tablestore import write_tables
 from experiments.studies import tune as tuning
 from experiments.studies.comparison import compare
@@ -37,6 +41,7 @@ from experiments.studies.sweep import run_sweep
 from experiments.studies.sweepfile import load_sweep
 from sim.loader import load_scenario
 from sim.model import simulate
+from sim.results import RunResult
 from sim.scenario import Scenario
 
 EXIT_BAD_INPUT = 2
@@ -57,28 +62,30 @@ def run_command(args: argparse.Namespace) -> int:
     if args.days is not None and not 0 < args.days <= scenario.horizon.days:
         print(f"error: --days must be between 1 and {scenario.horizon.days}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    out = args.out or Path("out") / scenario.name
+    out = args.out or OUT / safe_name(scenario.name)
     state = _state(args)
     days = args.days or scenario.horizon.days
-    with Stopwatch().stage(f"{scenario.name}: simulating {days} days"):
-        result = simulate(scenario, seed=args.seed, days=args.days,
-                          policy=replan_policy(scenario),
-                          state=state.opening(scenario) if state is not None else None)
-    try:
-        write_run(result, out, str(args.scenario),
-                  state_file=state.file if state is not None else None,
-                  state_hash=state.fingerprint() if state is not None else None)
-    except OutputDirectoryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:
-        return cannot_write(out, exc)
-    print(f"{scenario.name}: {result.scenario.horizon.days} days, seed {args.seed}, "
+    with claimed(out, "run"):
+        with Stopwatch().stage(f"{scenario.name}: simulating {days} days"):
+            result = simulate(scenario, seed=args.seed, days=args.days,
+                              policy=replan_policy(scenario),
+                              state=state.opening(scenario) if state is not None else None)
+        try:
+            write_run(result, out, str(args.scenario),
+                      state_file=state.file if state is not None else None,
+                      state_hash=state.fingerprint() if state is not None else None)
+        except OSError as exc:
+            return cannot_write(out, exc)
+        _print_run(args, result, out)
+        return 0 if args.no_report else report_page(out)
+
+
+def _print_run(args: argparse.Namespace, result: RunResult, out: Path) -> None:
+    print(f"{result.scenario.name}: {result.scenario.horizon.days} days, seed {args.seed}, "
           f"{result.summary['orders']:,} orders in {result.wall_seconds:.2f} s")
     print(kpi_table(result.summary))
     print(f"\nresults: {out}/ (orders, daily, shipments, ledger, tickets .parquet; "
           "summary.json; manifest.json)")
-    return 0 if args.no_report else report_page(out)
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -89,6 +96,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def report_command(args: argparse.Namespace) -> int:
+    check_readable(args.directory)
     return report_page(args.directory)
 
 
@@ -98,9 +106,14 @@ def _state(args: argparse.Namespace) -> StateTable | None:
 
 
 def _replicate(args: argparse.Namespace) -> int:
-    model = ScenarioModel.from_file(args.scenario, args.overrides, args.days, _state(args))
     check_scenario_kpis(args.kpis or ())
-    out = args.out or Path("out") / f"{model.name}-replications"
+    model = ScenarioModel.from_file(args.scenario, args.overrides, args.days, _state(args))
+    out = args.out or OUT / f"{safe_name(model.name)}-replications"
+    with claimed(out, "replications"):
+        return _replicate_into(args, model, out)
+
+
+def _replicate_into(args: argparse.Namespace, model: ScenarioModel, out: Path) -> int:
     with _backend(args) as backend:
         reps = replicate(model, backend, args.replications, args.seed, args.precision,
                          args.kpis, args.max_replications, progress=for_stream(),
@@ -133,6 +146,12 @@ def compare_command(args: argparse.Namespace) -> int:
     check_variants(variants)  # before the scenarios load: a mistake costs no wait
     check_scenario_kpis(args.kpis or ())
     models = with_variants(scenario_models(args.scenarios, args.days), variants)
+    with claimed(args.out, "compare") if args.out else contextlib.nullcontext():
+        return _compare(args, variants, models)
+
+
+def _compare(args: argparse.Namespace, variants: dict[str, list[str]],
+             models: dict[str, ScenarioModel]) -> int:
     with _backend(args) as backend:
         result = compare(models, backend, args.replications, args.seed, not args.independent,
                          args.kpis, progress=for_stream(), batch_seconds=args.batch_seconds)
@@ -160,11 +179,15 @@ def compare_command(args: argparse.Namespace) -> int:
 
 def sweep_command(args: argparse.Namespace) -> int:
     sweep = load_sweep(args.sweep)
-    out = args.out or Path("out") / "sweeps" / sweep.spec.name
+    out = args.out or OUT / "sweeps" / safe_name(sweep.spec.name)
     args.out = out  # named by the interruption message
-    with _backend(args) as backend:
-        result = run_sweep(sweep, backend, out, args.force, for_stream(), args.batch_seconds)
-        where = backend.describe()
+    try:
+        with _backend(args) as backend:
+            result = run_sweep(sweep, backend, out, args.force, for_stream(),
+                               args.batch_seconds)
+            where = backend.describe()
+    except OSError as exc:
+        return cannot_write(out, exc)
     spec, stats = sweep.spec, result.stats
     rate = f", {stats.cells / stats.wall_seconds:.2f} cells/s" if stats.cells else ""
     print(f"sweep {spec.name}: {sweep.design.kind} design, {len(sweep.design)} points x "
@@ -180,7 +203,13 @@ def tune_command(args: argparse.Namespace) -> int:
     model, parameters = tuning.build(args.scenario, args.params, args.overrides, args.days)
     sense, constraints = tuning.resolve_objective(model, args.objective, args.constraints,
                                                   args.minimize, args.maximize)
-    out = args.out or Path("out") / f"{getattr(model, 'name', 'model')}-tune"
+    out = args.out or OUT / f"{safe_name(getattr(model, 'name', 'model'))}-tune"
+    with claimed(out, "tune"):
+        return _tune(args, model, parameters, sense, constraints, out)
+
+
+def _tune(args: argparse.Namespace, model: Model, parameters: list[tuning.Parameter],
+          sense: int, constraints: list[tuning.Constraint], out: Path) -> int:
     with _backend(args) as backend:
         result = tuning.tune(model, parameters, args.objective, backend, args.budget,
                              args.replications, args.seed, sense, constraints,
@@ -193,9 +222,11 @@ def tune_command(args: argparse.Namespace) -> int:
     manifest = tuning.manifest_for(result, str(args.scenario), model, args.overrides,
                                    args.days, args.budget, where)
     try:
-        written = tuning.save(result, model, out, manifest)
+        written = replace_directory(out, "tune", lambda staging: tuning.save(
+            result, model, staging, manifest))
     except OSError as exc:
         return cannot_write(out, exc)
+    result.directory = out
     print(f"\nresults: {out}/ ({', '.join(written)})")
     return 0 if args.no_report else report_page(out)
 
@@ -207,3 +238,4 @@ def _days(scenario: Scenario, days: int | None) -> int:
 
 def _backend(args: argparse.Namespace) -> Backend:
     return open_backend(args.backend, args.workers, args.address)
+

@@ -3,7 +3,9 @@ scenarios, write the HTML report of a results directory, and bring a seller's ow
 (template, import, calibrate, backtest) and results out (export).
 
 Library code raises typed exceptions; only this module turns them into one line on stderr
-and an exit code (2 for bad input), so users never see a traceback for a bad file.
+and an exit code (2 for bad input, 1 when the system fails: a read-only or full disk), so
+users never see a traceback for a bad file. Every option's range and input path is checked
+(``limits``) before a command starts its work.
 
 Only the parser of the command given is built, and the module that runs it is imported only
 then: ``xbsim --help``, a command's ``--help`` and a mistyped option answer without loading
@@ -20,8 +22,10 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
+from experiments.cli.limits import check_options
 from experiments.errors import CellError
 
+EXIT_OS_FAILURE = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
@@ -159,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     if extra:  # argparse would show xbsim's usage for a command's unknown option
         commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     try:
+        check_options(args)
         return _resolve(COMMANDS[args.command].run)(args)
     except KeyboardInterrupt:
         out = getattr(args, "out", None)
@@ -166,11 +171,20 @@ def main(argv: list[str] | None = None) -> int:
                  if args.command == "sweep" and out else "")
         print(f"interrupted{where}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:  # a read-only or full disk, a file that vanished
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_OS_FAILURE
     except Exception as exc:
         if not _is_bad_input(exc):
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def _one_line(exc: Exception) -> str:
+    """The message on one line, whatever text (a name with a newline) it quotes."""
+    return " ".join(str(exc).split("\n"))
 
 
 def _is_bad_input(exc: Exception) -> bool:

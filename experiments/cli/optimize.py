@@ -21,12 +21,18 @@ from experiments.cli.evaluate import evaluate_command
 from experiments.cli.output import cannot_write, report_page
 from experiments.data.state import StateTable, read_state
 from experiments.engine.progress import Stopwatch
+from experiments.errors import ExperimentError
 from experiments.report.plots import pareto_figure, time_column
+from experiments.storage.names import OUT, safe_name
 from experiments.storage.runstore import write_parquet
+from experiments.storage.swap import OPTIMIZE, claimed, replace_directory
 from optimize.outcome import Outcome
 from sim.atomic import atomic_write
 from sim.loader import load_scenario
 from sim.plan import save_plan
+from sim.scenario import Scenario
+
+DAYS_PER_WEEK = 7
 
 
 def optimize_command(args: argparse.Namespace) -> int:
@@ -34,27 +40,46 @@ def optimize_command(args: argparse.Namespace) -> int:
     if args.stock_aware:
         args.overrides = [*args.overrides, "planning.ads.stock_aware=true"]
     scenario = load_scenario(args.scenario, args.overrides)
-    out = args.out or Path("out") / scenario.name / args.model
+    check_plannable(scenario, args.model)
+    out = args.out or OUT / safe_name(scenario.name) / args.model
     state = read_state(args.state) if args.state is not None else None
     options = solve_options(args.model, args.time_limit, args.mip_gap)
-    clock = Stopwatch()
-    limit = (f"HiGHS stops each solve by {options.time_limit_s:g} s"
-             if options.time_limit_s is not None else "no time limit")
-    with clock.stage(f"{scenario.name}: optimize {args.model}: preparing data, building and "
-                     f"solving ({limit})"):
-        outcome = solve_plan(scenario, args.model, options,
-                             state.opening(scenario) if state is not None else None,
-                             args.points, args.metric, args.within_days)
-    try:
-        with clock.stage(f"{scenario.name}: writing the plan and tables"):
-            written = write_outcome(outcome, out, args.model)
-    except OSError as exc:
-        return cannot_write(out, exc)
-    print(f"{scenario.name}: {args.model} plan")
-    print(summary_table(outcome))
-    names = sorted({p.name if p.parent == out else f"{p.parent.name}/" for p in written})
-    print(f"\nresults: {out}/ ({', '.join(names)})")
-    return (0 if args.no_report else report_page(out)) or evaluate_written(args, out, state)
+    with claimed(out, OPTIMIZE):
+        clock = Stopwatch()
+        limit = (f"HiGHS stops each solve by {options.time_limit_s:g} s"
+                 if options.time_limit_s is not None else "no time limit")
+        with clock.stage(f"{scenario.name}: optimize {args.model}: preparing data, building "
+                         f"and solving ({limit})"):
+            outcome = solve_plan(scenario, args.model, options,
+                                 state.opening(scenario) if state is not None else None,
+                                 args.points, args.metric, args.within_days)
+        try:
+            with clock.stage(f"{scenario.name}: writing the plan and tables"):
+                written = replace_directory(out, OPTIMIZE, lambda staging: [
+                    out / p.relative_to(staging)
+                    for p in write_outcome(outcome, staging, args.model)])
+        except OSError as exc:
+            return cannot_write(out, exc)
+        print(f"{scenario.name}: {args.model} plan")
+        print(summary_table(outcome))
+        names = sorted({p.name if p.parent == out else f"{p.parent.name}/" for p in written})
+        print(f"\nresults: {out}/ ({', '.join(names)})")
+        return ((0 if args.no_report else report_page(out))
+                or evaluate_written(args, out, state))
+
+
+def check_plannable(scenario: Scenario, model: str) -> None:
+    """Refuse, before any data is prepared, a scenario the optimiser cannot plan: every
+    model plans whole weeks, the peak planner a ``planning.peak`` window, the ad model ad
+    channels."""
+    if scenario.horizon.days < DAYS_PER_WEEK:
+        raise ExperimentError(f"optimize {model} plans whole weeks: the horizon must be at "
+                              f"least {DAYS_PER_WEEK} days (it is {scenario.horizon.days})")
+    if model == "peak" and scenario.planning.peak is None:
+        raise ExperimentError("optimize peak needs a planning.peak section in the scenario "
+                              "(the window to plan: start, weeks, modes)")
+    if model == "ads" and not scenario.ad_channels:
+        raise ExperimentError("optimize ads needs ad_channels in the scenario (none to plan)")
 
 
 def write_outcome(outcome: Outcome, out: Path, model: str) -> list[Path]:

@@ -22,6 +22,7 @@ import concurrent.futures as cf
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import threading
 import time
@@ -45,7 +46,12 @@ so eagerly that this allocation-heavy simulation runs ~27 % slower (measured: 1.
 switch off work a simulation has no use for: a stack sample every 10 ms, an event-loop tick
 every 20 ms, a memory poll every 100 ms. Remote workers started by ``dask worker`` need the
 first two in a Dask config file (see the README)."""
+MAX_WORKERS = 256
+"""The most worker processes a local pool starts (each holds a simulation in memory)."""
 CONNECT_TIMEOUT_S = 20
+ADDRESS = re.compile(r"(?:(?:tcp|tls|ucx|ws|wss)://)?(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])"
+                     r":(?P<port>\d{1,5})")
+"""A scheduler address Dask can dial: ``[protocol://]host:port`` (an IPv6 host in brackets)."""
 WATCH_INTERVAL_S = 1.0
 """How often a pool worker checks that its driver still lives."""
 
@@ -170,10 +176,12 @@ def open_backend(kind: str = "local", workers: int | None = None,
     """A started backend; use it as a context manager so that its workers are released."""
     if kind not in KINDS:
         raise BackendError(f"unknown backend {kind!r}; choose one of {', '.join(KINDS)}")
-    if workers is not None and workers < 1:
-        raise BackendError(f"--workers must be >= 1 (got {workers})")
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise BackendError(f"--workers must be between 1 and {MAX_WORKERS} (got {workers})")
     if address and kind != "dask":
         raise BackendError("--address needs --backend dask")
+    if address:
+        check_address(address)
     if address and workers is not None:
         raise BackendError("--workers applies to local pools; a Dask scheduler at --address "
                            "uses the workers connected to it")
@@ -182,6 +190,14 @@ def open_backend(kind: str = "local", workers: int | None = None,
     if kind == "local":
         return LocalBackend(workers)
     return DaskBackend(workers, address)
+
+
+def check_address(address: str) -> None:
+    """Refuse an address Dask could not dial before trying to (a malformed one stalls the
+    client for its whole timeout and fails again while closing)."""
+    match = ADDRESS.fullmatch(address)
+    if match is None or not 0 < int(match["port"]) < 65536:
+        raise BackendError(f"--address must be tcp://HOST:PORT (got {address!r})")
 
 
 def _check_workers(remote: dict[str, dict[str, str]]) -> None:

@@ -53,6 +53,7 @@ class SweepStore:
         self.manifest = manifest
         self._lock: int | None = None
         self._next_part = 0
+        self._fresh = False
 
     # ------------------------------------------------------------------ opening
     def __enter__(self) -> SweepStore:
@@ -93,7 +94,8 @@ class SweepStore:
             self._lock = None
 
     def _open(self) -> None:
-        if (self.directory / FILE).exists():
+        self._fresh = not (self.directory / FILE).exists()
+        if not self._fresh:
             earlier = _read_manifest(self.directory)
             identity = self.manifest.identity
             changed = [word for key, word in IDENTITY_WORDS.items()
@@ -121,13 +123,21 @@ class SweepStore:
         for name in OUTPUTS:
             (self.directory / name).unlink(missing_ok=True)
 
+    def forget(self) -> None:
+        """Remove the manifest and parts directory of a sweep that this session started
+        and that stored no cell, leaving the directory as it was found."""
+        parts = self.directory / PARTS
+        if self._fresh and not any(parts.glob("part-*.parquet")):
+            (self.directory / FILE).unlink(missing_ok=True)
+            shutil.rmtree(parts, ignore_errors=True)
+
     # ------------------------------------------------------------------ reading and writing
     def finished(self) -> pd.DataFrame:
         """Every row stored so far (whole parts only), in no particular order."""
         parts = sorted((self.directory / PARTS).glob("part-*.parquet"))
         if not parts:
             return pd.DataFrame()
-        return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+        return pd.concat([_read_part(p) for p in parts], ignore_index=True)
 
     def add(self, rows: pd.DataFrame) -> None:
         """Store the rows of one finished task as a new part."""
@@ -165,6 +175,17 @@ def _read_manifest(directory: Path) -> SweepManifest:
         raise StoreError(f"{directory} holds an xbsim {manifest.kind}, not a sweep; "
                          "choose another --out")
     return manifest
+
+
+def _read_part(path: Path) -> pd.DataFrame:
+    """A stored part; ``StoreError`` if it was damaged after it was written."""
+    import pyarrow as pa
+
+    try:
+        return pd.read_parquet(path)
+    except (ValueError, pa.ArrowException) as exc:
+        raise StoreError(f"{path} is damaged ({str(exc).splitlines()[0]}); delete it to run "
+                         "its cells again") from None
 
 
 def _now() -> str:

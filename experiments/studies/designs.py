@@ -15,7 +15,9 @@ value whose equal-width slot of [0, 1) holds u.
 * ``morris``: ``samples`` = r one-at-a-time trajectories over a ``levels``-level grid
   (SALib), r (k + 1) points.
 
-Draws are seeded, so the same design file gives the same points on any machine.
+Draws are seeded, so the same design file gives the same points on any machine. A design
+of more than ``MAX_POINTS`` points is refused before it is drawn (its size follows from the
+counts above), so a typo such as ``samples: 1099511627776`` is one line, not a full memory.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from scipy.stats import qmc
 from experiments.errors import DesignError
 
 KINDS = ("grid", "lhs", "sobol", "morris")
+MAX_POINTS = 1_000_000
+"""The most design points a design may have (a million model calls per replication)."""
 
 
 @dataclass(frozen=True)
@@ -130,15 +134,39 @@ def make_design(kind: str, parameters: Sequence[Parameter], samples: int | None 
     names = [p.name for p in parameters]
     if len(set(names)) != len(names):
         raise DesignError(f"parameter named twice: {', '.join(sorted(_twice(names)))}")
+    if kind != "grid" and (samples is None or samples < 1):
+        raise DesignError(f"a {kind} design needs samples >= 1")
+    size = design_size(kind, parameters, samples, second_order)
+    if size > MAX_POINTS:
+        raise DesignError(f"the design has {size:,} points, more than the {MAX_POINTS:,} "
+                          "a sweep may run")
     if kind == "grid":
         unit = _grid_unit(parameters)
     else:
-        if samples is None or samples < 1:
-            raise DesignError(f"a {kind} design needs samples >= 1")
+        assert samples is not None  # checked above
         unit = _DRAW[kind](len(parameters), samples, seed, levels, second_order)
     points = pd.DataFrame({p.name: pd.Series(p.scale(unit[:, j]), dtype=_dtype(p))
                            for j, p in enumerate(parameters)})
     return Design(kind, parameters, points, unit, samples, levels, second_order)
+
+
+def design_size(kind: str, parameters: Sequence[Parameter], samples: int | None,
+                second_order: bool = False) -> int:
+    """The number of points a design will have, counted without drawing it."""
+    k = len(parameters)
+    if kind == "grid":
+        return math.prod(len(p.values) if p.values is not None else _levels(p)
+                         for p in parameters)
+    n = samples or 0
+    if kind == "sobol":
+        return n * (2 * k + 2 if second_order else k + 2)
+    return n * (k + 1) if kind == "morris" else n
+
+
+def _levels(p: Parameter) -> int:
+    if p.levels is None:
+        raise DesignError("a grid over a range needs levels", p.name)
+    return p.levels
 
 
 def _grid_unit(parameters: Sequence[Parameter]) -> np.ndarray:

@@ -34,6 +34,10 @@ from experiments.studies.sweepfile import Sweep
 KEYS = ("point", "replication", "seed")
 
 
+class MissingKpiError(ExperimentError):
+    """The sweep asks for a KPI its model does not report."""
+
+
 @dataclass
 class SweepResult:
     """``results``: one row per point and replication (parameters, KPIs); ``points``: one row
@@ -75,6 +79,7 @@ def run_sweep(sweep: Sweep, backend: Backend, out: Path | None = None, force: bo
 
         def on_task(result: TaskResult) -> None:
             nonlocal finished
+            _check_kpis(result, spec.kpis)
             frame = pd.DataFrame.from_records(cell_rows(result))
             if store:
                 store.add(frame)
@@ -85,12 +90,17 @@ def run_sweep(sweep: Sweep, backend: Backend, out: Path | None = None, force: bo
 
         started = time.perf_counter()
         try:
-            stats = run_cells(backend, sweep.model, todo, on_task, batch_seconds)
-        finally:
-            progress.close(final=finished == len(cells))
+            try:
+                stats = run_cells(backend, sweep.model, todo, on_task, batch_seconds)
+            finally:
+                progress.close(final=finished == len(cells))
+                if store:
+                    store.end_session(finished - len(done), time.perf_counter() - started,
+                                      finished == len(cells))
+        except MissingKpiError:
             if store:
-                store.end_session(finished - len(done), time.perf_counter() - started,
-                                  finished == len(cells))
+                store.forget()  # so that the corrected sweep file may use the directory
+            raise
         results = assemble(frames, sweep, seeds)
         points = _points(results, sweep, confidence)
         sensitivity = None
@@ -104,6 +114,20 @@ def run_sweep(sweep: Sweep, backend: Backend, out: Path | None = None, force: bo
                 store.write_table("sensitivity", sensitivity)
                 bar_chart(sensitivity, design.kind, store.directory / "sensitivity.png")
     return SweepResult(sweep, out, results, points, sensitivity, len(done), stats)
+
+
+def _check_kpis(result: TaskResult, kpis: list[str]) -> None:
+    """Stop at the first finished task, not after every cell, if the model does not report a
+    KPI the sweep asks for (``profit_and_loss_cny.typo`` passes the name check: the members
+    of a family are known only from the model's output)."""
+    reported = set(result.outputs[0]) if result.outputs else set()
+    missing = [k for k in kpis if k not in reported]
+    if missing:
+        family = sorted(k for k in reported if "." in k and k.split(".")[0] in
+                        {m.split(".")[0] for m in missing})
+        hint = f"; it reports {', '.join(family)}" if family else ""
+        raise MissingKpiError(f"kpis: the model reports no KPI named {', '.join(missing)}"
+                              f"{hint}")
 
 
 def assemble(frames: list[pd.DataFrame], sweep: Sweep, seeds: list[int]) -> pd.DataFrame:

@@ -18,7 +18,9 @@ one line naming the file, the dotted path and the reason)::
 
 Before anything runs, every parameter's extreme values are applied to the scenario one at a
 time and validated, so a typo in a path or a value outside the schema fails at once rather
-than hours into the sweep.
+than hours into the sweep. A sweep is bounded (``MAX_REPLICATIONS`` per point, ``MAX_CELLS``
+model calls in all, ``designs.MAX_POINTS`` points) so that a typo cannot ask for more than a
+machine can hold.
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ from experiments.kpis import HEADLINE_KPIS, check_scenario_kpis
 from experiments.studies.designs import Design, Parameter, make_design
 from sim.loader import ScenarioError
 
+MAX_REPLICATIONS = 100_000
+MAX_CELLS = 1_000_000
+"""The most model calls one sweep may ask for: its list of cells stays within ~0.3 GB."""
+MAX_SEED = 2**63 - 1
 _UNION_TAGS = {"str", "bool", "int", "float"}
 Scalar = StrictStr | StrictBool | StrictInt | StrictFloat
 
@@ -72,17 +78,18 @@ class DesignSpec(_Strict):
     samples: int | None = Field(None, ge=1, description="lhs points, sobol N, morris r")
     levels: int = Field(4, ge=2, description="morris grid levels (even)")
     second_order: bool = Field(False, description="sobol: also second-order indices")
-    seed: int | None = Field(None, ge=0, description="seed of the draw; default: the root seed")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED,
+                             description="seed of the draw; default: the root seed")
 
 
 class SweepSpec(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", max_length=100)
     description: str = ""
     scenario: str | None = None
     set: list[str] = []
     days: int | None = Field(None, ge=1)
-    seed: int = Field(0, ge=0)
-    replications: int = Field(1, ge=1)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+    replications: int = Field(1, ge=1, le=MAX_REPLICATIONS)
     design: DesignSpec = DesignSpec()
     parameters: dict[str, ParameterSpec] = Field(min_length=1)
     kpis: list[str] = Field(default_factory=lambda: list(HEADLINE_KPIS), min_length=1)
@@ -158,6 +165,11 @@ def build_sweep(data: dict[str, Any], file: str | Path = "<sweep>",
     except DesignError as exc:
         where = f"parameters.{exc.parameter}" if exc.parameter else "design"
         raise SweepFileError(file, where, exc.reason) from None
+    cells = len(design) * spec.replications
+    if cells > MAX_CELLS:
+        raise SweepFileError(file, "replications", f"{len(design):,} points x "
+                             f"{spec.replications:,} replications = {cells:,} model calls, "
+                             f"more than the {MAX_CELLS:,} a sweep may run")
     if isinstance(model, ScenarioModel):
         _check_parameters(model, design, file)
     return Sweep(spec, str(file), model, design)
