@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= scenarios/baseline.yaml
 OUT ?= out/baseline
 
-.PHONY: run test bench policies joint-ads clean
+.PHONY: run test test-slow bench fuzz policies joint-ads clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: $(VENV)/.installed
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q
 
+test-slow: $(VENV)/.installed
+	$(BIN)/python -m pytest -q -m slow
+
 bench: $(VENV)/.installed
 	$(BIN)/python -m experiments.bench.sim_speed
 	$(BIN)/python -m experiments.bench.optimize_speed
@@ -30,6 +33,9 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m experiments.bench.sweep_speed
 	$(BIN)/python -m experiments.bench.tune_speed
 	$(BIN)/python -m experiments.bench.data_speed
+
+fuzz: $(VENV)/.installed
+	$(BIN)/python -m experiments.fuzz --cases 5000
 
 policies: $(VENV)/.installed
 	$(BIN)/python -m experiments.studies.policy_comparison scenarios/baseline.yaml \

@@ -119,7 +119,8 @@ def cost_breakdown(built: ChannelModel, flows: pd.DataFrame) -> dict[str, float]
     }
     costs["total"] = sum(costs.values())
     logistics = costs["total"] - lost_cost - below
-    costs["logistics_per_unit_served"] = logistics / served if served else 0.0
+    # under one unit served is solver noise (e.g. 1e-9 units), not a divisor
+    costs["logistics_per_unit_served"] = logistics / served if served >= 1.0 else 0.0
     costs["lost_units"] = lost_units
     return costs
 

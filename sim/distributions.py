@@ -6,7 +6,10 @@ knows its mean and quantiles (the optimisers need percentile transit times from 
 objects the simulation samples, so there is one source of truth for uncertainty).
 
 Every quantity the model draws (days, hours, units) is non-negative, so every distribution
-rejects parameters that could produce a negative draw at load time.
+rejects parameters that could produce a negative draw at load time. Every parameter is also
+bounded so that sampling stays finite: values at most ``MAX_DURATION`` (ten years in days,
+or hours), a coefficient of variation in [``MIN_CV``, ``MAX_CV``] (a gamma's shape 1 / cv^2
+overflows below it, a lognormal's tail above it).
 
 The registry is the ``Distribution`` annotated union: a scenario's ``dist:`` key selects the
 class, and pydantic rejects unknown names and wrong parameters with the dotted path.
@@ -18,10 +21,39 @@ from abc import abstractmethod
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+MAX_DURATION = 3650.0
+"""The largest value a distribution may take or be centred on (days or hours)."""
+MIN_CV, MAX_CV = 1e-3, 10.0
+"""Coefficients of variation sampling can represent (gamma shape 1e6 to 0.01)."""
+MAX_EMPIRICAL_VALUES = 10_000
+MAX_WEIGHT = 1e9
+
+
+def _a_number(value: object) -> object:
+    """Refuse what pydantic would quietly convert to a number: ``true`` is not 1, and text
+    such as "100" is not a number either (other text fails pydantic's own check)."""
+    if isinstance(value, bool):
+        raise ValueError(f"Input should be a number, not {str(value).lower()}")
+    if isinstance(value, str | bytes):
+        try:
+            float(value)
+        except ValueError:
+            return value
+        raise ValueError(f"Input should be a number, not the text {value!r}")
+    return value
+
+
+NumberOnly = BeforeValidator(_a_number)
+"""Put on every numeric type of the schema, before its bounds."""
+
+NonNegative = Annotated[float, NumberOnly, Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, NumberOnly, Field(gt=0, allow_inf_nan=False)]
+Duration = Annotated[float, NumberOnly, Field(ge=0, le=MAX_DURATION, allow_inf_nan=False)]
+PositiveDuration = Annotated[float, NumberOnly,
+                             Field(gt=0, le=MAX_DURATION, allow_inf_nan=False)]
+Cv = Annotated[float, NumberOnly, Field(ge=MIN_CV, le=MAX_CV, allow_inf_nan=False)]
 
 
 class _Dist(BaseModel):
@@ -44,7 +76,7 @@ class Constant(_Dist):
     """A fixed value; setting every distribution constant makes a run deterministic."""
 
     dist: Literal["constant"]
-    value: NonNegative
+    value: Duration
 
     def sample(self, rng, size):
         return np.full(size, self.value, dtype=float)
@@ -58,8 +90,8 @@ class Constant(_Dist):
 
 class Uniform(_Dist):
     dist: Literal["uniform"]
-    low: NonNegative
-    high: NonNegative
+    low: Duration
+    high: Duration
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -79,9 +111,9 @@ class Uniform(_Dist):
 
 class Triangular(_Dist):
     dist: Literal["triangular"]
-    low: NonNegative
-    mode: NonNegative
-    high: NonNegative
+    low: Duration
+    mode: Duration
+    high: Duration
 
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
@@ -109,8 +141,8 @@ class Triangular(_Dist):
 class _MeanCv(_Dist):
     """Parametrised by mean and coefficient of variation, as planners quote lead times."""
 
-    mean_: Positive = Field(alias="mean")
-    cv: Positive
+    mean_: PositiveDuration = Field(alias="mean")
+    cv: Cv
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -154,7 +186,7 @@ class Exponential(_Dist):
     """Memoryless times, the textbook service time of an M/M/c queue."""
 
     dist: Literal["exponential"]
-    mean_: Positive = Field(alias="mean")
+    mean_: PositiveDuration = Field(alias="mean")
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def sample(self, rng, size):
@@ -171,7 +203,7 @@ class Poisson(_Dist):
     """Integer counts, e.g. whole days of delay."""
 
     dist: Literal["poisson"]
-    mean_: NonNegative = Field(alias="mean")
+    mean_: Duration = Field(alias="mean")
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def sample(self, rng, size):
@@ -190,8 +222,10 @@ class Empirical(_Dist):
     """Observed values resampled with optional weights (e.g. last year's transit times)."""
 
     dist: Literal["empirical"]
-    values: Annotated[list[NonNegative], Field(min_length=1)]
-    weights: list[NonNegative] | None = None
+    values: Annotated[list[Duration], Field(min_length=1, max_length=MAX_EMPIRICAL_VALUES)]
+    weights: Annotated[list[Annotated[float, NumberOnly, Field(ge=0, le=MAX_WEIGHT,
+                                                                 allow_inf_nan=False)]],
+                       Field(max_length=MAX_EMPIRICAL_VALUES)] | None = None
 
     @model_validator(mode="after")
     def _weights_match(self) -> Empirical:

@@ -25,7 +25,7 @@ import numpy as np
 
 from sim.allocation import units_up_to
 from sim.network import Network
-from sim.plan import FulfilmentLine, Plan, PlanFileError, ShipmentLine
+from sim.plan import FulfilmentLine, Plan, PlanFileError, ShipmentLine, validated
 from sim.scenario import Scenario, lane_serves, route_problem
 
 
@@ -229,7 +229,10 @@ def execute_first_period(plan: Plan, book: PlanBook, router: Router,
 
 
 def check_plan(plan: Plan, scenario: Scenario) -> None:
-    """Raise ``PlanFileError`` for the first line the scenario cannot run, before any run."""
+    """Raise ``PlanFileError`` for the first line the scenario cannot run, before any run:
+    a number out of bounds (plans built in code skip validation), an unknown name, a route
+    or lane the scenario does not have."""
+    plan = validated(plan)
     markets, skus, channels = list(scenario.markets), list(scenario.skus), \
         list(scenario.ad_channels)
     book = PlanBook(scenario, markets, skus, list(scenario.warehouses), list(scenario.modes),

@@ -182,7 +182,7 @@ def ship_orders(t: int, net: Network, streams: Streams, orders: Cohort, router: 
         order_day=orders.order_day, ship_day=sent.ship_day, market=market, sku=sku,
         units=orders.units, price=net.catalog.price[market, sku], warehouse=sent.warehouse,
         mode=sent.mode, direct=sent.direct, promise_days=promise,
-        promised_day=np.floor(placed + promise).astype(np.int32),
+        promised_day=np.floor(placed + promise).astype(np.int64),
         delivery_day=sent.delivery_day, delivery_days=sent.delivery_time - placed,
         on_time=~sent.late & delivered, lost=sent.lost, damaged=sent.damaged,
         returned=draws.returned, return_day=np.where(draws.returned, returned_day, -1),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.integrity import whole_units
 from sim.scenario import BaseStockPolicy, RQPolicy, Scenario, SSPolicy
 
 VALUE_PARTS = ("product", "freight", "duty")
@@ -81,7 +82,8 @@ class Policies:
         qty[rq] = (np.floor((low[rq] - position[rq]) / high[rq]) + 1) * high[rq]
         bs = due & (kind == BASE_STOCK) & (position < high)
         qty[bs] = high[bs] - position[bs]
-        return np.maximum(np.round(qty), 0).astype(np.int64)
+        return whole_units(np.maximum(np.round(qty), 0),
+                           f"the replenishment rule of warehouse {w}")
 
 
 @dataclass

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.integrity import RunIntegrityError
+
 CATEGORIES = (
     "sales", "vat", "commission", "payment_fee", "refund", "parcel_freight", "last_mile",
     "parcel_duty", "pick_pack", "storage", "inbound_fee", "ads", "return_shipping",
@@ -48,19 +50,39 @@ def _sum_by_key(key: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
 class Ledger:
     """Entries are summed per (accrual day, cash day, market, category, currency): booking
     appends coded rows, and they are compacted whenever many have piled up, so the ledger
-    grows with days and categories, not with orders."""
+    grows with days and categories, not with orders.
+
+    A row's key packs its five fields as digits of one int64, each digit's base at least
+    the number of values it takes, so no two rows share a key whatever the number of
+    markets or currencies; a horizon too long to pack is refused when the ledger is made.
+    Compaction waits until the rows booked since the last one are as many as the rows it
+    left, so its cost stays linear in the rows however many distinct keys a long run has.
+    """
 
     COMPACT_ROWS = 250_000
     DENSE_FROM_ROWS = 512
 
-    def __init__(self, currencies: list[str], fx: np.ndarray) -> None:
+    def __init__(self, currencies: list[str], fx: np.ndarray, n_markets: int) -> None:
         self.currencies = currencies
         self.fx = fx
         self.n_days = fx.shape[1]
+        # The smallest bases are the historical ones, so keys (and row order) are unchanged
+        # where they were already distinct.
+        self._base_currency = max(64, len(currencies))
+        self._base_market = max(1024, n_markets + 1)
+        self._base_category = 32
+        self._per_cash_day = self._base_market * self._base_currency * self._base_category
+        keys = self.n_days * self.n_days * self._per_cash_day
+        if keys >= 2**63:
+            raise RunIntegrityError(
+                f"the ledger cannot key {self.n_days} days x {n_markets} markets x "
+                f"{len(currencies)} currencies: {keys:.3g} keys exceed int64 ({2**63:.3g}); "
+                "shorten the horizon or merge markets")
         self._keys: list[np.ndarray] = []
         self._amounts: list[np.ndarray] = []
         self._amounts_cny: list[np.ndarray] = []
         self._pending = 0
+        self._compacted = 0
 
     def book(self, category: str, currency: int | np.ndarray, amount: np.ndarray | float,
              accrual_day: np.ndarray | int, cash_day: np.ndarray | int,
@@ -69,8 +91,9 @@ class Ledger:
         cash_day = np.minimum(cash_day, self.n_days - 1)
         amount = np.asarray(amount, dtype=float)
         amount_cny = result = amount * self.fx[currency, cash_day]
-        key = (((np.asarray(accrual_day, dtype=np.int64) * self.n_days + cash_day) * 1024
-                + np.asarray(market) + 1) * 64 + currency) * 32 + _CATEGORY_CODE[category]
+        key = ((((np.asarray(accrual_day, dtype=np.int64) * self.n_days + cash_day)
+                 * self._base_market + np.asarray(market) + 1) * self._base_currency
+                + currency) * self._base_category + _CATEGORY_CODE[category])
         if (type(key) is np.ndarray and type(amount_cny) is np.ndarray
                 and key.ndim == 1 and key.shape == amount_cny.shape == amount.shape):
             pass
@@ -83,7 +106,7 @@ class Ledger:
         self._amounts.append(amount)
         self._amounts_cny.append(amount_cny)
         self._pending += key.size
-        if self._pending > self.COMPACT_ROWS:
+        if self._pending > max(self.COMPACT_ROWS, 2 * self._compacted):
             self._compact()
         return result
 
@@ -92,7 +115,7 @@ class Ledger:
         self._keys = [keys]
         self._amounts = [np.bincount(inverse, np.concatenate(self._amounts), len(keys))]
         self._amounts_cny = [np.bincount(inverse, np.concatenate(self._amounts_cny), len(keys))]
-        self._pending = len(keys)
+        self._pending = self._compacted = len(keys)
 
     def frame(self, markets: list[str]) -> pd.DataFrame:
         """One row per (accrual day, cash day, market, category, currency), summed."""
@@ -100,12 +123,15 @@ class Ledger:
             self.book("sales", 0, np.zeros(0), np.zeros(0, int), np.zeros(0, int))
         self._compact()
         key = self._keys[0]
+        category, key = key % self._base_category, key // self._base_category
+        currency, key = key % self._base_currency, key // self._base_currency
+        market, key = key % self._base_market, key // self._base_market
         table = pd.DataFrame({
-            "accrual_day": (key // (32 * 64 * 1024 * self.n_days)).astype("int32"),
-            "cash_day": (key // (32 * 64 * 1024) % self.n_days).astype("int32"),
-            "market": np.array([*markets, ""], dtype=object)[key // (32 * 64) % 1024 - 1],
-            "category": pd.Categorical.from_codes(key % 32, list(CATEGORIES)),
-            "currency": pd.Categorical.from_codes(key // 32 % 64, self.currencies),
+            "accrual_day": (key // self.n_days).astype("int32"),
+            "cash_day": (key % self.n_days).astype("int32"),
+            "market": np.array([*markets, ""], dtype=object)[market - 1],
+            "category": pd.Categorical.from_codes(category, list(CATEGORIES)),
+            "currency": pd.Categorical.from_codes(currency, self.currencies),
             "amount": self._amounts[0],
             "amount_cny": self._amounts_cny[0],
         })

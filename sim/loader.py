@@ -17,8 +17,18 @@ How a file merges with the one it extends (docs/scenario-reference.md tells user
   way (surcharges, capacity cuts, shutdowns) note every parent entry they drop, which
   ``xbsim validate`` prints as warnings.
 
-Every failure becomes a ``ScenarioError`` naming the file, the dotted path and the reason;
-validation keeps every problem it finds in ``ScenarioError.problems``.
+Every failure becomes a ``ScenarioError`` naming the file, the dotted path and the reason,
+on one line (control characters such as a newline in a key are shown escaped); validation
+keeps every problem it finds in ``ScenarioError.problems``.
+
+What the loader refuses before validation, so that no input hangs it or exhausts memory:
+a path that is not a regular file (a directory, ``/dev/zero``, a pipe), a file larger than
+``MAX_FILE_BYTES``, a mapping that repeats a key (both lines are named), a document nested
+deeper than ``MAX_DEPTH`` (an alias that contains itself) or holding more than ``MAX_NODES``
+values once its aliases are expanded (an alias bomb), and an ``extends:`` chain longer than
+``MAX_EXTENDS``. YAML is read as YAML 1.1 without base-60 numbers (``1:40`` is text, not
+100); ``1e5`` is a number as in YAML 1.2. After validation, ``sim.limits`` refuses a
+scenario whose run would exceed its memory and time budgets.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 import types
 import typing
 from collections.abc import Iterable
@@ -36,11 +47,70 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from sim.scenario import CrossReferenceError, Scenario
+from sim.limits import run_size_problems
+from sim.scenario import NAME_PATTERN, CrossReferenceError, Scenario
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""The largest scenario file read (a 50-year, 5,000-SKU scenario is well under 1 MiB)."""
+MAX_DEPTH = 32
+"""The deepest nesting of mappings and lists (the schema needs 7)."""
+MAX_NODES = 200_000
+"""The most values a document holds with its aliases expanded."""
+MAX_EXTENDS = 16
+"""The longest ``extends:`` chain."""
+
 _ABSENT: Any = object()
 """The parent's value where the parent has none."""
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
+class _Loader(_BASE_LOADER):
+    """Safe YAML 1.1 without base-60 numbers, with YAML 1.2 exponents (``1e5``), refusing a
+    key given twice in one mapping."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT, _FLOAT)]
+        for first, resolvers in _BASE_LOADER.yaml_implicit_resolvers.items()}
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+            except TypeError:
+                continue  # an unhashable key: the constructor refuses it below
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {_shown(key)} (lines {first} and {line})",
+                    key_node.start_mark)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.add_implicit_resolver(_INT, re.compile(r"""^(?:[-+]?0b[0-1_]+
+    |[-+]?0[0-7_]+
+    |[-+]?(?:0|[1-9][0-9_]*)
+    |[-+]?0x[0-9a-fA-F_]+)$""", re.X), list("-+0123456789"))
+_Loader.add_implicit_resolver(_FLOAT, re.compile(r"""^(?:
+    [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+    |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X), list("-+0123456789."))
+
+
+def _one_line(text: str) -> str:
+    """``text`` with control characters escaped, so that it prints as one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _shown(value: Any) -> str:
+    return _one_line(repr(value)[:80])
 
 
 class ScenarioError(Exception):
@@ -48,8 +118,9 @@ class ScenarioError(Exception):
     problem validation found, this one first, for commands that report them all."""
 
     def __init__(self, file: str | Path, path: str, reason: str) -> None:
-        self.file, self.path, self.reason = str(file), path, reason
-        super().__init__(f"{self.file}: {path or '(top level)'}: {reason}")
+        self.file, self.path, self.reason = (_one_line(str(file)), _one_line(path),
+                                             _one_line(reason))
+        super().__init__(f"{self.file}: {self.path or '(top level)'}: {self.reason}")
         self.problems: tuple[ScenarioError, ...] = (self,)
 
 
@@ -73,6 +144,9 @@ def _resolve(file: Path, chain: tuple[Path, ...], notes: list[str]) -> dict[str,
     if real in chain:
         cycle = " -> ".join(p.name for p in (*chain, real))
         raise ScenarioError(chain[-1], "extends", f"cyclic extends: {cycle}")
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(chain[-1], "extends", f"more than {MAX_EXTENDS} files extend "
+                                                  "one another")
     data = _read_yaml(file)
     if isinstance(data.get("plan"), str):
         plan = file.parent / data["plan"]
@@ -92,26 +166,61 @@ def _resolve(file: Path, chain: tuple[Path, ...], notes: list[str]) -> dict[str,
 
 
 def _read_yaml(file: Path) -> dict[str, Any]:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(file, "", "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(file, "", f"cannot read: {exc}") from None
-    try:
-        data = yaml.load(text, Loader=_YAML_LOADER)
-    except ValueError as exc:  # PyYAML raises it for impossible dates such as 2026-02-30
-        raise ScenarioError(file, "", f"malformed YAML: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "malformed YAML"
-        raise ScenarioError(file, where, f"malformed YAML: {problem}") from None
+    data = _expanded(_parse(_read_text(file), file, ""), file, "", 0, [0])
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ScenarioError(file, "", "a scenario must be a mapping of keys to values")
     return data
+
+
+def _read_text(file: Path) -> str:
+    """The file's text, if it is a regular file of at most MAX_FILE_BYTES."""
+    try:
+        if not file.is_file():
+            raise ScenarioError(file, "", "no such file" if not file.exists()
+                                else "not a regular file")
+        with file.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ScenarioError(file, "", f"larger than {MAX_FILE_BYTES // 1024 ** 2} MiB")
+        return raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(file, "", f"cannot read: {exc}") from None
+
+
+def _parse(text: str, file: Path, path: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except ValueError as exc:  # PyYAML raises it for impossible dates such as 2026-02-30
+        raise ScenarioError(file, path, f"malformed YAML: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = path or (f"line {mark.line + 1}" if mark is not None else "")
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        raise ScenarioError(file, where, f"malformed YAML: {problem}") from None
+    except RecursionError:
+        raise ScenarioError(file, path, f"malformed YAML: nested deeper than {MAX_DEPTH} "
+                                        "levels") from None
+
+
+def _expanded(node: Any, file: Path, path: str, depth: int, count: list[int]) -> Any:
+    """A copy of the document as a tree: each alias becomes its own copy, so that merging
+    and ``--set`` change one place only. Bounded: an alias that contains itself exceeds
+    MAX_DEPTH, an alias bomb MAX_NODES, long before either costs time or memory."""
+    count[0] += 1
+    if count[0] > MAX_NODES:
+        raise ScenarioError(file, path, f"more than {MAX_NODES:,} values once aliases are "
+                                        "expanded")
+    if isinstance(node, dict | list) and depth >= MAX_DEPTH:
+        raise ScenarioError(file, path, f"nested deeper than {MAX_DEPTH} levels (an alias "
+                                        "that contains itself?)")
+    if isinstance(node, dict):
+        return {key: _expanded(value, file, path, depth + 1, count)
+                for key, value in node.items()}
+    if isinstance(node, list):
+        return [_expanded(value, file, path, depth + 1, count) for value in node]
+    return node
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -289,9 +398,10 @@ def apply_override(data: dict[str, Any], assignment: str, file: Path) -> None:
     if not sep or not path:
         raise ScenarioError(file, assignment, "an override must look like dotted.path=value")
     try:
-        value = yaml.load(raw, Loader=_YAML_LOADER)
-    except (yaml.YAMLError, ValueError):
+        value = yaml.load(raw, Loader=_Loader)
+    except (yaml.YAMLError, ValueError, RecursionError):
         raise ScenarioError(file, path, f"cannot parse value '{raw}'") from None
+    value = _expanded(value, file, path, path.count(".") + 1, [0])
     keys = path.split(".")
     node: Any = data
     for depth, key in enumerate(keys[:-1]):
@@ -326,11 +436,16 @@ def validate(data: dict[str, Any], file: str | Path = "<scenario>") -> Scenario:
     every problem in ``problems`` (cross-references are checked once every value is well
     typed, so a file with type errors lists those first)."""
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = _problems(exc, data, file)
         problems[0].problems = tuple(problems)
         raise problems[0] from None
+    too_big = [ScenarioError(file, path, reason) for path, reason in run_size_problems(scenario)]
+    if too_big:
+        too_big[0].problems = tuple(too_big)
+        raise too_big[0]
+    return scenario
 
 
 def _problems(exc: ValidationError, data: Any, file: str | Path) -> list[ScenarioError]:
@@ -357,7 +472,18 @@ def _reason(error: Any, tag: str | None) -> str:
         return "required key is missing"
     if error["type"] == "none_required":
         return f"not allowed for {tag or 'this'} entries"
-    return str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "string_pattern_mismatch" and \
+            (error.get("ctx") or {}).get("pattern") == NAME_PATTERN:
+        return ("a name is letters, digits, '_' and '-' (at most 64, not starting with '-'), "
+                f"not {_shown(error['input'])}")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] in _BOUND_ERRORS:
+        return f"{message}, not {_shown(error['input'])}"
+    return message
+
+
+_BOUND_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal",
+                 "finite_number", "date_too_early", "date_too_late")
 
 
 def _keys_at(loc: tuple[int | str, ...]) -> list[str]:
@@ -387,6 +513,8 @@ def _document_path(data: Any, loc: tuple[int | str, ...]) -> tuple[list[str], st
     path: list[str] = []
     tag = None
     for part in loc:
+        if part == "[key]":  # pydantic's mark of a mapping key that failed, not a key
+            continue
         if isinstance(data, dict) and part in data:
             data = data[part]
         elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):

@@ -35,6 +35,7 @@ import simpy
 
 from sim import charges, demand, fulfilment, replenishment
 from sim.execution import PlanBook, Router, execute, execute_first_period
+from sim.integrity import whole_units
 from sim.inventory import Policies, Stock
 from sim.ledger import Ledger, fx_path
 from sim.network import Network, compile_network
@@ -111,7 +112,7 @@ def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None
         execute(plan, book, router)
     stock = opening_stock(net, state)
     pipeline = Pipeline(net)
-    ledger = Ledger(net.currencies, fx)
+    ledger = Ledger(net.currencies, fx, len(net.markets))
     records = Records(net, stock.on_hand)
     run = Run(
         network=net, streams=streams,
@@ -138,7 +139,8 @@ def opening_stock(net: Network, state: OpeningState | None = None) -> Stock:
             units = shelves[name]
         else:
             days = net.scenario.warehouses[name].initial_stock_days
-            units = np.round(days * net.planning_units[w]).astype(np.int64)
+            units = whole_units(np.round(days * net.planning_units[w]),
+                                f"warehouses.{name}.initial_stock_days")
         value = np.zeros((net.n_skus, 3))
         value[:, 0] = units * net.catalog.unit_cost
         stock.receive(w, np.arange(net.n_skus), units, value)

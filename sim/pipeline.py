@@ -36,6 +36,17 @@ class BulkShipment:
     """Sent by a plan on top of the rules (see ``Pipeline.planned_inbound``)."""
 
 
+def _first_departure(day: int, period: float) -> int:
+    """The index of the first departure on or after ``day`` (whole days as the search
+    counts them: the departure's time rounded down)."""
+    index = int(np.ceil(day / period))
+    while index > 0 and math.floor((index - 1) * period) >= day:
+        index -= 1
+    while math.floor(index * period) < day:
+        index += 1
+    return index
+
+
 class Pipeline:
     """Bulk shipments on their way, departures' loads, carrier queues and restocks due."""
 
@@ -60,6 +71,7 @@ class Pipeline:
         self.busy_until = [0.0] * len(network.suppliers)
         """When each supplier's line finishes the orders it already has (days)."""
         self._ids = 0
+        self._changes: dict[int, np.ndarray] = {}
 
     def next_id(self) -> int:
         """A new shipment (or purchase order) number."""
@@ -73,12 +85,17 @@ class Pipeline:
         by congestion and capacity crunches, so a shipment waits for a departure whose
         (cut) allocation it fits. A shipment larger than a whole uncut allocation takes the
         first empty departure that is not cut, so it is not stranded.
+
+        Departures are visited one by one only where some are booked; a stretch of days
+        whose capacity the shipment cannot fit even on an empty departure is skipped whole,
+        so the search costs the bookings and capacity changes it passes, not the departures.
         """
         spec = self.network.scenario.modes[self.network.modes[mode]]
         timeline = self.network.timeline
         assert isinstance(spec, BulkMode)  # only bulk loads wait for departures
         period = 7.0 / spec.departures_per_week
         full = spec.capacity_per_departure_m3 or np.inf
+        changes = self._capacity_changes(mode)
         index = int(np.ceil(now / period - 1e-9))
         while True:
             day = int(timeline.day(index * period))
@@ -89,7 +106,23 @@ class Pipeline:
             if load + volume_m3 <= limit or oversize or beyond_calendar:
                 self.departure_load[(mode, index)] = load + volume_m3
                 return index * period
-            index += 1
+            fits_empty = volume_m3 <= limit or (volume_m3 > full and limit >= full)
+            if fits_empty:
+                index += 1
+                continue
+            # Nothing in this stretch of equal capacity takes the load: jump to the first
+            # departure of the next stretch (or past the calendar).
+            after = changes[np.searchsorted(changes, day, side="right")]
+            index = max(index + 1, _first_departure(int(after), period))
+
+    def _capacity_changes(self, mode: int) -> np.ndarray:
+        """Days on which the mode's capacity differs from the day before, then the
+        calendar's end: the stretches a departure search can skip whole."""
+        if mode not in self._changes:
+            capacity = self.network.timeline.capacity[mode]
+            self._changes[mode] = np.append(np.flatnonzero(np.diff(capacity)) + 1,
+                                            len(capacity))
+        return self._changes[mode]
 
     def in_transit(self) -> tuple[int, float]:
         """Units and value (CNY) of the bulk shipments on their way."""

@@ -4,22 +4,61 @@ Plans are written to YAML or JSON (by file suffix) and read back without loss, s
 made today can be evaluated tomorrow, attached to a ticket, or edited by hand. Quantities
 are in units per week of the plan (week 1 starts on the scenario's start date); money in
 CNY.
+
+A plan edited by hand is validated like a scenario: every number is typed (no text, no
+true/false), finite and within bounds the simulation can execute, and an error names the
+line's dotted path, the value and the bound in one line:
+
+    plan.yaml: not a plan: ad_spend.3.spend_cny_per_day: must be >= 0 (got -1000000.0)
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from sim.atomic import atomic_write
 
 # libyaml where installed: a year's channel plan is a megabyte of lines.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+MAX_PLAN_WEEKS = 5_218
+"""The last week a plan can name: a hundred years of weeks."""
+MAX_UNITS = 1e12
+"""Units of one plan line: far beyond any seller, and sums of them stay exact in int64."""
+MAX_CNY = 1e15
+"""Money of one plan figure (CNY): finite sums of them stay far from float overflow."""
+
+
+def _a_number(value: Any) -> Any:
+    """Refuse what lax parsing would turn into a number: text and true/false."""
+    if isinstance(value, bool | str | bytes):
+        raise ValueError(f"must be a number, not {type(value).__name__}")
+    return value
+
+
+Week = Annotated[int, BeforeValidator(_a_number), Field(ge=1, le=MAX_PLAN_WEEKS)]
+Units = Annotated[float, BeforeValidator(_a_number),
+                  Field(ge=0.0, le=MAX_UNITS, allow_inf_nan=False)]
+Money = Annotated[float, BeforeValidator(_a_number),
+                  Field(ge=-MAX_CNY, le=MAX_CNY, allow_inf_nan=False)]
+SpendPerDay = Annotated[float, BeforeValidator(_a_number),
+                        Field(ge=0.0, le=MAX_CNY, allow_inf_nan=False)]
+Sample = Annotated[int, BeforeValidator(_a_number), Field(ge=0, le=1_000_000)]
 
 
 class _Plain(BaseModel):
@@ -30,33 +69,33 @@ class ShipmentLine(_Plain):
     """Units of a SKU sent from an origin warehouse to an overseas warehouse by a bulk mode,
     departing in a week (and, for sample-average plans, in one demand scenario)."""
 
-    week: Annotated[int, Field(ge=1)] = Field(description="plan week, 1 = the first")
+    week: Week = Field(description="plan week, 1 = the first")
     sku: str
     origin: str
     destination: str
     mode: str
-    units: float
-    scenario: int | None = None
+    units: Units
+    scenario: Sample | None = None
 
 
 class FulfilmentLine(_Plain):
     """Units of a SKU delivered to a market in a week by a route: a parcel mode from origin
     (``warehouse`` is the origin) or the last mile from an overseas warehouse."""
 
-    week: Annotated[int, Field(ge=1)] = Field(description="plan week, 1 = the first")
+    week: Week = Field(description="plan week, 1 = the first")
     sku: str
     market: str
     route: Literal["direct", "warehouse"]
     mode: str
     warehouse: str
-    units: float
-    scenario: int | None = None
+    units: Units
+    scenario: Sample | None = None
 
 
 class AdSpendLine(_Plain):
-    week: Annotated[int, Field(ge=1)] = Field(description="plan week, 1 = the first")
+    week: Week = Field(description="plan week, 1 = the first")
     channel: str
-    spend_cny_per_day: float
+    spend_cny_per_day: SpendPerDay
 
 
 TakeOver = Literal["routing", "overseas_replenishment", "ad_spend"]
@@ -77,14 +116,14 @@ class Plan(_Plain):
                     "overseas replenishment, and a plan with ad lines the ad spend")
     scenario: str
     scenario_hash: str
-    weeks: int = Field(description="weeks the plan covers: the horizon, or a rolling window")
-    objective_cny: float = Field(description="the optimiser's objective value")
-    costs_cny: dict[str, float] = {}
+    weeks: Week = Field(description="weeks the plan covers: the horizon, or a rolling window")
+    objective_cny: Money = Field(description="the optimiser's objective value")
+    costs_cny: dict[str, Money] = {}
     shipments: list[ShipmentLine] = []
     fulfilment: list[FulfilmentLine] = []
     ad_spend: list[AdSpendLine] = []
-    containers: dict[str, float] = Field({}, description="'lane mode week' -> containers")
-    metrics: dict[str, float] = {}
+    containers: dict[str, Units] = Field({}, description="'lane mode week' -> containers")
+    metrics: dict[str, Money] = {}
     solver: dict[str, Any] = {}
 
     @model_validator(mode="before")
@@ -137,6 +176,50 @@ def load_plan(path: str | Path) -> Plan:
         return Plan.model_validate(data)
     except FileNotFoundError:
         raise PlanFileError(f"{path}: no such file") from None
-    except (ValueError, yaml.YAMLError, ValidationError) as exc:
-        reason = str(exc).splitlines()[0]
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot read: {exc.strerror}") from None
+    except ValidationError as exc:
+        raise PlanFileError(f"{path}: not a plan: {problems(exc)}") from None
+    except (ValueError, yaml.YAMLError) as exc:
+        reason = " ".join(str(exc).split())
         raise PlanFileError(f"{path}: not a plan: {reason}") from None
+
+
+def validated(plan: Plan) -> Plan:
+    """The plan checked field by field, as if read from a file: plans built in code
+    without validation (``model_construct``) get the same bounds as plan files."""
+    try:
+        return Plan.model_validate(plan.model_dump())
+    except ValidationError as exc:
+        raise PlanFileError(f"not a plan: {problems(exc)}") from None
+
+
+SHOWN_PROBLEMS = 3
+_BOUNDS = {"greater_than_equal": (">=", "ge"), "less_than_equal": ("<=", "le"),
+           "greater_than": (">", "gt"), "less_than": ("<", "lt")}
+
+
+def problems(exc: ValidationError) -> str:
+    """A validation error's problems on one line, each as ``dotted.path: reason (got
+    value)``; the first few, then how many more."""
+    errors = exc.errors(include_url=False)
+    shown = [_problem(error) for error in errors[:SHOWN_PROBLEMS]]
+    more = len(errors) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+
+
+def _problem(error: Any) -> str:
+    path = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] in ("missing", "extra_forbidden"):
+        known = "required" if error["type"] == "missing" else "unknown field"
+        return " ".join(f"{path}: {known}".split())
+    reason = error["msg"].removeprefix("Value error, ")
+    given = error.get("input")
+    if isinstance(given, float) and not math.isfinite(given):
+        reason = "must be a finite number"
+    elif error["type"] in _BOUNDS:
+        symbol, bound = _BOUNDS[error["type"]]
+        reason = f"must be {symbol} {error['ctx'][bound]:g}"
+    value = repr(given)
+    value = value if len(value) <= 40 else value[:37] + "..."
+    return " ".join(f"{path}: {reason} (got {value})".split())

@@ -7,6 +7,8 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
+from sim.integrity import RunIntegrityError
+
 
 class Recorder:
     """Collects columns as lists of arrays; ``frame()`` concatenates them once at the end.
@@ -39,14 +41,27 @@ class Recorder:
             parts = self._parts.get(name, [])
             if parts and not any(isinstance(p, np.ndarray) for p in parts):
                 values, sizes = zip(*parts, strict=True)
-                data[name] = np.repeat(np.asarray(values, dtype=dtype), sizes)
+                data[name] = np.repeat(fitted(name, np.asarray(values), dtype), sizes)
                 continue
-            arrays = [p if isinstance(p, np.ndarray) else np.full(p[1], p[0], dtype=dtype)
+            arrays = [p if isinstance(p, np.ndarray) else np.full(p[1], p[0])
                       for p in parts]
-            data[name] = (np.concatenate(arrays) if arrays else np.array([])).astype(dtype)
+            data[name] = fitted(name, np.concatenate(arrays) if arrays else np.array([]), dtype)
         # copy=False keeps one block per column: consolidating a million rows costs more
         # than the whole simulation of them.
         return pd.DataFrame(data, copy=False)
+
+
+def fitted(name: str, values: np.ndarray, dtype: str) -> np.ndarray:
+    """``values`` as ``dtype``; an integer that does not fit stops the run rather than wrap
+    around into a plausible wrong number."""
+    kind = np.dtype(dtype).kind
+    if kind in "iu" and values.size and values.dtype.kind in "iufO":
+        limits = np.iinfo(dtype)
+        low, high = values.min(), values.max()
+        if not limits.min <= low <= high <= limits.max:
+            raise RunIntegrityError(f"column {name}: {high if high > limits.max else low} "
+                                    f"does not fit {dtype}")
+    return values.astype(dtype)
 
 
 class RowRecorder:
@@ -63,6 +78,6 @@ class RowRecorder:
 
     def frame(self) -> pd.DataFrame:
         columns = list(zip(*self._rows, strict=True)) if self._rows else [()] * len(self.dtypes)
-        return pd.DataFrame({name: np.asarray(column, dtype=dtype)
+        return pd.DataFrame({name: fitted(name, np.asarray(column), dtype)
                              for (name, dtype), column in zip(self.dtypes.items(), columns,
                                                               strict=True)})

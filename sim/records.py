@@ -19,7 +19,7 @@ from sim.sales import Sales
 
 ORDER_COLUMNS = {
     "order_day": "int32", "ship_day": "int32", "market": "int16", "sku": "int16",
-    "units": "int32", "price": "float64", "warehouse": "int16", "mode": "int16",
+    "units": "int64", "price": "float64", "warehouse": "int16", "mode": "int16",
     "direct": "bool", "promise_days": "float64", "promised_day": "int32",
     "delivery_day": "int32",
     "delivery_days": "float64", "on_time": "bool", "lost": "bool", "damaged": "bool",
@@ -33,7 +33,7 @@ SHIPMENT_COLUMNS = {
     "shipment": "int32", "kind": "object", "mode": "int16", "origin": "int16",
     "destination": "int16", "sku": "int16", "ordered_units": "int64", "units": "int64",
     "created_day": "float64", "departed_day": "float64", "arrived_day": "float64",
-    "containers": "int32", "freight_cny": "float64", "duty_cny": "float64",
+    "containers": "int64", "freight_cny": "float64", "duty_cny": "float64",
     "lost_units": "int64", "damaged_units": "int64",
 }
 

@@ -23,6 +23,7 @@ import simpy
 
 from sim.charges import charge_inbound_fee
 from sim.execution import PlanBook
+from sim.integrity import whole_units
 from sim.inventory import NO_POLICY, Policies, Stock
 from sim.ledger import Ledger
 from sim.network import Network
@@ -176,7 +177,8 @@ def review_stock(t: int, net: Network, policies: Policies, backlog: np.ndarray,
 
 
 def _buy(net: Network, w: int, qty: np.ndarray, logistics: Logistics) -> None:
-    qty = np.where(qty > 0, np.maximum(qty, net.catalog.moq), 0)
+    qty = whole_units(np.where(qty > 0, np.maximum(qty, net.catalog.moq), 0),
+                      f"a purchase order of {net.warehouses[w]} (MOQ included)")
     for i, supplier in enumerate(net.suppliers):
         skus = np.flatnonzero((qty > 0) & (net.catalog.supplier == i))
         if len(skus) and supplier.warehouse == w:

@@ -16,6 +16,9 @@ sum(ledger) = contribution margin - (closing - opening inventory value, in trans
 Units: what was on hand and in transit on day 0, plus what purchase orders delivered (an
 opening state's open orders among them), is on hand, in transit, shipped (less restocked
 returns) or written off (defective, lost, damaged) at the end.
+
+A run whose tables or KPIs are not finite, or whose identities do not balance, stops with
+``sim.integrity.RunIntegrityError`` instead of returning results.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.integrity import check_run
 from sim.inventory import Stock, StockCounts
 from sim.ledger import CAPITALISED, CATEGORIES, Ledger
 from sim.network import Network
@@ -108,8 +112,19 @@ def collect(net: Network, seed: int, started: float, records: Records, ledger: L
     result.weekly = records.weekly
     result.conservation = conservation(stock, pipeline, ledger_table)
     result.summary = kpis(net, stock.counts, paid_order_share, result)
+    check_run(result.tables(), result.summary, result.conservation,
+              gross_cny(stock, pipeline, ledger_table))
     result.wall_seconds = time.perf_counter() - started
     return result
+
+
+def gross_cny(stock: Stock, pipeline: Pipeline, ledger: pd.DataFrame) -> float:
+    """The scale of a run's money: every flow and stock value counted without sign, against
+    which the money identity's rounding is judged."""
+    counts = stock.counts
+    return float(np.abs(ledger["amount_cny"].to_numpy()).sum() + abs(counts.opening_value_cny)
+                 + abs(stock.total_value()) + abs(pipeline.in_transit()[1])
+                 + abs(counts.cogs_cny) + abs(counts.write_off_cny))
 
 
 def _queue_at_day_end(tickets: pd.DataFrame, days: int) -> np.ndarray:

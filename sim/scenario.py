@@ -9,24 +9,105 @@ Units live in the names: ``*_days``, ``*_hours``, ``*_cny``, ``*_m3``, ``*_kg``,
 (a fraction per event), ``*_probability`` (in [0, 1]). Money without ``_cny`` in its name is in
 the currency the enclosing object names (a market's, a warehouse's or a mode's ``currency``).
 Dates are ISO dates; windows are ``{start: DATE, days: N}``.
+
+Every number is bounded so that whatever validates runs within memory and time: the bounds
+(module constants below) are far beyond any real operation (fifty years, ten million
+sessions a day, ten million CNY a unit) and stop only values that would overflow a draw, a
+cast or the memory of a run. Numbers must be written as numbers: ``true`` or text is refused.
+Names (markets, SKUs, warehouses, modes, channels, categories, events, the scenario) are
+letters, digits, ``_`` and ``-`` (``NAME_PATTERN``): they become dotted paths, file names
+and report headings, so a dot, a slash, a space or a newline in one is refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, ClassVar, Literal
+import difflib
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import JsonDict
 
-from sim.distributions import Distribution
+from sim.distributions import Distribution, NumberOnly
 
-Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Count = Annotated[int, Field(ge=0)]
-PositiveCount = Annotated[int, Field(gt=0)]
+MAX_HORIZON_DAYS = 18_262
+"""Fifty years: the longest run."""
+MAX_WINDOW_DAYS = 36_525
+"""A hundred years: the longest window (event, shutdown, disruption)."""
+FIRST_DATE, LAST_DATE = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
+"""The dates a scenario may name (a window may run past the last by its length)."""
+MAX_DAYS = 3650
+"""Ten years: the longest delay, cover, term or cycle in days."""
+MAX_PROMISE_DAYS = 365
+"""The longest delivery promise (its effect on conversion is exponential)."""
+MAX_WEEKS = 104
+"""Two years: the longest window an optimiser plans in weeks."""
+MAX_UNIT_MONEY = 1e7
+"""The largest price, fee or rate per unit, kg, m3 or container (any currency)."""
+MAX_AMOUNT = 1e12
+"""The largest lump sum (cash, budget, contract) in CNY."""
+MAX_SESSIONS_PER_DAY = 1e7
+MAX_MULTIPLIER = 100.0
+"""The largest factor on traffic (seasonality, a peak, a paid channel's conversion)."""
+MAX_UNITS = 1e9
+"""The largest quantity in units (stock levels, MOQ, capacities a day)."""
+MIN_SIZE = 1e-6
+"""The smallest weight (kg) or volume (m3) of a unit, capacity or container."""
+MAX_AGENTS = 10_000
+MAX_MARKETS = 60
+"""With CNY, at most 61 currencies: the ledger codes 64."""
+MAX_SKUS = 5_000
+MAX_ENTRIES = 1_000
+"""The most entries of any other mapping or list (warehouses, modes, events, rules)."""
+MAX_SEED = 2**63 - 1
+NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$"
+"""Letters, digits, '_' and '-', not starting with '-', at most 64 characters."""
+
+
+
+
+def _finite(*, ge: float | None = None, gt: float | None = None, le: float | None = None,
+            lt: float | None = None) -> Any:
+    """Field bounds of a finite number (the reference renders them)."""
+    return Field(ge=ge, gt=gt, le=le, lt=lt, allow_inf_nan=False)
+
+
+Probability = Annotated[float, NumberOnly, _finite(ge=0, le=1)]
+Multiplier = Annotated[float, NumberOnly, _finite(gt=0, le=MAX_MULTIPLIER)]
+Days = Annotated[float, NumberOnly, _finite(ge=0, le=MAX_DAYS)]
+PromiseDays = Annotated[float, NumberOnly, _finite(gt=0, le=MAX_PROMISE_DAYS)]
+DaysCount = Annotated[int, NumberOnly, Field(ge=0, le=MAX_DAYS)]
+PositiveDaysCount = Annotated[int, NumberOnly, Field(ge=1, le=MAX_DAYS)]
+WindowDays = Annotated[int, NumberOnly, Field(ge=1, le=MAX_WINDOW_DAYS)]
+Weeks = Annotated[int, NumberOnly, Field(ge=1, le=MAX_WEEKS)]
+Date = Annotated[dt.date, Field(ge=FIRST_DATE, le=LAST_DATE)]
+UnitMoney = Annotated[float, NumberOnly, _finite(ge=0, le=MAX_UNIT_MONEY)]
+Price = Annotated[float, NumberOnly, _finite(ge=0.01, le=MAX_UNIT_MONEY)]
+Amount = Annotated[float, NumberOnly, _finite(ge=0, le=MAX_AMOUNT)]
+SpendPerDay = Annotated[float, NumberOnly, _finite(ge=0, le=1e8)]
+Sessions = Annotated[float, NumberOnly, _finite(ge=0, le=MAX_SESSIONS_PER_DAY)]
+Units = Annotated[float, NumberOnly, _finite(ge=0, le=MAX_UNITS)]
+UnitsCount = Annotated[int, NumberOnly, Field(ge=0, le=int(MAX_UNITS))]
+UnitsPerDay = Annotated[float, NumberOnly, _finite(ge=1e-3, le=MAX_UNITS)]
+Size = Annotated[float, NumberOnly, _finite(ge=MIN_SIZE, le=MAX_UNITS)]
+Stars = Annotated[float, NumberOnly, _finite(ge=0, le=5)]
+Seed = Annotated[int, NumberOnly, Field(ge=0, le=MAX_SEED)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+HorizonDays = Annotated[int, NumberOnly, Field(ge=1, le=MAX_HORIZON_DAYS)]
+Hours = Annotated[float, NumberOnly, _finite(gt=0, le=24 * MAX_DAYS)]
+Rate = Annotated[float, NumberOnly, _finite(ge=0, le=10)]
+Carryover = Annotated[float, NumberOnly, _finite(ge=0, lt=1)]
+SpendPerWeek = Annotated[float, NumberOnly, _finite(ge=1e-6, le=MAX_AMOUNT)]
+WeekNumber = Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS // 7 + 1)]
+"""A horizon week, 1 first (a mapping key: JSON writes it as text, so text is read)."""
+"""A fraction or exponent that may exceed 1 (a surcharge rate, an elasticity)."""
+
+T = TypeVar("T")
+Entries = Annotated[list[T], Field(max_length=MAX_ENTRIES)]
+ByName = Annotated[dict[Name, T], Field(max_length=MAX_ENTRIES)]
+SomeByName = Annotated[dict[Name, T], Field(min_length=1, max_length=MAX_ENTRIES)]
+Names = Annotated[list[Name], Field(min_length=1, max_length=MAX_ENTRIES)]
 
 BASE_CURRENCY = "CNY"
 
@@ -54,8 +135,8 @@ class CrossReferenceError(ValueError):
 class Window(Frozen):
     """A span of calendar days, e.g. a factory shutdown or a port-congestion episode."""
 
-    start: dt.date = Field(description="first day of the window")
-    days: PositiveCount = Field(description="length of the window")
+    start: Date = Field(description="first day of the window")
+    days: WindowDays = Field(description="length of the window")
 
 
 class PeakEvent(Window):
@@ -74,12 +155,13 @@ class PeakEvent(Window):
     merge_key: ClassVar[tuple[str, ...]] = ("name",)
     """What names an entry when a file that ``extends:`` another merges its list."""
 
-    name: str = Field(description="the event's name, which identifies it when a file extends "
-                                   "another")
-    demand_multiplier: Positive = Field(
+    name: Name = Field(description="the event's name, which identifies it when a file extends "
+                                    "another")
+    demand_multiplier: Multiplier = Field(
         description="factor on the organic sessions (and the paid channels' reach) of every "
                     "day of the event", json_schema_extra=measured_in("x"))
-    markets: list[str] | None = Field(None, description="markets affected; null means all")
+    markets: Annotated[list[Name], Field(max_length=MAX_MARKETS)] | None = Field(
+        None, description="markets affected; null means all")
     recurs_yearly: Literal["date", "weekday"] | None = Field(
         None, description="repeat every year on the same date or the same n-th weekday",
         examples=["weekday"])
@@ -102,9 +184,10 @@ class PeakEvent(Window):
 class Horizon(Frozen):
     """The simulated period."""
 
-    start_date: dt.date = Field(description="first simulated day")
-    days: PositiveCount = Field(description="length of the run")
-    warmup_days: Count = Field(0, description="days excluded from KPIs (steady-state studies)")
+    start_date: Date = Field(description="first simulated day")
+    days: HorizonDays = Field(description="length of the run")
+    warmup_days: Annotated[int, NumberOnly, Field(ge=0, le=MAX_HORIZON_DAYS)] = Field(
+        0, description="days excluded from KPIs (steady-state studies)")
 
     @model_validator(mode="after")
     def _warmup_inside(self) -> Horizon:
@@ -116,11 +199,11 @@ class Horizon(Frozen):
 class Calendar(Frozen):
     """Seasons, sales events and the Chinese New Year factory shutdown."""
 
-    seasonality_by_month: Annotated[list[Positive], Field(min_length=12, max_length=12)] = Field(
+    seasonality_by_month: Annotated[list[Multiplier], Field(min_length=12, max_length=12)] = Field(
         description="factor on sessions in each month, January first; average 1 keeps the "
                     "yearly volume", json_schema_extra=measured_in("x"))
-    peak_events: list[PeakEvent] = Field([], description="sales events; they merge by name "
-                                                         "under extends")
+    peak_events: Entries[PeakEvent] = Field([], description="sales events; they merge by name "
+                                                            "under extends")
     chinese_new_year: Window | None = Field(
         None, description="factory shutdown for suppliers that observe it")
 
@@ -141,19 +224,21 @@ class Market(Frozen):
     """A selling country: its currency, taxes, customs and the traffic it brings."""
 
     currency: Currency = Field(description="ISO 4217 code of the currency prices are set in")
-    fx_to_cny: Positive = Field(description="CNY per unit of the market currency on day 0",
-                                json_schema_extra=measured_in("CNY per market currency unit"))
-    fx_daily_volatility: NonNegative = Field(description="st. dev. of daily log FX change",
-                                             json_schema_extra=measured_in("per day"))
+    fx_to_cny: Annotated[float, NumberOnly, _finite(ge=1e-6, le=1e6)] = Field(
+        description="CNY per unit of the market currency on day 0",
+        json_schema_extra=measured_in("CNY per market currency unit"))
+    fx_daily_volatility: Annotated[float, NumberOnly, _finite(ge=0, le=0.05)] = Field(
+        description="st. dev. of daily log FX change",
+        json_schema_extra=measured_in("per day"))
     duty_rate: Probability = Field(description="import duty on the customs value",
                                    json_schema_extra=measured_in("fraction"))
     vat_rate: Probability = Field(description="prices are quoted including this VAT",
                                   json_schema_extra=measured_in("fraction"))
-    de_minimis_value: NonNegative = Field(
+    de_minimis_value: UnitMoney = Field(
         description="direct parcels whose value (ex VAT) is at most this pay no duty",
         json_schema_extra=measured_in("market currency"))
     customs: Customs = Field(description="import clearance")
-    organic_sessions_per_day: NonNegative = Field(
+    organic_sessions_per_day: Sessions = Field(
         description="unpaid visits at seasonality 1, shared among SKUs by popularity",
         json_schema_extra=measured_in("sessions/day"))
     base_conversion_rate: Probability = Field(
@@ -166,19 +251,22 @@ class Market(Frozen):
 class Sku(Frozen):
     """A product the seller buys from one supplier and sells in every market."""
 
-    category: str = Field(description="product group; replenishment rules can select by it")
-    supplier: str = Field(description="the supplier that makes it")
-    unit_cost_cny: Positive = Field(description="ex-works purchase price per unit",
-                                    json_schema_extra=measured_in("CNY"))
-    price: dict[str, Positive] = Field(description="selling price per market, incl. VAT",
-                                       json_schema_extra=measured_in("market currency"))
-    reference_price: dict[str, Positive] | None = Field(
+    category: Name = Field(description="product group; replenishment rules can select by it")
+    supplier: Name = Field(description="the supplier that makes it")
+    unit_cost_cny: Price = Field(description="ex-works purchase price per unit",
+                                 json_schema_extra=measured_in("CNY"))
+    price: dict[Name, Price] = Field(description="selling price per market, incl. VAT",
+                                     json_schema_extra=measured_in("market currency"))
+    reference_price: dict[Name, Price] | None = Field(
         None, description="market reference price for the price effect; null means price",
         json_schema_extra=measured_in("market currency"), examples=[{"US": 19.99}])
-    weight_kg: Positive = Field(description="shipping weight of one unit")
-    volume_m3: Positive = Field(description="packed volume of one unit")
-    popularity: NonNegative = Field(description="relative share of a market's sessions",
-                                    json_schema_extra=measured_in("weight"))
+    weight_kg: Annotated[float, NumberOnly, _finite(ge=MIN_SIZE, le=1e5)] = Field(
+        description="shipping weight of one unit")
+    volume_m3: Annotated[float, NumberOnly, _finite(ge=MIN_SIZE, le=1e3)] = Field(
+        description="packed volume of one unit")
+    popularity: Annotated[float, NumberOnly, _finite(ge=0, le=1e6)] = Field(
+        description="relative share of a market's sessions",
+        json_schema_extra=measured_in("weight"))
     base_return_probability: Probability = Field(
         description="chance a unit delivered on time and intact comes back")
 
@@ -187,8 +275,9 @@ class Sku(Frozen):
 class Traffic(Frozen):
     """Randomness of the organic traffic."""
 
-    daily_noise_cv: NonNegative = Field(description="day-to-day lognormal noise on sessions",
-                                        json_schema_extra=measured_in("coefficient of variation"))
+    daily_noise_cv: Annotated[float, NumberOnly, _finite(ge=0, le=1)] = Field(
+        description="day-to-day lognormal noise on sessions",
+        json_schema_extra=measured_in("coefficient of variation"))
 
 
 class AdChannel(Frozen):
@@ -223,32 +312,32 @@ class AdChannel(Frozen):
     """
 
     currency: Currency = Field(description="currency the channel bills in")
-    cost_per_click: Positive | None = Field(
+    cost_per_click: Annotated[float, NumberOnly, _finite(ge=1e-6, le=1e4)] | None = Field(
         None, description="price of a session at low spend; sets K = this x "
                           "max_sessions_per_day (or give half_saturation_spend_per_week)",
         json_schema_extra=measured_in("channel currency per session"))
-    half_saturation_spend_per_week: Positive | None = Field(
+    half_saturation_spend_per_week: SpendPerWeek | None = Field(
         None, description="steady weekly spend buying half the maximum sessions (instead of "
                           "cost_per_click): K = this / 7 per day",
         json_schema_extra=measured_in("channel currency per week"), examples=[6300])
-    conversion_multiplier: Positive = Field(
+    conversion_multiplier: Multiplier = Field(
         description="paid visitors convert at this times the market's rate",
         json_schema_extra=measured_in("x"))
-    max_sessions_per_day: NonNegative = Field(
+    max_sessions_per_day: Sessions = Field(
         description="sessions the channel brings at unlimited spend (season 1)",
         json_schema_extra=measured_in("sessions/day"))
-    hill_exponent: Positive = Field(
+    hill_exponent: Annotated[float, NumberOnly, _finite(ge=0.01, le=10)] = Field(
         description="shape of the response: 1 concave, above 1 S-shaped")
-    carryover: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] | None = Field(
+    carryover: Carryover | None = Field(
         None, description="daily adstock carry-over r",
         json_schema_extra=measured_in("fraction/day"))
-    weekly_carryover: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] | None = Field(
+    weekly_carryover: Carryover | None = Field(
         None, description="weekly geometric adstock rate (Robyn theta, Meridian alpha) "
                           "instead of carryover: r = this^(1/7)",
         json_schema_extra=measured_in("fraction/week"), examples=[0.3])
     follows_calendar: bool = Field(
         True, description="the maximum sessions follow the markets' seasonality and peaks")
-    market_shares: dict[str, Probability] = Field(
+    market_shares: dict[Name, Probability] = Field(
         description="share of the channel's sessions going to each market; sums to 1",
         json_schema_extra=measured_in("fraction"))
 
@@ -290,25 +379,26 @@ class Conversion(Frozen):
                  * (rating / initial_rating)^rating_elasticity
     """
 
-    price_elasticity: NonNegative = Field(
+    price_elasticity: Rate = Field(
         description="conversion falls as (price / reference price) to the minus this")
-    reference_promise_days: Positive = Field(
+    reference_promise_days: PromiseDays = Field(
         description="delivery promise at which the base conversion rate holds")
-    promise_sensitivity_per_day: NonNegative = Field(
+    promise_sensitivity_per_day: Annotated[float, NumberOnly, _finite(ge=0, le=1)] = Field(
         description="share of conversion lost per day of promise beyond the reference "
                     "(exponential)", json_schema_extra=measured_in("1/day"))
-    rating_elasticity: NonNegative = Field(
+    rating_elasticity: Rate = Field(
         description="conversion moves as (rating / initial rating) to this power")
-    initial_rating: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)] = Field(
+    initial_rating: Annotated[float, NumberOnly, Field(ge=1, le=5, allow_inf_nan=False)] = Field(
         description="star rating on day 0", json_schema_extra=measured_in("stars"))
-    rating_memory_days: Positive = Field(description="time constant of the rolling rating")
-    late_rating_penalty: NonNegative = Field(description="stars a late delivery costs",
-                                             json_schema_extra=measured_in("stars"))
-    lost_rating_penalty: NonNegative = Field(description="stars a lost parcel costs",
-                                             json_schema_extra=measured_in("stars"))
-    return_rating_penalty: NonNegative = Field(description="stars a return costs",
-                                               json_schema_extra=measured_in("stars"))
-    extra_units_per_order_mean: NonNegative = Field(
+    rating_memory_days: Annotated[float, NumberOnly, _finite(ge=0.01, le=MAX_DAYS)] = Field(
+        description="time constant of the rolling rating")
+    late_rating_penalty: Stars = Field(description="stars a late delivery costs",
+                                       json_schema_extra=measured_in("stars"))
+    lost_rating_penalty: Stars = Field(description="stars a lost parcel costs",
+                                       json_schema_extra=measured_in("stars"))
+    return_rating_penalty: Stars = Field(description="stars a return costs",
+                                         json_schema_extra=measured_in("stars"))
+    extra_units_per_order_mean: Annotated[float, NumberOnly, _finite(ge=0, le=100)] = Field(
         description="units per order = 1 + Poisson(this)", json_schema_extra=measured_in("units"))
     order_counts: Literal["poisson", "expected"] = Field(
         "poisson", description="'expected' replaces the Poisson draw by the expected units "
@@ -321,10 +411,10 @@ class Supplier(Frozen):
     """A factory: purchase orders wait for production, then arrive late, short or defective
     with the probabilities below."""
 
-    warehouse: str = Field(description="origin warehouse the supplier delivers to")
+    warehouse: Name = Field(description="origin warehouse the supplier delivers to")
     lead_time_days: Distribution = Field(description="production time of a purchase order")
-    moq_units: Count = Field(description="minimum order quantity per SKU and order")
-    capacity_units_per_day: Positive = Field(
+    moq_units: UnitsCount = Field(description="minimum order quantity per SKU and order")
+    capacity_units_per_day: UnitsPerDay = Field(
         description="units produced a day; a big order queues behind earlier ones")
     on_time_probability: Probability = Field(description="chance an order is not late")
     late_delay_days: Distribution = Field(description="how late a late order is")
@@ -338,24 +428,24 @@ class Supplier(Frozen):
         json_schema_extra=measured_in("fraction"))
     observes_chinese_new_year: bool = Field(
         description="the factory closes for calendar.chinese_new_year")
-    shutdowns: list[Window] = Field([], description="other closures (holidays, audits)")
-    payment_terms_days: Count = Field(description="days from delivery to payment")
+    shutdowns: Entries[Window] = Field([], description="other closures (holidays, audits)")
+    payment_terms_days: DaysCount = Field(description="days from delivery to payment")
 
 
 class _Stockpoint(Frozen):
     """A stock point; fees in its currency."""
 
     currency: Currency = Field(description="currency the warehouse bills in")
-    inbound_fee_per_unit: NonNegative = Field(description="fee to receive a unit",
-                                              json_schema_extra=measured_in("warehouse currency"))
-    storage_fee_per_m3_day: NonNegative = Field(
+    inbound_fee_per_unit: UnitMoney = Field(description="fee to receive a unit",
+                                            json_schema_extra=measured_in("warehouse currency"))
+    storage_fee_per_m3_day: UnitMoney = Field(
         description="storage fee on the volume held", json_schema_extra=measured_in(
             "warehouse currency per m3 per day"))
-    pick_pack_fee_per_order: NonNegative = Field(
+    pick_pack_fee_per_order: UnitMoney = Field(
         description="fee to ship an order", json_schema_extra=measured_in("warehouse currency"))
-    capacity_m3: Positive | None = Field(
+    capacity_m3: Size | None = Field(
         None, description="volume the warehouse holds; null: unlimited")
-    initial_stock_days: NonNegative = Field(description="opening stock in days of demand")
+    initial_stock_days: Days = Field(description="opening stock in days of demand")
 
 
 class OriginWarehouse(_Stockpoint):
@@ -369,7 +459,7 @@ class OverseasWarehouse(_Stockpoint):
     """A 3PL or marketplace warehouse (FBA) in a market, filled by bulk lanes."""
 
     kind: Literal["overseas"] = Field(description="origin or overseas")
-    market: str = Field(description="market it sits in")
+    market: Name = Field(description="market it sits in")
 
 
 Warehouse = Annotated[OriginWarehouse | OverseasWarehouse, Field(discriminator="kind")]
@@ -379,8 +469,9 @@ Warehouse = Annotated[OriginWarehouse | OverseasWarehouse, Field(discriminator="
 class Surcharge(Window):
     """A peak surcharge on a mode's rate card; overlapping surcharges add up."""
 
-    rate: NonNegative = Field(description="fractional peak surcharge on the mode's cost",
-                              json_schema_extra=measured_in("fraction"))
+    rate: Annotated[float, NumberOnly, _finite(ge=0, le=MAX_MULTIPLIER)] = Field(
+        description="fractional peak surcharge on the mode's cost",
+        json_schema_extra=measured_in("fraction"))
 
 
 class CapacityCut(Window):
@@ -396,25 +487,25 @@ class _ModeBase(Frozen):
     currency: Currency = Field(description="currency of the rate card")
     transit_days: Distribution = Field(
         description="main leg (bulk: port to port) or door to door (parcels, last mile)")
-    cost_per_kg: NonNegative = Field(0.0, description="rate per chargeable kg",
-                                     json_schema_extra=measured_in("mode currency per kg"))
-    cost_per_m3: NonNegative = Field(0.0, description="rate per m3 shipped",
-                                     json_schema_extra=measured_in("mode currency per m3"))
-    cost_per_unit: NonNegative = Field(0.0, description="rate per unit or parcel",
-                                       json_schema_extra=measured_in("mode currency per unit"))
-    chargeable_kg_per_m3: NonNegative = Field(
+    cost_per_kg: UnitMoney = Field(0.0, description="rate per chargeable kg",
+                                   json_schema_extra=measured_in("mode currency per kg"))
+    cost_per_m3: UnitMoney = Field(0.0, description="rate per m3 shipped",
+                                   json_schema_extra=measured_in("mode currency per m3"))
+    cost_per_unit: UnitMoney = Field(0.0, description="rate per unit or parcel",
+                                     json_schema_extra=measured_in("mode currency per unit"))
+    chargeable_kg_per_m3: Annotated[float, NumberOnly, _finite(ge=0, le=1e4)] = Field(
         0.0, description="volumetric weight factor: kg charged >= m3 x this (air: 167)",
         json_schema_extra=measured_in("kg per m3"))
     loss_probability: Probability = Field(description="chance a unit is lost on the way")
     damage_probability: Probability = Field(description="chance a unit arrives damaged")
-    surcharges: list[Surcharge] = Field([], description="peak surcharges; replaced whole "
-                                                        "under extends")
-    capacity_cuts: list[CapacityCut] = Field([], description="rationed capacity; replaced "
-                                                             "whole under extends")
-    contract_fixed_cost_cny: NonNegative = Field(
+    surcharges: Entries[Surcharge] = Field([], description="peak surcharges; replaced whole "
+                                                           "under extends")
+    capacity_cuts: Entries[CapacityCut] = Field([], description="rationed capacity; replaced "
+                                                                "whole under extends")
+    contract_fixed_cost_cny: Amount = Field(
         0.0, description="cost of using the mode on a lane at all over the plan horizon",
         examples=[50000])
-    contract_min_units: NonNegative = Field(
+    contract_min_units: Annotated[float, NumberOnly, _finite(ge=0, le=MAX_AMOUNT)] = Field(
         0.0, description="units a contract commits to over the horizon if the mode is used",
         json_schema_extra=measured_in("units"))
 
@@ -424,14 +515,15 @@ class BulkMode(_ModeBase):
     for a departure with room and may travel in whole containers."""
 
     family: Literal["bulk"] = Field(description="bulk, parcel or last_mile")
-    departures_per_week: Positive = Field(description="sailings, trains or flights a week",
-                                          json_schema_extra=measured_in("departures/week"))
-    capacity_per_departure_m3: Positive | None = Field(
+    departures_per_week: Annotated[float, NumberOnly, _finite(ge=0.01, le=100)] = Field(
+        description="sailings, trains or flights a week",
+        json_schema_extra=measured_in("departures/week"))
+    capacity_per_departure_m3: Size | None = Field(
         None, description="the seller's allocation on one departure; null: unlimited")
-    cost_per_container: NonNegative = Field(
+    cost_per_container: UnitMoney = Field(
         0.0, description="rate per whole container (full container load)",
         json_schema_extra=measured_in("mode currency per container"))
-    container_volume_m3: Positive | None = Field(
+    container_volume_m3: Annotated[float, NumberOnly, _finite(ge=0.01, le=1e4)] | None = Field(
         None, description="usable volume of one container; needed with cost_per_container")
 
     @model_validator(mode="after")
@@ -445,7 +537,7 @@ class ParcelMode(_ModeBase):
     """Postal, dedicated line or express parcels from origin straight to the buyer."""
 
     family: Literal["parcel"] = Field(description="bulk, parcel or last_mile")
-    capacity_units_per_day: Positive | None = Field(
+    capacity_units_per_day: UnitsPerDay | None = Field(
         None, description="units the carrier takes a day; null: unlimited")
 
 
@@ -453,7 +545,7 @@ class LastMileMode(_ModeBase):
     """Local delivery from an overseas warehouse to the buyer."""
 
     family: Literal["last_mile"] = Field(description="bulk, parcel or last_mile")
-    capacity_units_per_day: Positive | None = Field(
+    capacity_units_per_day: UnitsPerDay | None = Field(
         None, description="units the carrier takes a day; null: unlimited")
 
 
@@ -469,18 +561,18 @@ class Lane(Frozen):
     """Which modes connect an origin warehouse to an overseas warehouse (bulk) or to a
     market (direct parcels). Bulk journeys: first mile, main leg, customs, final delivery."""
 
-    origin: str = Field(description="origin warehouse the lane leaves from")
-    destination: str = Field(description="overseas warehouse (bulk) or market (parcels)")
-    modes: Annotated[list[str], Field(min_length=1)] = Field(
+    origin: Name = Field(description="origin warehouse the lane leaves from")
+    destination: Name = Field(description="overseas warehouse (bulk) or market (parcels)")
+    modes: Names = Field(
         description="modes that run on the lane")
     first_mile_days: Distribution = Field(description="trucking from the warehouse to the "
                                                       "port or terminal")
-    first_mile_cost_per_m3_cny: NonNegative = Field(description="first-mile cost",
-                                                    json_schema_extra=measured_in("CNY per m3"))
+    first_mile_cost_per_m3_cny: UnitMoney = Field(description="first-mile cost",
+                                                  json_schema_extra=measured_in("CNY per m3"))
     final_delivery_days: Distribution = Field(
         description="drayage from the port of arrival into the warehouse")
-    final_delivery_cost_per_m3_cny: NonNegative = Field(description="final-delivery cost",
-                                                        json_schema_extra=measured_in("CNY per m3"))
+    final_delivery_cost_per_m3_cny: UnitMoney = Field(description="final-delivery cost",
+                                                      json_schema_extra=measured_in("CNY per m3"))
 
 
 class Disruption(Window):
@@ -488,9 +580,9 @@ class Disruption(Window):
 
     merge_key: ClassVar[tuple[str, ...]] = ("name",)
 
-    name: str = Field(description="the disruption's name, which identifies it when a file "
-                                  "extends another")
-    modes: Annotated[list[str], Field(min_length=1)] = Field(description="modes it hits")
+    name: Name = Field(description="the disruption's name, which identifies it when a file "
+                                   "extends another")
+    modes: Names = Field(description="modes it hits")
     extra_transit_days: Distribution = Field(description="delay added to every shipment of "
                                                          "those modes leaving in the window")
     capacity_factor: Probability = Field(description="fraction of normal capacity left",
@@ -504,7 +596,7 @@ class Disposition(Frozen):
     share: Probability = Field(
         description="share of returned units that go this way; the shares sum to 1",
         json_schema_extra=measured_in("fraction"))
-    cost_per_unit_cny: NonNegative = Field(description="handling cost per unit")
+    cost_per_unit_cny: UnitMoney = Field(description="handling cost per unit")
     recovery_fraction_of_cost: Probability = Field(
         description="cash recovered per unit, as a fraction of its unit cost",
         json_schema_extra=measured_in("fraction"))
@@ -518,7 +610,7 @@ DispositionName = Literal["restock", "liquidate", "dispose", "return_to_origin"]
 class Returns(Frozen):
     """Each delivered order returns with its SKU's base probability, raised when late."""
 
-    late_multiplier: Annotated[float, Field(ge=1, allow_inf_nan=False)] = Field(
+    late_multiplier: Annotated[float, NumberOnly, _finite(ge=1, le=MAX_MULTIPLIER)] = Field(
         description="factor on the return probability of a late delivery",
         json_schema_extra=measured_in("x"))
     damaged_return_probability: Probability = Field(
@@ -528,7 +620,7 @@ class Returns(Frozen):
     inspection_days: Distribution = Field(description="time to inspect a returned unit")
     refund_fraction: Probability = Field(description="share of the price refunded",
                                          json_schema_extra=measured_in("fraction"))
-    return_shipping_cost_per_unit_cny: NonNegative = Field(
+    return_shipping_cost_per_unit_cny: UnitMoney = Field(
         description="return label paid by the seller")
     disposition: dict[DispositionName, Disposition] = Field(
         description="restock, liquidate, dispose or return_to_origin, with their shares")
@@ -546,11 +638,11 @@ class Returns(Frozen):
 class Shift(Frozen):
     """When the agents work (every agent the same shift)."""
 
-    days_per_week: Annotated[int, Field(ge=1, le=7)] = Field(
+    days_per_week: Annotated[int, NumberOnly, Field(ge=1, le=7)] = Field(
         description="working days, from Monday", json_schema_extra=measured_in("days"))
-    start_hour: Annotated[float, Field(ge=0, lt=24, allow_inf_nan=False)] = Field(
+    start_hour: Annotated[float, NumberOnly, Field(ge=0, lt=24, allow_inf_nan=False)] = Field(
         description="hour of day the shift starts", json_schema_extra=measured_in("hour of day"))
-    hours: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)] = Field(
+    hours: Annotated[float, NumberOnly, Field(gt=0, le=24, allow_inf_nan=False)] = Field(
         description="length of the shift", json_schema_extra=measured_in("hours"))
 
     @model_validator(mode="after")
@@ -563,7 +655,7 @@ class Shift(Frozen):
 class TicketRates(Frozen):
     """Where tickets come from."""
 
-    inquiries_per_1000_sessions: NonNegative = Field(
+    inquiries_per_1000_sessions: Annotated[float, NumberOnly, _finite(ge=0, le=1000)] = Field(
         description="questions from shoppers", json_schema_extra=measured_in("tickets per 1000 "
                                                                       "sessions"))
     per_late_order: Probability = Field(description="chance a late order raises a ticket")
@@ -574,13 +666,14 @@ class TicketRates(Frozen):
 class Service(Frozen):
     """Customer service: a queue of tickets worked by agents during their shift."""
 
-    agents: PositiveCount = Field(description="agents on every shift")
+    agents: Annotated[int, NumberOnly, Field(ge=1, le=MAX_AGENTS)] = Field(
+        description="agents on every shift")
     shift: Shift = Field(description="working days and hours")
     handling_hours: Distribution = Field(description="agent time per ticket")
     followup_hours: Distribution = Field(
         description="wait for carrier/refund before a non-inquiry ticket is resolved")
-    first_response_sla_hours: Positive = Field(description="target time to a first answer")
-    resolution_sla_hours: Positive = Field(description="target time to resolve a ticket")
+    first_response_sla_hours: Hours = Field(description="target time to a first answer")
+    resolution_sla_hours: Hours = Field(description="target time to resolve a ticket")
     tickets: TicketRates = Field(description="ticket rates")
 
 
@@ -592,32 +685,40 @@ class Finance(Frozen):
     payment_fee_rate: Probability = Field(
         description="payment and collection fees on the price",
         json_schema_extra=measured_in("fraction"))
-    payout_cycle_days: PositiveCount = Field(description="the marketplace pays sales out "
-                                                         "every this many days")
-    annual_capital_cost_rate: NonNegative = Field(
+    payout_cycle_days: PositiveDaysCount = Field(description="the marketplace pays sales out "
+                                                             "every this many days")
+    annual_capital_cost_rate: Rate = Field(
         description="cost of the cash tied up in stock and in transit",
         json_schema_extra=measured_in("fraction per year"))
-    initial_cash_cny: Annotated[float, Field(allow_inf_nan=False)] = Field(
+    initial_cash_cny: Annotated[float, NumberOnly, _finite(ge=-MAX_AMOUNT, le=MAX_AMOUNT)] = Field(
         description="cash on day 0")
 
 
 # ----------------------------------------------------------------------------- policies
+def _cover_fits(unit: str, **levels: float) -> None:
+    """Levels in days of demand stop at MAX_DAYS: more converts to units no stock holds."""
+    for key, value in levels.items():
+        if unit == "days" and value > MAX_DAYS:
+            raise ValueError(f"{key} {value:g} is more than {MAX_DAYS} days of demand")
+
+
 class SSPolicy(Frozen):
     """(s,S): when inventory position <= s, order up to S."""
 
     type: Literal["sS"] = Field(description="sS, RQ or base_stock")
     unit: Literal["units", "days"] = Field(
         description="the levels below count units, or days of expected demand")
-    reorder_point: NonNegative = Field(
+    reorder_point: Units = Field(
         description="s: order when the inventory position is at or below this",
         json_schema_extra=measured_in("units or days"))
-    order_up_to: NonNegative = Field(description="S: the inventory position an order restores",
-                                     json_schema_extra=measured_in("units or days"))
+    order_up_to: Units = Field(description="S: the inventory position an order restores",
+                               json_schema_extra=measured_in("units or days"))
 
     @model_validator(mode="after")
     def _ordered(self) -> SSPolicy:
         if self.order_up_to < self.reorder_point:
             raise ValueError("order_up_to must be >= reorder_point")
+        _cover_fits(self.unit, reorder_point=self.reorder_point, order_up_to=self.order_up_to)
         return self
 
 
@@ -627,12 +728,19 @@ class RQPolicy(Frozen):
     type: Literal["RQ"] = Field(description="sS, RQ or base_stock")
     unit: Literal["units", "days"] = Field(
         description="the levels below count units, or days of expected demand")
-    reorder_point: NonNegative = Field(
+    reorder_point: Units = Field(
         description="R: order when the inventory position is at or below this",
         json_schema_extra=measured_in("units or days"))
-    order_quantity: Positive = Field(description="Q: the batch ordered",
-                                     json_schema_extra=measured_in("units or days"),
-                                     examples=[30])
+    order_quantity: Annotated[float, NumberOnly, _finite(ge=0.01, le=MAX_UNITS)] = Field(
+        description="Q: the batch ordered",
+        json_schema_extra=measured_in("units or days"),
+        examples=[30])
+
+    @model_validator(mode="after")
+    def _fits(self) -> RQPolicy:
+        _cover_fits(self.unit, reorder_point=self.reorder_point,
+                    order_quantity=self.order_quantity)
+        return self
 
 
 class BaseStockPolicy(Frozen):
@@ -641,8 +749,13 @@ class BaseStockPolicy(Frozen):
     type: Literal["base_stock"] = Field(description="sS, RQ or base_stock")
     unit: Literal["units", "days"] = Field(
         description="the level below counts units, or days of expected demand")
-    level: NonNegative = Field(description="the inventory position every review restores",
-                               json_schema_extra=measured_in("units or days"), examples=[60])
+    level: Units = Field(description="the inventory position every review restores",
+                   json_schema_extra=measured_in("units or days"), examples=[60])
+
+    @model_validator(mode="after")
+    def _fits(self) -> BaseStockPolicy:
+        _cover_fits(self.unit, level=self.level)
+        return self
 
 
 ReplenishmentPolicy = Annotated[SSPolicy | RQPolicy | BaseStockPolicy,
@@ -654,22 +767,24 @@ class ReplenishmentRule(Frozen):
 
     merge_key: ClassVar[tuple[str, ...]] = ("warehouse", "skus", "categories", "mode")
 
-    warehouse: str = Field(description="warehouse the rule restocks")
-    skus: list[str] | None = Field(None, description="null means every SKU")
-    categories: list[str] | None = Field(None, description="select SKUs by category; null "
-                                                           "means every category",
-                                         examples=[["apparel"]])
+    warehouse: Name = Field(description="warehouse the rule restocks")
+    skus: Annotated[list[Name], Field(max_length=MAX_SKUS)] | None = Field(
+        None, description="null means every SKU")
+    categories: Annotated[list[Name], Field(max_length=MAX_SKUS)] | None = Field(
+        None, description="select SKUs by category; null "
+        "means every category",
+        examples=[["apparel"]])
     policy: ReplenishmentPolicy = Field(description="the inventory policy")
-    review_days: PositiveCount = Field(description="days between reviews of the stock")
-    mode: str | None = Field(None, description="bulk mode for overseas warehouses")
+    review_days: PositiveDaysCount = Field(description="days between reviews of the stock")
+    mode: Name | None = Field(None, description="bulk mode for overseas warehouses")
 
 
 class Fallback(Frozen):
     """Where a warehouse-route order goes when its warehouse is out of stock."""
 
-    warehouse: str = Field(description="origin warehouse that ships the parcel",
-                           examples=["SZ"])
-    mode: str = Field(description="parcel mode, e.g. express", examples=["express"])
+    warehouse: Name = Field(description="origin warehouse that ships the parcel",
+                            examples=["SZ"])
+    mode: Name = Field(description="parcel mode, e.g. express", examples=["express"])
 
 
 class Fulfilment(Frozen):
@@ -677,10 +792,10 @@ class Fulfilment(Frozen):
 
     route: Literal["direct", "warehouse"] = Field(
         description="parcels from an origin, or last mile from an overseas warehouse")
-    mode: str = Field(description="parcel mode (direct) or last-mile mode (warehouse)")
-    warehouse: str = Field(description="warehouse the orders ship from")
-    promise_days: Positive = Field(description="delivery time the listing promises; later "
-                                               "deliveries count as late")
+    mode: Name = Field(description="parcel mode (direct) or last-mile mode (warehouse)")
+    warehouse: Name = Field(description="warehouse the orders ship from")
+    promise_days: PromiseDays = Field(description="delivery time the listing promises; later "
+                                                  "deliveries count as late")
     order_processing_days: Distribution = Field(description="order to handover to the carrier")
     fallback: Fallback | None = Field(
         None, description="ship from origin by parcel when the warehouse is out of stock "
@@ -690,9 +805,9 @@ class Fulfilment(Frozen):
 class AdSpend(Frozen):
     """A channel's spend schedule (in the channel's currency)."""
 
-    spend_per_day: NonNegative = Field(description="spend on a normal day",
+    spend_per_day: SpendPerDay = Field(description="spend on a normal day",
                                        json_schema_extra=measured_in("channel currency per day"))
-    weekly_spend_per_day: dict[PositiveCount, NonNegative] = Field(
+    weekly_spend_per_day: dict[WeekNumber, SpendPerDay] = Field(
         {}, description="overrides by horizon week (1 = first week)",
         json_schema_extra=measured_in("channel currency per day"))
 
@@ -703,10 +818,11 @@ class Replan(Frozen):
     state and a forecast scaled to the last ``forecast_weeks`` of observed demand; the
     first period is executed (model predictive control)."""
 
-    review_days: PositiveCount = Field(7, description="days between re-plans")
-    window_weeks: PositiveCount = Field(8, description="weeks each re-plan looks ahead")
-    forecast_weeks: PositiveCount = Field(4, description="recent weeks of demand the forecast "
-                                                         "is scaled to")
+    review_days: Annotated[int, NumberOnly, Field(ge=1, le=365)] = Field(
+        7, description="days between re-plans")
+    window_weeks: Weeks = Field(8, description="weeks each re-plan looks ahead")
+    forecast_weeks: Weeks = Field(4, description="recent weeks of demand the forecast "
+                                                 "is scaled to")
 
     @model_validator(mode="after")
     def _window_covers_the_executed_weeks(self) -> Replan:
@@ -726,11 +842,13 @@ def executed_weeks(review_days: int) -> int:
 class Policies(Frozen):
     """The rules the operation runs by."""
 
-    replenishment: Annotated[list[ReplenishmentRule], Field(min_length=1)] = Field(
+    replenishment: Annotated[list[ReplenishmentRule],
+                             Field(min_length=1, max_length=MAX_ENTRIES)] = Field(
         description="inventory rules; they merge by (warehouse, skus, categories, mode) under "
                     "extends")
-    fulfilment: dict[str, Fulfilment] = Field(description="one route per market")
-    ad_spend: dict[str, AdSpend] = Field({}, description="spend schedule per ad channel")
+    fulfilment: Annotated[dict[Name, Fulfilment], Field(max_length=MAX_MARKETS)] = Field(
+        description="one route per market")
+    ad_spend: ByName[AdSpend] = Field({}, description="spend schedule per ad channel")
     replan: Replan | None = Field(
         None, description="rolling re-planning; replaces the overseas replenishment rules "
                           "and the fulfilment routes while it runs")
@@ -740,15 +858,15 @@ class Policies(Frozen):
 class ChannelPlanning(Frozen):
     """Settings of the logistics channel optimiser (optimize/channels)."""
 
-    promise_percentile: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = Field(
+    promise_percentile: Annotated[float, NumberOnly, _finite(gt=0, lt=1)] = Field(
         0.9, description="a route meets a promise if this share of its deliveries do")
-    lost_sale_penalty_factor: NonNegative = Field(
+    lost_sale_penalty_factor: Annotated[float, NumberOnly, _finite(ge=0, le=1000)] = Field(
         1.0, description="a lost unit costs this times its net revenue (ex VAT and fees)")
     allow_lost_sales: bool = Field(True, description="the plan may leave demand unmet (at "
                                                     "the penalty) rather than be infeasible")
     keep_closing_stock: bool = Field(
         True, description="end the horizon with at least the opening overseas stock")
-    cycle_service_level: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
+    cycle_service_level: Annotated[float, NumberOnly, _finite(ge=0, lt=1)] = Field(
         0.95, description="overseas stock is planned not to fall below the safety stock "
                           "z * sigma of demand and lead time over a replenishment cycle, "
                           "z the normal quantile of this level (0: no safety stock)")
@@ -768,44 +886,47 @@ class AdPlanning(Frozen):
                                     "orders at an average ROAS of at least target_roas; "
                                     "'marginal_roas': spend while one more CNY brings "
                                     "target_roas of revenue")
-    total_budget_cny: NonNegative | None = Field(
+    total_budget_cny: Amount | None = Field(
         None, description="spend over the horizon; null means the current schedule's total")
-    weekly_budget_cny: NonNegative | None = Field(None, description="spend in any one week")
-    target_roas: Positive = Field(3.0, description="revenue per unit of spend",
-                                  json_schema_extra=measured_in("CNY per CNY"))
-    min_spend_cny_per_day: dict[str, NonNegative] = Field(
+    weekly_budget_cny: Amount | None = Field(None, description="spend in any one week")
+    target_roas: Annotated[float, NumberOnly, _finite(ge=1e-3, le=1000)] = Field(
+        3.0, description="revenue per unit of spend",
+        json_schema_extra=measured_in("CNY per CNY"))
+    min_spend_cny_per_day: dict[Name, SpendPerDay] = Field(
         {}, description="floor of a channel's spend")
-    max_spend_cny_per_day: dict[str, NonNegative] = Field(
+    max_spend_cny_per_day: dict[Name, SpendPerDay] = Field(
         {}, description="ceiling of a channel's spend")
-    min_spend_if_active_cny_per_day: dict[str, NonNegative] = Field(
+    min_spend_if_active_cny_per_day: dict[Name, SpendPerDay] = Field(
         {}, description="a channel spends at least this in a week, or nothing")
-    fixed_spend_cny_per_day: dict[str, NonNegative] = Field(
+    fixed_spend_cny_per_day: dict[Name, SpendPerDay] = Field(
         {}, description="a channel's spend, not optimised")
-    breakpoints: Annotated[int, Field(ge=4, le=200)] = Field(
+    breakpoints: Annotated[int, NumberOnly, Field(ge=4, le=200)] = Field(
         24, description="pieces of the piecewise-linear response curves")
-    tail_weeks: Count = Field(8, description="weeks after the horizon whose carry-over counts")
+    tail_weeks: Annotated[int, NumberOnly, Field(ge=0, le=MAX_WEEKS)] = Field(
+        8, description="weeks after the horizon whose carry-over counts")
     stock_aware: bool = Field(
         False, description="plan spend against the stock the scenario's logistics (its rules "
                            "and the plan it names) deliver, simulated: no spend that drives "
                            "demand into a stock-out (objective 'contribution' only)")
-    stock_scenarios: Annotated[int, Field(ge=1, le=50)] = Field(
+    stock_scenarios: Annotated[int, NumberOnly, Field(ge=1, le=50)] = Field(
         4, description="simulated demand scenarios the stock-aware model plans over")
-    stock_seed: Count = Field(0, description="seed of the first of them")
+    stock_seed: Seed = Field(0, description="seed of the first of them")
 
 
 class PeakPlanning(Frozen):
     """Settings of the two-stage peak-season planner (optimize/peak)."""
 
-    start: dt.date = Field(description="first day of the peak window")
-    weeks: PositiveCount = Field(description="length of the peak window")
-    commit_modes: Annotated[list[str], Field(min_length=1)] = Field(
+    start: Date = Field(description="first day of the peak window")
+    weeks: Weeks = Field(description="length of the peak window")
+    commit_modes: Names = Field(
         description="bulk modes committed before demand is known (sea, rail)")
-    expedite_modes: Annotated[list[str], Field(min_length=1)] = Field(
+    expedite_modes: Names = Field(
         description="bulk air or parcel express modes used once demand is seen")
-    scenarios: PositiveCount = Field(50, description="demand scenarios sampled from the "
-                                                     "simulation")
-    seed: Count = Field(0, description="seed of the first of them")
-    leftover_holding_weeks: NonNegative = Field(
+    scenarios: Annotated[int, NumberOnly, Field(ge=1, le=10_000)] = Field(
+        50, description="demand scenarios sampled from the "
+        "simulation")
+    seed: Seed = Field(0, description="seed of the first of them")
+    leftover_holding_weeks: Annotated[float, NumberOnly, _finite(ge=0, le=10 * 52)] = Field(
         13.0, description="stock left after the window is held this long before it sells")
 
 
@@ -815,7 +936,7 @@ class Planning(Frozen):
     channels: ChannelPlanning = Field(ChannelPlanning(), description="channel optimiser")
     ads: AdPlanning = Field(AdPlanning(), description="ad budget optimiser")
     peak: PeakPlanning | None = Field(None, description="peak-season planner; null: not used")
-    booking_lead_days: Count = Field(
+    booking_lead_days: Annotated[int, NumberOnly, Field(ge=0, le=MAX_PROMISE_DAYS)] = Field(
         14, description="days before a shipment's week that its space must be booked "
                         "(carriers' booking cut-off; the plans' booking lists)")
 
@@ -824,24 +945,25 @@ class Planning(Frozen):
 class Scenario(Frozen):
     """One cross-border operation and the rules it runs by."""
 
-    name: str = Field(description="names the results (out/NAME) and the report")
+    name: Name = Field(description="names the results (out/NAME) and the report")
     description: str = Field("", description="one paragraph for the report")
     horizon: Horizon
     calendar: Calendar
-    markets: Annotated[dict[str, Market], Field(min_length=1)] = Field(
+    markets: Annotated[dict[Name, Market], Field(min_length=1, max_length=MAX_MARKETS)] = Field(
         description="selling countries by name (US, DE, ...)")
-    skus: Annotated[dict[str, Sku], Field(min_length=1)] = Field(description="the catalogue")
+    skus: Annotated[dict[Name, Sku], Field(min_length=1, max_length=MAX_SKUS)] = Field(
+        description="the catalogue")
     traffic: Traffic
-    ad_channels: dict[str, AdChannel] = Field({}, description="paid traffic sources")
+    ad_channels: ByName[AdChannel] = Field({}, description="paid traffic sources")
     conversion: Conversion
-    suppliers: Annotated[dict[str, Supplier], Field(min_length=1)] = Field(
+    suppliers: SomeByName[Supplier] = Field(
         description="factories by name")
-    warehouses: Annotated[dict[str, Warehouse], Field(min_length=1)] = Field(
+    warehouses: SomeByName[Warehouse] = Field(
         description="origin and overseas stock points by name")
-    modes: Annotated[dict[str, Mode], Field(min_length=1)] = Field(
+    modes: SomeByName[Mode] = Field(
         description="transport modes by name")
-    lanes: dict[str, Lane] = Field(description="which modes connect which places")
-    disruptions: list[Disruption] = Field(
+    lanes: ByName[Lane] = Field(description="which modes connect which places")
+    disruptions: Entries[Disruption] = Field(
         [], description="port congestion, closures; they merge by name under extends")
     returns: Returns
     service: Service
@@ -863,6 +985,7 @@ class Scenario(Frozen):
 def reference_problems(sc: Scenario):
     """Yield (dotted path, reason) for every name that points at nothing or the wrong kind."""
     currencies = {m.currency for m in sc.markets.values()} | {BASE_CURRENCY}
+    yield from _currency_problems(sc)
     for name, sku in sc.skus.items():
         if sku.supplier not in sc.suppliers:
             yield f"skus.{name}.supplier", f"unknown supplier '{sku.supplier}'"
@@ -902,6 +1025,23 @@ def reference_problems(sc: Scenario):
             if mode not in sc.modes:
                 yield f"disruptions.{i}.modes", f"unknown mode '{mode}'"
     yield from _policy_problems(sc)
+
+
+def _currency_problems(sc: Scenario):
+    """A currency has one rate: markets that share one must quote it alike (the model books
+    every flow of a currency at one rate), and CNY is the base at rate 1."""
+    first: dict[str, tuple[str, Market]] = {}
+    for name, market in sc.markets.items():
+        quote = (market.fx_to_cny, market.fx_daily_volatility)
+        if market.currency == BASE_CURRENCY and quote != (1.0, 0.0):
+            yield (f"markets.{name}.fx_to_cny", f"{BASE_CURRENCY} is the base currency: "
+                   "give fx_to_cny 1 and fx_daily_volatility 0")
+            continue
+        other, spec = first.setdefault(market.currency, (name, market))
+        if other != name and quote != (spec.fx_to_cny, spec.fx_daily_volatility):
+            yield (f"markets.{name}.fx_to_cny", f"{market.currency} is also market {other}'s "
+                   "currency: markets sharing a currency give it the same fx_to_cny and "
+                   "fx_daily_volatility")
 
 
 def _lane_problems(sc: Scenario):
@@ -951,6 +1091,7 @@ def route_problem(sc: Scenario, market: str, route: str, warehouse: str,
 
 def _policy_problems(sc: Scenario):
     origins = [n for n, w in sc.warehouses.items() if w.kind == "origin"]
+    categories = sorted({sku.category for sku in sc.skus.values()})
     for market in sc.markets:
         if market not in sc.policies.fulfilment:
             yield "policies.fulfilment", f"no fulfilment for market '{market}'"
@@ -980,6 +1121,10 @@ def _policy_problems(sc: Scenario):
         for sku in rule.skus or []:
             if sku not in sc.skus:
                 yield f"{path}.skus", f"unknown SKU '{sku}'"
+        for category in rule.categories or []:
+            if category not in categories:
+                yield f"{path}.categories", (f"unknown category '{category}'"
+                                             + _did_you_mean(category, categories))
         if wh.kind == "overseas":
             if rule.mode is None:
                 yield f"{path}.mode", "an overseas warehouse is replenished by a bulk mode"
@@ -991,6 +1136,11 @@ def _policy_problems(sc: Scenario):
         if channel not in sc.ad_channels:
             yield f"policies.ad_spend.{channel}", "unknown ad channel"
     yield from _planning_problems(sc)
+
+
+def _did_you_mean(word: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(word, names, n=1, cutoff=0.8)
+    return f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(names[:10])})"
 
 
 def _planning_problems(sc: Scenario):

@@ -132,7 +132,7 @@ def test_validate_lists_every_problem_one_line_each(tmp_path, capsys):
     assert err == [f"error: {file}: horizon.days: Input should be a valid integer, unable to "
                    "parse string as an integer",
                    f"error: {file}: markets.US.vat_rate: Input should be less than or equal "
-                   "to 1",
+                   "to 1, not 1.5",
                    f"error: {file}: markets.US.duty_rat: unknown key (did you mean "
                    "duty_rate?)"]
 

@@ -198,7 +198,7 @@ def test_plans_conserve_units_and_ship_no_more_than_the_window_needs(tiny):
 def test_settings_come_from_the_scenario_and_must_hold_together(tiny):
     with pytest.raises(ValueError, match="window_weeks must cover the 2 weeks"):
         Replan(window_weeks=1, review_days=14)
-    with pytest.raises(ValueError, match="greater than 0"):
+    with pytest.raises(ValueError, match="greater than or equal to 1"):
         Replan(window_weeks=0)
     assert RollingPlanner(tiny, Replan(window_weeks=2, review_days=8)).review_days == 8
     planner = RollingPlanner(load("tiny", "policies.replan={review_days: 14, window_weeks: 4}"))

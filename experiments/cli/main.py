@@ -106,7 +106,8 @@ COMMANDS: dict[str, Command] = {
 """Subcommands in the order ``xbsim --help`` lists them."""
 
 BAD_INPUT = {"sim.loader": "ScenarioError", "sim.plan": "PlanFileError",
-             "experiments.errors": "ExperimentError", "optimize.solve": "SolveError"}
+             "experiments.errors": "ExperimentError", "optimize.solve": "SolveError",
+             "sim.integrity": "RunIntegrityError"}
 """The typed errors that mean bad input, by module (see ``_is_bad_input``)."""
 
 

@@ -22,9 +22,11 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from sim import limits, loader, scenario
+from sim.calendar import EXTRA_DAYS
 from sim.distributions import Distribution
 from sim.loader import resolve_document
-from sim.scenario import Scenario
+from sim.scenario import NAME_PATTERN, Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "docs" / "scenario-reference.md"
@@ -71,6 +73,31 @@ Units live in the names (`_days`, `_hours`, `_cny`, `_kg`, `_m3`, `_rate` a frac
 `_probability` in [0, 1]); money without `_cny` is in the currency of the enclosing entry (a
 market's, a warehouse's, a mode's or an ad channel's `currency`). Dates are ISO dates
 (`2026-11-27`). "x" marks a multiplier.
+"""
+
+LIMITS = """\
+## Limits
+
+Every number has bounds (the table below gives them) far beyond any real operation, so that
+whatever loads also runs to the end within memory and time. Numbers are written as numbers:
+`true`, `"100"` and YAML 1.1's base-60 `1:40` are refused. Names of markets, SKUs,
+categories, warehouses, modes, lanes, channels, suppliers, events and the scenario itself
+are letters, digits, `_` and `-` (at most 64, not starting with `-`). A scenario has at most
+{markets} markets (so at most {currencies} currencies with CNY), {skus} SKUs and {entries}
+entries in any other mapping or list; markets that share a currency give it the same
+`fx_to_cny` and `fx_daily_volatility`, and a market trading in CNY gives 1 and 0. A
+replenishment rule's `categories` must name categories of the catalogue.
+
+Products of fields are checked too, as expectations at a 5-star rating and every paid
+channel's maximum: at most {orders_day:,.0f} orders on the busiest day and {orders:,.0f} over
+the horizon, {tickets_day:,.0f} shopper inquiries a day and {tickets:,.0f} over the horizon,
+{cells:,.0f} markets x SKUs x days (the horizon plus {extra} days), {departures:,.0f} bulk
+departures over the horizon, and a calendar multiplier (seasonality x overlapping peaks) of
+at most {calendar:,.0f}.
+
+A file is at most {file_mib} MiB, nested at most {depth} levels and holds at most
+{nodes:,} values once its YAML aliases are expanded; `extends:` chains are at most
+{extends} files long; a key given twice in one mapping is an error naming both lines.
 """
 
 EXTENDING = """\
@@ -122,7 +149,7 @@ def reference_markdown() -> str:
     """The whole reference as Markdown."""
     examples = _example_documents()
     rows = list(_rows(Scenario, ""))
-    parts = [INTRO, EXTENDING, _merge_table(rows), _distributions()]
+    parts = [INTRO, _limits(), EXTENDING, _merge_table(rows), _distributions()]
     nested = {row.path.split(".")[0] for row in rows if "." in row.path}
     top = [row for row in rows if row.path not in nested and "." not in row.path]
     parts.append(_section("Top level", "Keys of the scenario itself.", top, examples))
@@ -273,7 +300,7 @@ def _kind(core: Any, bounds: list[Any]) -> str:
         return f"list of {_kind(inner, inner_bounds)}{_length(bounds)}"
     if origin is dict:
         inner, _, inner_bounds = _unwrap(typing.get_args(core)[1])
-        return f"mapping to {_kind(inner, inner_bounds)}"
+        return f"mapping to {_kind(inner, inner_bounds)}{_length(bounds)}"
     names = {float: "number", int: "integer", str: "text", bool: "true or false",
              dt.date: "date", type(None): "null"}
     text = names.get(core, getattr(core, "__name__", str(core)))
@@ -281,13 +308,15 @@ def _kind(core: Any, bounds: list[Any]) -> str:
 
 
 def _range(bounds: list[Any]) -> str:
-    low = next((f"{b.ge:g} <=" for b in bounds if isinstance(b, at.Ge)), None) \
-        or next((f"{b.gt:g} <" for b in bounds if isinstance(b, at.Gt)), None)
-    high = next((f"<= {b.le:g}" for b in bounds if isinstance(b, at.Le)), None) \
-        or next((f"< {b.lt:g}" for b in bounds if isinstance(b, at.Lt)), None)
+    low = next((f"{_bound(b.ge)} <=" for b in bounds if isinstance(b, at.Ge)), None) \
+        or next((f"{_bound(b.gt)} <" for b in bounds if isinstance(b, at.Gt)), None)
+    high = next((f"<= {_bound(b.le)}" for b in bounds if isinstance(b, at.Le)), None) \
+        or next((f"< {_bound(b.lt)}" for b in bounds if isinstance(b, at.Lt)), None)
     pattern = next((b.pattern for b in bounds if getattr(b, "pattern", None)), None)
     if pattern == r"^[A-Z]{3}$":
         return ", a currency code (3 capitals)"
+    if pattern == NAME_PATTERN:
+        return ", a name (letters, digits, _ and -; at most 64)"
     if low and high:
         return f", {low} x {high}"
     if high:
@@ -295,11 +324,19 @@ def _range(bounds: list[Any]) -> str:
     return f", {low} x" if low else ""
 
 
+def _bound(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
 def _length(bounds: list[Any]) -> str:
     least = next((b.min_length for b in bounds if isinstance(b, at.MinLen)), None)
     most = next((b.max_length for b in bounds if isinstance(b, at.MaxLen)), None)
     if least is not None and least == most:
         return f", exactly {least}"
+    if least and most:
+        return f", {least} to {most}"
+    if most:
+        return f", at most {most}"
     return f", at least {least}" if least else ""
 
 
@@ -357,6 +394,17 @@ def _list_item(path: str) -> type[BaseModel] | None:
         fields = [o.model_fields[part] for o in options if o and part in o.model_fields]
         shape = _annotation(fields[0])
     return _model_of(typing.get_args(_unwrap(shape)[0])[0])
+
+
+def _limits() -> str:
+    return LIMITS.format(
+        markets=scenario.MAX_MARKETS, currencies=scenario.MAX_MARKETS + 1,
+        skus=f"{scenario.MAX_SKUS:,}", entries=f"{scenario.MAX_ENTRIES:,}",
+        orders_day=limits.MAX_ORDERS_PER_DAY, orders=limits.MAX_ORDERS,
+        tickets_day=limits.MAX_TICKETS_PER_DAY, tickets=limits.MAX_TICKETS,
+        cells=limits.MAX_CELLS, extra=EXTRA_DAYS, departures=limits.MAX_DEPARTURES,
+        calendar=limits.MAX_CALENDAR, file_mib=loader.MAX_FILE_BYTES // 1024**2,
+        depth=loader.MAX_DEPTH, nodes=loader.MAX_NODES, extends=loader.MAX_EXTENDS)
 
 
 def _distributions() -> str:

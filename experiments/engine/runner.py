@@ -25,6 +25,7 @@ from typing import Any
 from experiments.engine.backends import Backend
 from experiments.engine.models import Model
 from experiments.errors import BackendError, CellError, ExperimentError
+from sim.integrity import RunIntegrityError
 from sim.loader import ScenarioError
 from sim.plan import PlanFileError
 
@@ -94,8 +95,9 @@ def run_task(models: Sequence[Model], cells: list[Cell]) -> TaskResult:
 
 def _failure(cell: Cell, exc: Exception) -> CellError:
     """The cell's error, caused by the model's exception; bad input is an impossible
-    combination of values, or a plan that does not fit the scenario."""
-    bad_input = isinstance(exc, ScenarioError | PlanFileError)
+    combination of values, a plan that does not fit the scenario, or values whose run
+    cannot stay finite and balanced."""
+    bad_input = isinstance(exc, ScenarioError | PlanFileError | RunIntegrityError)
     reason = str(exc) if bad_input else f"{type(exc).__name__}: {exc}"
     error = CellError(cell.point, cell.replication, cell.seed, dict(cell.params), reason,
                       bad_input)

@@ -16,15 +16,19 @@ from experiments.errors import StoreError
 
 def check_readable(directory: Path) -> None:
     """``StoreError`` naming the first table or JSON file of ``directory`` (its
-    sub-directories included, hidden files not) that cannot be read."""
+    sub-directories included, hidden files not) that cannot be read. The top-level
+    ``manifest.json`` is left to the manifest reader, whose messages say what it lacks."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     directory = Path(directory)
+    if not directory.exists():
+        raise StoreError(f"{directory}: no such directory")
     if not directory.is_dir():
-        raise StoreError(f"{directory} is not a directory")
+        raise StoreError(f"{directory}: not a directory")
     files = sorted(p for p in directory.rglob("*") if p.is_file() and not any(
-        part.startswith(".") for part in p.relative_to(directory).parts))
+        part.startswith(".") for part in p.relative_to(directory).parts)
+        and p != directory / "manifest.json")
     for path in files:
         try:
             if path.suffix == ".parquet":
