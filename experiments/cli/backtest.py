@@ -12,9 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from experiments.cli.arguments import backend_options, report_option
 from experiments.data.backtest import backtest, write_backtest
 from experiments.data.backtest_report import write_backtest_report
-from experiments.engine.backends import KINDS, open_backend
+from experiments.engine.backends import open_backend
 from experiments.engine.progress import for_stream
 from experiments.errors import CellError, ExperimentError
 from sim.loader import ScenarioError
@@ -33,15 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    metavar="PATH=VALUE", help="override a field by dotted path")
     p.add_argument("--out", type=Path, default=None,
                    help="output directory (default out/NAME-backtest)")
-    p.add_argument("--no-report", action="store_true", help="do not write report.html")
-    p.add_argument("--backend", choices=KINDS, default="local",
-                   help="local process pool (default), dask, or serial (this process)")
-    p.add_argument("--workers", type=int, default=None, metavar="K",
-                   help="worker processes (default: one per core)")
-    p.add_argument("--address", default=None, metavar="tcp://HOST:PORT",
-                   help="Dask scheduler to use instead of a LocalCluster")
-    p.add_argument("--batch-seconds", type=float, default=1.0, metavar="S",
-                   help="group replications into tasks of about S seconds (default 1)")
+    report_option(p)
+    backend_options(p)
 
 
 def backtest_command(args: argparse.Namespace) -> int:
