@@ -105,6 +105,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimize.ads_stock import (
+    DAYS,
     StockLimits,
     expected_sales,
     route_margins,
@@ -136,7 +137,6 @@ from sim.plan import AdSpendLine, Plan, PlanFileError, load_plan, with_ads
 from sim.scenario import Scenario
 from sim.state import OpeningState
 
-DAYS = 7
 SATURATION = 0.98
 """Curves are modelled up to the spend that buys this share of a channel's maximum."""
 ALLOCATION_TOL = 0.005

@@ -54,6 +54,7 @@ from sim.network import Network
 from sim.scenario import Scenario
 
 DAYS = 7
+"""Days in a week: the ad models plan weekly spend in CNY per day."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from experiments.data.backtest import Backtest
 from experiments.data.backtest_measures import LABELS, MEASURES
-from experiments.data.backtest_scores import CELL_WORDS, GOOD_BIAS, GOOD_COVERAGE
+from experiments.data.backtest_scores import CELL_WORDS, GOOD_BIAS, GOOD_COVERAGE, pct
 from experiments.report.html import Figure, Headline, Page, Section, Stat, render_page
 from experiments.report.plots import panel_grid, save_figure
 from experiments.report.text import Part
@@ -57,16 +57,13 @@ def _headline(result: Backtest, verdicts: list[str]) -> Headline:
     """Each measure's WAPE and bias against its coverage of the history, in words first."""
     rows = result.scores[result.scores["breakdown"] == "market"]
     stats = [Stat(LABELS.get(str(r.measure), str(r.measure)),
-                  f"WAPE {_percent(r.wape)}, bias {_percent(r.bias, signed=True)}",
-                  f"90 % coverage {_percent(r.coverage, 0)} over {r.cells} market-months",
+                  f"WAPE {pct(r.wape)}, bias {pct(r.bias, signed=True)}",
+                  f"90 % coverage {pct(r.coverage, 0)} over {r.cells} market-months",
                   "good" if abs(r.bias) <= GOOD_BIAS and r.coverage >= GOOD_COVERAGE
                   else "bad")
              for r in rows.itertuples() if not math.isnan(r.bias)]
     return Headline(verdicts[0] if verdicts else "No measure to judge.", stats[:7])
 
-
-def _percent(value: float, digits: int = 1, signed: bool = False) -> str:
-    return f"{100 * value:{'+' if signed else ''}.{digits}f} %"
 
 
 def _measure_figure(cells: pd.DataFrame, measure: str, path: Path) -> Figure:
@@ -97,13 +94,10 @@ def _scores_part(scores: pd.DataFrame, title: str, key: str) -> Part:
     for _, r in scores.iterrows():
         what = CELL_WORDS.get(str(r[key]), str(r[key]))
         rows.append([LABELS.get(str(r["measure"]), str(r["measure"])), what,
-                     _pct(r["wape"]), _pct(r["bias"], signed=True), _pct(r["coverage"]),
+                     pct(r["wape"]), pct(r["bias"], signed=True), pct(r["coverage"]),
                      str(r["cells"]), f"{r['actual_total']:,.0f}",
                      f"{r['simulated_total']:,.0f}"])
     return Part(title, ["measure", "cells of", "WAPE", "bias", "90 % coverage", "cells",
                         "actual (sum of cells)", "simulated (sum of cells)"], rows,
                 [False, False, True, True, True, True, True, True])
 
-
-def _pct(value: float, signed: bool = False) -> str:
-    return "-" if math.isnan(value) else f"{100 * value:{'+' if signed else ''}.1f} %"

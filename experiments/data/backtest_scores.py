@@ -84,14 +84,14 @@ def verdict(row: pd.Series) -> str:
     """One line per measure and breakdown, e.g. ``orders: WAPE 4.1 %, bias -1.2 %, 90 %
     coverage 88 % over 36 market-months: the model reproduces the history``."""
     measure, breakdown = str(row["measure"]), str(row["breakdown"])
-    numbers = (f"{LABELS.get(measure, measure)}: WAPE {_pct(row['wape'])}, bias "
-               f"{_pct(row['bias'], signed=True)}, 90 % coverage {_pct(row['coverage'], 0)} "
+    numbers = (f"{LABELS.get(measure, measure)}: WAPE {pct(row['wape'])}, bias "
+               f"{pct(row['bias'], signed=True)}, 90 % coverage {pct(row['coverage'], 0)} "
                f"over {row['cells']} {CELL_WORDS.get(breakdown, 'cells')}")
     bias, coverage = float(row["bias"]), float(row["coverage"])
     if np.isnan(bias):
         judgement = "no actual volume to judge by"
     elif abs(bias) > GOOD_BIAS:
-        judgement = f"the model runs {'high' if bias > 0 else 'low'} by {_pct(abs(bias))}"
+        judgement = f"the model runs {'high' if bias > 0 else 'low'} by {pct(abs(bias))}"
     elif coverage < GOOD_COVERAGE:
         judgement = ("the level is right but the history varies more than the model: its "
                      "intervals are too narrow")
@@ -100,7 +100,8 @@ def verdict(row: pd.Series) -> str:
     return f"{numbers}: {judgement}"
 
 
-def _pct(value: float, digits: int = 1, signed: bool = False) -> str:
+def pct(value: float, digits: int = 1, signed: bool = False) -> str:
+    """A share as a percentage, not clipped (a bias runs either way, a WAPE past 100 %)."""
     if np.isnan(value):
         return "-"
     return f"{100 * value:{'+' if signed else ''}.{digits}f} %"

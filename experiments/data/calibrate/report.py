@@ -71,9 +71,14 @@ def write_fit_report(directory: Path, fits: Sequence[Fit], facts: FitFacts) -> P
     return path
 
 
+def _warning_count(fits: Sequence[Fit], facts: FitFacts) -> int:
+    """The fits' warnings and the base entries the scenario had to drop."""
+    return sum(len(f.warnings) for f in fits) + len(facts.dropped)
+
+
 def _headline(fits: Sequence[Fit], facts: FitFacts) -> Headline:
     """Per fitted group: how many scenario values it wrote and how many warnings it has."""
-    warnings = sum(len(f.warnings) for f in fits) + len(facts.dropped)
+    warnings = _warning_count(fits, facts)
     sentence = (f"{len(fits)} groups fitted to {facts.period} of history; "
                 f"{warnings} warning{'s' if warnings != 1 else ''} to read below"
                 if warnings else f"{len(fits)} groups fitted to {facts.period} of history, "
@@ -85,7 +90,7 @@ def _headline(fits: Sequence[Fit], facts: FitFacts) -> Headline:
 
 
 def _answer(fits: Sequence[Fit], facts: FitFacts) -> Section:
-    warnings = sum(len(f.warnings) for f in fits) + len(facts.dropped)
+    warnings = _warning_count(fits, facts)
     lead = (f"{facts.scenario.name}: {', '.join(f.group for f in fits)} fitted to "
             f"{facts.period}; " + (f"{warnings} warning(s), listed at the end."
                                    if warnings else "no warnings."))
