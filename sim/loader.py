@@ -27,8 +27,9 @@ a path that is not a regular file (a directory, ``/dev/zero``, a pipe), a file l
 deeper than ``MAX_DEPTH`` (an alias that contains itself) or holding more than ``MAX_NODES``
 values once its aliases are expanded (an alias bomb), and an ``extends:`` chain longer than
 ``MAX_EXTENDS``. YAML is read as YAML 1.1 without base-60 numbers (``1:40`` is text, not
-100); ``1e5`` is a number as in YAML 1.2. After validation, ``sim.limits`` refuses a
-scenario whose run would exceed its memory and time budgets.
+100); ``1e5`` is a number as in YAML 1.2. Plan and sweep files are read the same way
+(``read_document``). After validation, ``sim.limits`` refuses a scenario whose run would
+exceed its memory and time budgets.
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ def _resolve(file: Path, chain: tuple[Path, ...], notes: list[str]) -> dict[str,
 
 
 def _read_yaml(file: Path) -> dict[str, Any]:
-    data = _expanded(_parse(_read_text(file), file, ""), file, "", 0, [0])
+    data = read_document(file)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -174,16 +175,26 @@ def _read_yaml(file: Path) -> dict[str, Any]:
     return data
 
 
-def _read_text(file: Path) -> str:
-    """The file's text, if it is a regular file of at most MAX_FILE_BYTES."""
+def read_document(file: str | Path, max_bytes: int = MAX_FILE_BYTES,
+                  max_nodes: int = MAX_NODES) -> Any:
+    """A YAML file read as strictly as a scenario (no base-60, no duplicate keys, bounded
+    size, depth and aliases; see the module docstring), for every input file a user writes:
+    scenarios, plans and sweeps. ``ScenarioError`` naming the file otherwise."""
+    file = Path(file)
+    return _expanded(_parse(_read_text(file, max_bytes), file, ""), file, "", 0, [0],
+                     max_nodes)
+
+
+def _read_text(file: Path, max_bytes: int) -> str:
+    """The file's text, if it is a regular file of at most ``max_bytes``."""
     try:
         if not file.is_file():
             raise ScenarioError(file, "", "no such file" if not file.exists()
                                 else "not a regular file")
         with file.open("rb") as stream:
-            raw = stream.read(MAX_FILE_BYTES + 1)
-        if len(raw) > MAX_FILE_BYTES:
-            raise ScenarioError(file, "", f"larger than {MAX_FILE_BYTES // 1024 ** 2} MiB")
+            raw = stream.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            raise ScenarioError(file, "", f"larger than {max_bytes / 1024 ** 2:g} MiB")
         return raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(file, "", f"cannot read: {exc}") from None
@@ -204,22 +215,23 @@ def _parse(text: str, file: Path, path: str) -> Any:
                                         "levels") from None
 
 
-def _expanded(node: Any, file: Path, path: str, depth: int, count: list[int]) -> Any:
+def _expanded(node: Any, file: Path, path: str, depth: int, count: list[int],
+              max_nodes: int = MAX_NODES) -> Any:
     """A copy of the document as a tree: each alias becomes its own copy, so that merging
     and ``--set`` change one place only. Bounded: an alias that contains itself exceeds
-    MAX_DEPTH, an alias bomb MAX_NODES, long before either costs time or memory."""
+    MAX_DEPTH, an alias bomb ``max_nodes``, long before either costs time or memory."""
     count[0] += 1
-    if count[0] > MAX_NODES:
-        raise ScenarioError(file, path, f"more than {MAX_NODES:,} values once aliases are "
+    if count[0] > max_nodes:
+        raise ScenarioError(file, path, f"more than {max_nodes:,} values once aliases are "
                                         "expanded")
     if isinstance(node, dict | list) and depth >= MAX_DEPTH:
         raise ScenarioError(file, path, f"nested deeper than {MAX_DEPTH} levels (an alias "
                                         "that contains itself?)")
     if isinstance(node, dict):
-        return {key: _expanded(value, file, path, depth + 1, count)
+        return {key: _expanded(value, file, path, depth + 1, count, max_nodes)
                 for key, value in node.items()}
     if isinstance(node, list):
-        return [_expanded(value, file, path, depth + 1, count) for value in node]
+        return [_expanded(value, file, path, depth + 1, count, max_nodes) for value in node]
     return node
 
 

@@ -30,9 +30,9 @@ from pydantic import (
 )
 
 from sim.atomic import atomic_write
+from sim.loader import ScenarioError, read_document
 
 # libyaml where installed: a year's channel plan is a megabyte of lines.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -40,6 +40,10 @@ MAX_PLAN_WEEKS = 5_218
 """The last week a plan can name: a hundred years of weeks."""
 MAX_UNITS = 1e12
 """Units of one plan line: far beyond any seller, and sums of them stay exact in int64."""
+MAX_PLAN_BYTES = 32 * 1024**2
+"""The largest plan file read: 25 times a year's channel plan of the baseline (1.2 MiB)."""
+MAX_PLAN_VALUES = 2_500_000
+"""The most values a plan file holds (the baseline's year: 83,000)."""
 MAX_CNY = 1e15
 """Money of one plan figure (CNY): finite sums of them stay far from float overflow."""
 
@@ -169,20 +173,37 @@ def save_plan(plan: Plan, path: str | Path) -> Path:
 
 
 def load_plan(path: str | Path) -> Plan:
+    """Read a plan file. YAML is read as strictly as a scenario (``sim.loader``: no base-60
+    numbers, no duplicate keys, bounded size and aliases); JSON is read as JSON."""
     path = Path(path)
+    if not path.is_file():
+        raise PlanFileError(f"{path}: no such file" if not path.exists()
+                            else f"{path}: cannot read: not a regular file")
     try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.load(text, _YAML_LOADER)
+        if path.suffix == ".json":
+            data = json.loads(_json_text(path))
+        else:
+            data = read_document(path, MAX_PLAN_BYTES, MAX_PLAN_VALUES)
         return Plan.model_validate(data)
-    except FileNotFoundError:
-        raise PlanFileError(f"{path}: no such file") from None
+    except ScenarioError as exc:  # its parts are one line each already
+        where = f"{exc.path}: " if exc.path else ""
+        raise PlanFileError(f"{exc.file}: not a plan: {where}{exc.reason}") from None
     except OSError as exc:
         raise PlanFileError(f"{path}: cannot read: {exc.strerror}") from None
     except ValidationError as exc:
         raise PlanFileError(f"{path}: not a plan: {problems(exc)}") from None
-    except (ValueError, yaml.YAMLError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSON, or text that is not UTF-8
         reason = " ".join(str(exc).split())
         raise PlanFileError(f"{path}: not a plan: {reason}") from None
+
+
+def _json_text(path: Path) -> str:
+    """A JSON plan's text, within the size bound of a YAML plan."""
+    with path.open("rb") as stream:
+        raw = stream.read(MAX_PLAN_BYTES + 1)
+    if len(raw) > MAX_PLAN_BYTES:
+        raise PlanFileError(f"{path}: not a plan: larger than {MAX_PLAN_BYTES // 1024**2} MiB")
+    return raw.decode("utf-8")
 
 
 def validated(plan: Plan) -> Plan:

@@ -40,7 +40,7 @@ def sweep_file(path: Path, **changes) -> Path:
     (["run", TINY, "--seed", 2**40, "--replications", 2], "--seed must be >= 0"),
     (["run", TINY, "--precision", "1e-300"], "--precision must be >= 1e-06"),
     (["run", TINY, "--precision", "nan"], "--precision must be"),
-    (["run", TINY, "--replications", 10**12], "--replications must be >= 1 and <= 100000"),
+    (["run", TINY, "--replications", 10**12], "--replications must be >= 1 and <= 10000"),
     (["run", TINY, "--replications", 3, "--max-replications", 10**9], "--max-replications"),
     (["run", TINY, "--days", 0], "--days must be between 1 and 60"),
     (["run", TINY, "--replications", 2, "--batch-seconds", "inf"], "--batch-seconds"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from experiments.cli.limits import allowed
 from experiments.engine.backends import KINDS
 
 OPTIMISERS = ("channels", "ads", "frontier", "peak")
@@ -34,17 +35,20 @@ def run_arguments(p: argparse.ArgumentParser) -> None:
     scenario_arguments(p)
     p.add_argument("--seed", type=int, default=0,
                    help="the run's seed; with --replications, the root seed from which each "
-                        "replication's seed is spawned (default 0)")
+                        f"replication's seed is spawned (default 0; {allowed('seed')})")
     p.add_argument("--days", type=int, default=None, help="simulate only the first D days")
     p.add_argument("--out", type=Path, default=None,
                    help="output directory (default out/NAME, or out/NAME-replications)")
     p.add_argument("--replications", type=int, default=None, metavar="N",
-                   help="run N replications and report each KPI's mean and 95 %% interval")
+                   help="run N replications and report each KPI's mean and 95 %% interval "
+                        f"({allowed('replications')})")
     p.add_argument("--precision", type=float, default=None, metavar="P",
                    help="add replications until every watched KPI's relative half-width "
-                        "is below P (e.g. 0.02); starts from --replications (default 10)")
+                        "is below P (e.g. 0.02); starts from --replications (default 10; P "
+                        f"{allowed('precision')})")
     p.add_argument("--max-replications", type=int, default=DEFAULT_MAX_REPLICATIONS,
-                   metavar="M", help="cap for --precision (default %(default)s)")
+                   metavar="M", help="cap for --precision (default %(default)s; "
+                                     f"{allowed('max_replications')})")
     p.add_argument("--kpi", dest="kpis", action="append", default=None, metavar="KPI",
                    help="KPI watched by --precision (repeatable; default: headline KPIs)")
     state_option(p)
@@ -58,8 +62,8 @@ def evaluate_arguments(p: argparse.ArgumentParser) -> None:
                    help="plan file written by xbsim optimize (default: the scenario's own "
                         "plan or policies)")
     p.add_argument("--replications", type=int, default=10, metavar="N",
-                   help="replications (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+                   help=f"replications (default 10; {allowed('replications')})")
+    p.add_argument("--seed", type=int, default=0, help=f"root seed (default 0; {allowed('seed')})")
     p.add_argument("--days", type=int, default=None, help="simulate only the first D days")
     p.add_argument("--out", type=Path, default=None,
                    help="output directory (default out/NAME/evaluation)")
@@ -76,24 +80,27 @@ def optimize_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="output directory (default out/NAME/MODEL)")
     p.add_argument("--time-limit", type=float, default=None,
-                   help=f"seconds per solve (default {SolveOptions.time_limit_s:g})")
+                   help=f"seconds per solve (default {SolveOptions.time_limit_s:g}; "
+                        f"{allowed('time_limit')})")
     p.add_argument("--mip-gap", type=float, default=None,
                    help="relative MIP gap at which to stop (default: the model's: channels "
                         f"and frontier {channels.DEFAULT_OPTIONS.mip_gap:g}, ads "
                         f"{ads.DEFAULT_OPTIONS.mip_gap:g}, peak {peak.DEFAULT_OPTIONS.mip_gap:g})")
-    p.add_argument("--points", type=int, default=10, help="frontier points (default 10)")
+    p.add_argument("--points", type=int, default=10,
+                   help=f"frontier points (default 10; {allowed('points')})")
     p.add_argument("--metric", choices=("mean_days", "share_within"), default="mean_days",
                    help="frontier time measure: mean delivery days, or the share delivered "
                         "within --within-days")
     p.add_argument("--within-days", type=float, default=5.0,
-                   help="N for --metric share_within (default 5)")
+                   help=f"N for --metric share_within (default 5; {allowed('within_days')})")
     p.add_argument("--stock-aware", action="store_true",
                    help="ads: plan spend against the stock the scenario's logistics (its rules "
                         "and the plan it names, e.g. --set plan=out/peak/plan.yaml) deliver, "
                         "simulated (planning.ads.stock_aware)")
     p.add_argument("--evaluate", type=int, default=None, metavar="N",
                    help="then judge the plan against the scenario's rules in N replications "
-                        "on common random numbers (results in OUT/evaluation)")
+                        "on common random numbers (results in OUT/evaluation; "
+                        f"{allowed('evaluate')})")
     scenario_arguments(p)
     state_option(p)
     report_option(p)
@@ -107,8 +114,8 @@ def compare_arguments(p: argparse.ArgumentParser) -> None:
                    help="also compare the first scenario with these overrides, as NAME "
                         "(repeatable; at least one override each)")
     p.add_argument("--replications", type=int, default=10, metavar="N",
-                   help="replications per scenario (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+                   help=f"replications per scenario (default 10; {allowed('replications')})")
+    p.add_argument("--seed", type=int, default=0, help=f"root seed (default 0; {allowed('seed')})")
     p.add_argument("--days", type=int, default=None, help="simulate only the first D days")
     p.add_argument("--kpi", dest="kpis", action="append", default=None, metavar="KPI",
                    help="KPI to compare (repeatable; default: headline KPIs)")
@@ -145,13 +152,16 @@ def tune_arguments(p: argparse.ArgumentParser) -> None:
     sense.add_argument("--minimize", action="store_true", help="minimise the objective "
                        "(default: the KPI's own direction)")
     sense.add_argument("--maximize", action="store_true", help="maximise the objective")
-    p.add_argument("--budget", type=int, required=True, metavar="N", help="trials to run")
+    p.add_argument("--budget", type=int, required=True, metavar="N",
+                   help=f"trials to run ({allowed('budget')})")
     p.add_argument("--replications", type=int, default=10, metavar="R",
-                   help="replications per trial, the same seeds for every trial (default 10)")
+                   help="replications per trial, the same seeds for every trial (default 10; "
+                        f"{allowed('replications')})")
     p.add_argument("--batch-trials", type=int, default=DEFAULT_BATCH, metavar="B",
                    help="trials asked together (default %(default)s; the result depends on "
-                        "it, not on the backend or --workers)")
-    p.add_argument("--seed", type=int, default=0, help="root seed and sampler seed (default 0)")
+                        f"it, not on the backend or --workers; {allowed('batch_trials')})")
+    p.add_argument("--seed", type=int, default=0, help="root seed and sampler seed (default 0; "
+                                        f"{allowed('seed')})")
     p.add_argument("--days", type=int, default=None, help="simulate only the first D days")
     p.add_argument("--out", type=Path, default=None,
                    help="results directory (default out/NAME-tune)")
@@ -185,4 +195,5 @@ def backend_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--address", default=None, metavar="tcp://HOST:PORT",
                    help="Dask scheduler to use instead of a LocalCluster")
     p.add_argument("--batch-seconds", type=float, default=1.0, metavar="S",
-                   help="group cells into tasks of about S seconds (default 1)")
+                   help=f"group cells into tasks of about S seconds (default 1; "
+                        f"{allowed('batch_seconds')})")

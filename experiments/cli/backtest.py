@@ -13,11 +13,15 @@ import sys
 from pathlib import Path
 
 from experiments.cli.arguments import backend_options, report_option
-from experiments.data.backtest import backtest, write_backtest
-from experiments.data.backtest_report import write_backtest_report
+from experiments.cli.limits import BOUNDS, allowed
+from experiments.cli.output import cannot_write
+from experiments.data.backtest import Backtest, backtest, write_backtest
+from experiments.data.backtest_report import REPORT, write_backtest_report
 from experiments.engine.backends import open_backend
 from experiments.engine.progress import for_stream
 from experiments.errors import CellError, ExperimentError
+from experiments.storage.names import OUT, safe_name
+from experiments.storage.swap import BACKTEST, claimed, replace_directory
 from sim.loader import ScenarioError
 
 EXIT_BAD_INPUT = 2
@@ -28,8 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--actuals", type=Path, required=True, metavar="DIR",
                    help="data directory of the history to compare with (orders.parquet, ...)")
     p.add_argument("--replications", type=int, default=20, metavar="N",
-                   help="replications (default 20)")
-    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+                   help=f"replications (default 20; 2 to {BOUNDS['replications'].high})")
+    p.add_argument("--seed", type=int, default=0, help=f"root seed (default 0; {allowed('seed')})")
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="PATH=VALUE", help="override a field by dotted path")
     p.add_argument("--out", type=Path, default=None,
@@ -39,20 +43,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def backtest_command(args: argparse.Namespace) -> int:
-    """Run, print and write one backtest; the exit code."""
+    """Run, print and write one backtest; the exit code. The results directory is claimed
+    before the replications run and swapped in whole (``storage.swap``), like every other
+    command's."""
+    out = args.out or OUT / f"{safe_name(args.scenario.stem)}-backtest"
     try:
-        with open_backend(args.backend, args.workers, args.address) as pool:
-            result = backtest(args.scenario, args.actuals, args.replications, pool, args.seed,
-                              args.overrides, for_stream(), args.batch_seconds)
+        with claimed(out, BACKTEST):
+            return _backtest(args, out)
     except (ScenarioError, ExperimentError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _bad_input(exc)
     except CellError as exc:
         if not exc.bad_input:
             raise
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    out = args.out or Path("out") / f"{args.scenario.stem}-backtest"
+        return _bad_input(exc)
+
+
+def _backtest(args: argparse.Namespace, out: Path) -> int:
+    with open_backend(args.backend, args.workers, args.address) as pool:
+        result = backtest(args.scenario, args.actuals, args.replications, pool, args.seed,
+                          args.overrides, for_stream(), args.batch_seconds)
     print(f"backtest of {args.scenario} against {args.actuals} ({result.first} to "
           f"{result.last}): {len(result.seeds)} replications (root seed {args.seed}), "
           f"{result.stats.wall_seconds:.1f} s on {result.backend}")
@@ -61,12 +70,24 @@ def backtest_command(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}")
     try:
-        written = write_backtest(out, result)
-        report = None if args.no_report else write_backtest_report(out, result)
+        written = replace_directory(out, BACKTEST, lambda staging: _write(
+            staging, result, not args.no_report))
     except OSError as exc:
-        print(f"error: cannot write results to {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        return cannot_write(out, exc)
     print(f"\nresults: {out}/ ({', '.join(written)})")
-    if report is not None:
-        print(f"report: {report}")
+    if not args.no_report:
+        print(f"report: {out / REPORT}")
     return 0
+
+
+def _write(directory: Path, result: Backtest, report: bool) -> list[str]:
+    """The tables, ``backtest.json`` and (with ``report``) the page, into ``directory``."""
+    written = write_backtest(directory, result)
+    if report:
+        write_backtest_report(directory, result)
+    return written
+
+
+def _bad_input(exc: Exception) -> int:
+    print(f"error: {' '.join(str(exc).splitlines())}", file=sys.stderr)
+    return EXIT_BAD_INPUT

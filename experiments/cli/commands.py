@@ -32,7 +32,7 @@ from experiments.storage.integrity import check_readable
 from experiments.storage.manifest import CompareManifest, ReplicationsManifest
 from experiments.storage.names import OUT, safe_name
 from experiments.storage.runstore import write_run
-from experiments.storage.swap import claimed, replace_directory
+from experiments.storage.swap import claimed
 from experiments.storage.tablestore import write_tables
 from experiments.studies import tune as tuning
 from experiments.studies.comparison import compare
@@ -204,7 +204,7 @@ def tune_command(args: argparse.Namespace) -> int:
     sense, constraints = tuning.resolve_objective(model, args.objective, args.constraints,
                                                   args.minimize, args.maximize)
     out = args.out or OUT / f"{safe_name(getattr(model, 'name', 'model'))}-tune"
-    with claimed(out, "tune"):
+    with claimed(out, tuning.TUNE):
         return _tune(args, model, parameters, sense, constraints, out)
 
 
@@ -222,11 +222,9 @@ def _tune(args: argparse.Namespace, model: Model, parameters: list[tuning.Parame
     manifest = tuning.manifest_for(result, str(args.scenario), model, args.overrides,
                                    args.days, args.budget, where)
     try:
-        written = replace_directory(out, "tune", lambda staging: tuning.save(
-            result, model, staging, manifest))
+        written = tuning.save(result, model, out, manifest)
     except OSError as exc:
         return cannot_write(out, exc)
-    result.directory = out
     print(f"\nresults: {out}/ ({', '.join(written)})")
     return 0 if args.no_report else report_page(out)
 

@@ -18,7 +18,15 @@ from experiments.errors import ExperimentError
 
 MAX_SEED = 2**32 - 1
 """Root seeds also seed optuna's sampler, which takes 32-bit seeds."""
-MAX_REPLICATIONS = 100_000
+MAX_REPLICATIONS = 10_000
+"""Replications of one command (per scenario, per trial, per evaluation): intervals thirty
+times narrower than ten replications give; 10,000 baseline years are hours of a machine."""
+MAX_TRIALS = 10_000
+"""Tune trials (and trials asked together)."""
+MAX_POINTS = 100
+"""Frontier points: each is a solve (seconds on the tiny scenario, minutes on large ones)."""
+MAX_TIME_LIMIT_S = 86_400
+"""Seconds per solve: a day."""
 
 
 @dataclass(frozen=True)
@@ -47,11 +55,11 @@ BOUNDS = {
     "evaluate": Bound("--evaluate", 1, MAX_REPLICATIONS),
     "precision": Bound("--precision", 1e-6, 1, open_high=True),
     "batch_seconds": Bound("--batch-seconds", 0, 3600, open_low=True),
-    "budget": Bound("--budget", 1, 100_000),
-    "batch_trials": Bound("--batch-trials", 1, 10_000),
-    "time_limit": Bound("--time-limit", 0, 1e6, open_low=True),
+    "budget": Bound("--budget", 1, MAX_TRIALS),
+    "batch_trials": Bound("--batch-trials", 1, MAX_TRIALS),
+    "time_limit": Bound("--time-limit", 0, MAX_TIME_LIMIT_S, open_low=True),
     "mip_gap": Bound("--mip-gap", 0, 1, open_high=True),
-    "points": Bound("--points", 2, 1000),
+    "points": Bound("--points", 2, MAX_POINTS),
     "within_days": Bound("--within-days", 0, 3650, open_low=True),
 }
 """By option destination; an option a command does not have, or left unset, is skipped.
@@ -75,6 +83,15 @@ def check_options(args: argparse.Namespace) -> None:
         for path in value if isinstance(value, list) else [value]:
             if isinstance(path, Path):
                 check_input_file(path)
+
+
+def allowed(dest: str) -> str:
+    """The range of option ``dest`` for its help: ``1 to 10000``, ``> 0 and <= 86400``."""
+    bound = BOUNDS[dest]
+    if not (bound.open_low or bound.open_high):
+        return f"{_text(bound.low)} to {_text(bound.high)}"
+    return (f"{'>' if bound.open_low else '>='} {_text(bound.low)} and "
+            f"{'<' if bound.open_high else '<='} {_text(bound.high)}")
 
 
 def _text(number: float) -> str:

@@ -20,6 +20,8 @@ from experiments.report.plots import panel_grid, save_figure
 from experiments.report.text import Part
 from sim.atomic import atomic_write
 
+REPORT = "report.html"
+
 
 def write_backtest_report(out: Path, result: Backtest) -> Path:
     """``out/report.html``; the figures are also in ``out/figures/``."""
@@ -47,7 +49,7 @@ def write_backtest_report(out: Path, result: Backtest) -> Path:
                  ("period", f"{result.first} to {result.last}"),
                  ("root seed", str(result.root_seed)), ("backend", result.backend)],
                 sections, headline=_headline(result, verdicts))
-    path = out / "report.html"
+    path = out / REPORT
     text = render_page(page)
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path

@@ -36,6 +36,9 @@ from experiments.storage.writelock import writer_lock
 T = TypeVar("T")
 PLAN = "plan.yaml"
 OPTIMIZE = "optimize"
+BACKTEST = "backtest"
+MARKERS = {PLAN: OPTIMIZE, "backtest.json": BACKTEST}
+"""Results with no manifest, known by the file that says what they are."""
 OWN_SUBDIRECTORIES = {OPTIMIZE: ("evaluation",)}
 """Nested results a kind writes itself, and so replaces (a new plan's old evaluation would lie)."""
 _LEGACY_OLD = re.compile(r"\d+\.old")
@@ -116,7 +119,7 @@ def kind_of(directory: Path) -> str | None:
         except (OSError, ValueError, AttributeError):
             return ""
         return kind if isinstance(kind, str) else ""
-    return OPTIMIZE if (directory / PLAN).is_file() else None
+    return next((kind for name, kind in MARKERS.items() if (directory / name).is_file()), None)
 
 
 def check_replaceable(out: Path, kind: str) -> None:

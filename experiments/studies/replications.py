@@ -95,14 +95,23 @@ def replicate(model: Model, backend: Backend, replications: int | None = None,
             result = _result(rows, root_seed, kpis, precision, confidence, stats)
             if precision is None or result.reached or n >= max_replications:
                 break
-            width = result.worst()[1]
-            needed = math.ceil(n * (width / precision) ** 2) if math.isfinite(width) else 2 * n
+            needed = estimate(n, result.worst()[1], precision, max_replications)
             n = min(max_replications, max(needed, n + backend.workers))
             progress.update(len(rows), total=n)
         finished = True
     finally:
         progress.close(final=finished)
     return result
+
+
+def estimate(n: int, width: float, precision: float, cap: int) -> int:
+    """n (h / target)^2, the classic estimate of the replications needed, at most ``cap``:
+    a KPI whose mean is near zero has a huge relative half-width h/|m|, whose square
+    overflows. Twice ``n`` when h/|m| is not a number (a mean of exactly zero)."""
+    if not math.isfinite(width):
+        return min(2 * n, cap)
+    ratio = width / precision  # a float: infinite rather than an error when it overflows
+    return math.ceil(min(n * ratio * ratio, cap))
 
 
 def _note(rows: list[dict], kpis: Sequence[str] | None, precision: float | None,

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -48,7 +47,7 @@ from experiments.engine.models import Model, ScenarioModel
 from experiments.errors import DesignError, ExperimentError, SweepFileError
 from experiments.kpis import HEADLINE_KPIS, check_scenario_kpis
 from experiments.studies.designs import Design, Parameter, make_design
-from sim.loader import ScenarioError
+from sim.loader import ScenarioError, read_document
 
 MAX_REPLICATIONS = 100_000
 MAX_CELLS = 1_000_000
@@ -125,16 +124,9 @@ def load_sweep(file: str | Path, model: Model | None = None) -> Sweep:
     """Read and check a sweep file; ``model`` replaces the scenario (a notebook's function)."""
     file = Path(file)
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SweepFileError(file, "", "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SweepFileError(file, "", f"cannot read: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        raise SweepFileError(file, where, f"malformed YAML: {getattr(exc, 'problem', exc)}") \
-            from None
+        data = read_document(file)  # as strictly as a scenario: no base-60, no duplicate keys
+    except ScenarioError as exc:
+        raise SweepFileError(exc.file, exc.path, exc.reason) from None
     if not isinstance(data, dict):
         raise SweepFileError(file, "", "a sweep file must be a mapping of keys to values")
     return build_sweep(data, file, model)

@@ -48,17 +48,20 @@ from experiments.engine.models import Model, ScenarioModel, override_text
 from experiments.engine.progress import Progress
 from experiments.engine.runner import Cell, RunStats, TaskResult, cell_rows, run_cells
 from experiments.engine.seeds import replication_seeds
-from experiments.errors import ExperimentError, StoreError
+from experiments.errors import ExperimentError
 from experiments.kpis import check_scenario_kpis, direction, fmt, kpi_order
 from experiments.stats import CONFIDENCE, paired_differences, t_quantile
 from experiments.storage.manifest import FILE, TuneManifest, write_manifest
 from experiments.storage.runstore import write_parquet
+from experiments.storage.swap import replace_directory
 from sim.atomic import atomic_write
 from sim.loader import ScenarioError, apply_override, load_scenario
 
 DEFAULT_BATCH = 4
 """Trials asked together; part of the result's identity (not the backend's worker count)."""
 TUNED_FILE = "tuned.yaml"
+TUNE = "tune"
+"""The kind of a tune result directory (its manifest's ``kind``)."""
 _CONSTRAINT = re.compile(r"^\s*([^<>=\s]+)\s*(>=|<=)\s*(\S+)\s*$")
 
 
@@ -475,36 +478,42 @@ def tuned_document(model: ScenarioModel, best: Mapping[str, Any], out: Path) -> 
 
 def save(result: TuneResult, model: Model, out: Path, manifest: TuneManifest) -> list[str]:
     """Write the tables (parquet, and the trials also as CSV), ``tuned.yaml`` (scenarios
-    only; checked to load into the best setting) and the manifest, last."""
+    only; checked to load into the best setting) and the manifest as one directory swapped
+    in whole for ``out``, under its writer lock (``storage.swap``): a kill leaves the old
+    result or the new one, and a second writer is refused."""
     out = Path(out)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir())
-                                              and not (out / FILE).exists())):
-        raise StoreError(f"{out} is not empty and holds no xbsim results; choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / FILE).unlink(missing_ok=True)
+    written = replace_directory(out, TUNE, lambda staging: _write(result, model, staging, out,
+                                                                  manifest))
+    result.directory = out
+    return written
+
+
+def _write(result: TuneResult, model: Model, staging: Path, out: Path,
+           manifest: TuneManifest) -> list[str]:
+    """The files of ``save``, into ``staging`` (a sibling of ``out``, so ``tuned.yaml``'s
+    relative ``extends:`` path holds in both)."""
     tables = {"trials": result.trials, "samples": result.samples,
               "best": best_table(result), "validation": result.validation,
               "validation_samples": result.validation_samples}
     written = []
     for name, frame in tables.items():
-        write_parquet(out / f"{name}.parquet", frame)
+        write_parquet(staging / f"{name}.parquet", frame)
         written.append(f"{name}.parquet")
     csv = result.trials.to_csv(index=False, lineterminator="\n")
-    atomic_write(out / "trials.csv", lambda tmp: tmp.write_text(csv, encoding="utf-8"))
+    atomic_write(staging / "trials.csv", lambda tmp: tmp.write_text(csv, encoding="utf-8"))
     written.append("trials.csv")
     if isinstance(model, ScenarioModel):
         document = tuned_document(model, result.best, out)
         text = ("# written by xbsim tune: the best setting found, applied to the original\n"
                 + yaml.safe_dump(document, sort_keys=False))
-        atomic_write(out / TUNED_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-        tuned = load_scenario(out / TUNED_FILE)
+        atomic_write(staging / TUNED_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        tuned = load_scenario(staging / TUNED_FILE)
         ignore = {"name", "plan"}  # the plan path is the same file, spelt from elsewhere
         if tuned.model_dump(mode="json", exclude=ignore) != \
                 model.scenario(result.best).model_dump(mode="json", exclude=ignore):
             raise ExperimentError(f"{out / TUNED_FILE} does not reproduce the best setting")
         written.append(TUNED_FILE)
-    write_manifest(out, manifest)
-    result.directory = out
+    write_manifest(staging, manifest)
     return [*written, FILE]
 
 
