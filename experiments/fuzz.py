@@ -403,6 +403,9 @@ def _cli_case(argv: list[str], out: Path) -> tuple[str, str]:
         return _run_summary(out, argv) if argv[0] == "run" else ("ran", "")
     if "Traceback" in err:
         return "traceback", err[-600:]
+    if argv[0] == "validate" and code == 2 and lines and all(
+            line.startswith(("error: ", "warning: ")) for line in lines):
+        return "refused", ""  # validate lists every problem, one line each
     if code not in (1, 2) or len(errors) != 1 or lines[-1] != errors[0]:
         return "multi-line", err[-600:]
     found = next((outcome for phrase, outcome in INTEGRITY.items() if phrase in errors[0]),

@@ -142,3 +142,24 @@ def test_a_json_plan_with_nan_units_is_one_line(tmp_path):
     file.write_text(json.dumps(plan))
     message = str(pytest.raises(PlanFileError, load_plan, file).value)
     assert message.endswith("fulfilment.0.units: must be a finite number (got nan)"), message
+
+
+def test_a_control_character_in_a_sweep_key_stays_on_one_line(tmp_path):
+    """Found by the fuzzer: ``\\x1e`` and ``\\x0b`` split an error for ``splitlines`` and
+    for terminals; every message ``xbsim`` prints shows them escaped."""
+    file = tmp_path / "sweep.yaml"
+    file.write_text(f"name: s\nscenario: {TINY}\nparameters: {{service.agents: [2, 3]}}\n"
+                    '"a\\x1eb\\vc": 1\n', encoding="utf-8")
+    code, _, stderr = run_cli(["sweep", file, "--backend", "serial"])
+    assert code == 2 and stderr.splitlines() == [
+        f"error: {file}: a\\x1eb\\x0bc: unknown key"], stderr
+
+
+def test_an_unknown_argument_with_a_newline_is_one_error_line(capsys):
+    """Found by the fuzzer: argparse's usage, then one error line quoting the argument."""
+    with pytest.raises(SystemExit):
+        main(["validate", str(TINY), "a\nb"])
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("usage: xbsim validate")
+    assert lines[-1] == "xbsim validate: error: unrecognized arguments: a b"
+    assert sum("error: " in line for line in lines) == 1

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from experiments.cli.arguments import backend_options, report_option
 from experiments.cli.limits import BOUNDS, allowed
+from experiments.cli.main import one_line
 from experiments.cli.output import cannot_write
 from experiments.data.backtest import Backtest, backtest, write_backtest
 from experiments.data.backtest_report import REPORT, write_backtest_report
@@ -89,5 +90,5 @@ def _write(directory: Path, result: Backtest, report: bool) -> list[str]:
 
 
 def _bad_input(exc: Exception) -> int:
-    print(f"error: {' '.join(str(exc).splitlines())}", file=sys.stderr)
+    print(f"error: {one_line(str(exc))}", file=sys.stderr)
     return EXIT_BAD_INPUT

@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser, commands = _parsers([word] if word in COMMANDS else [])
     args, extra = parser.parse_known_args(argv)
     if extra:  # argparse would show xbsim's usage for a command's unknown option
-        commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+        commands[args.command].error(f"unrecognized arguments: {one_line(' '.join(extra))}")
     try:
         check_options(args)
         return _resolve(COMMANDS[args.command].run)(args)
@@ -179,13 +179,16 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if not _is_bad_input(exc):
             raise
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
-def _one_line(exc: Exception) -> str:
-    """The message on one line, whatever text (a name with a newline) it quotes."""
-    return " ".join(str(exc).split("\n"))
+def one_line(text: str) -> str:
+    """``text`` on one line, whatever it quotes: a newline becomes a space, any other
+    character that would break the line (a vertical tab, a record separator, ``\\u2028``)
+    is shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1]
+                   for c in " ".join(text.split("\n")))
 
 
 def _is_bad_input(exc: Exception) -> bool:
