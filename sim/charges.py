@@ -28,3 +28,14 @@ def charge_inbound_fee(net: Network, ledger: Ledger, w: int, units: int, day: in
     fee = net.warehouse.inbound_fee[w] * units
     if fee > 0:
         ledger.book("inbound_fee", int(net.warehouse.currency[w]), -fee, day, day)
+
+
+def pay_promotions(t: int, net: Network, ledger: Ledger, deal_fees: np.ndarray,
+                   owned_channel_cny: float) -> None:
+    """Deal fees due today [market] (market currency) and a day of the owned channel."""
+    if deal_fees.any():
+        markets = np.flatnonzero(deal_fees)
+        ledger.book("promotion", net.market.currency[markets], -deal_fees[markets], t, t,
+                    markets)
+    if owned_channel_cny:
+        ledger.book("owned_channel", 0, -owned_channel_cny, t, t)

@@ -26,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.calendar import Timeline
+from sim.customers import steady_repeat_factor
+from sim.pricing import PriceSchedule, list_prices
 from sim.rng import Streams
 from sim.scenario import Scenario
 
@@ -154,7 +156,8 @@ def expected_daily_units(scenario: Scenario, markets: list[str], skus: list[str]
     sessions = organic + paid_per_market
     units_per_order = 1.0 + scenario.conversion.extra_units_per_order_mean
     return (sessions[:, None] * popularity_shares(scenario, skus)[None, :]
-            * static_conversion(scenario, markets, skus) * units_per_order)
+            * static_conversion(scenario, markets, skus) * units_per_order
+            * steady_repeat_factor(scenario.customers))
 
 
 class DemandModel:
@@ -186,30 +189,54 @@ class DemandModel:
                          else ad_spend)
         self.paid_sessions = paid_sessions(scenario, channels, markets, self.ad_spend,
                                            calendar=season, carry_in=carry_in)
-        paid_buyers = converting_paid(scenario, channels, self.paid_sessions).sum(axis=0)
-        self.converting_sessions = self.organic_sessions + paid_buyers
-        self.paid_order_share = np.divide(paid_buyers, self.converting_sessions,
-                                          out=np.zeros_like(paid_buyers),
-                                          where=self.converting_sessions > 0)
+        self.paid_buyers = converting_paid(scenario, channels, self.paid_sessions).sum(axis=0)
+        converting = self.organic_sessions + self.paid_buyers
+        self.paid_order_share = np.divide(self.paid_buyers, converting,
+                                          out=np.zeros_like(self.paid_buyers),
+                                          where=converting > 0)
         self.conversion = static_conversion(scenario, markets, skus)
         self.sku_share = popularity_shares(scenario, skus)
         self.n_skus = len(skus)
+        self.prices = PriceSchedule(scenario, markets, skus, list_prices(scenario, markets, skus))
+        self.repeat_factor = steady_repeat_factor(scenario.customers)
         self._carry = np.zeros((len(markets), len(skus)))
 
     def sessions(self, t: int) -> np.ndarray:
         """All sessions per market on day t (organic and paid)."""
         return self.organic_sessions[:, t] + self.paid_sessions[:, :, t].sum(axis=0)
 
-    def order_rate(self, t: int, rating_effect: np.ndarray | float = 1.0) -> np.ndarray:
-        """Expected orders [market, sku] on day t."""
-        buyers = self.converting_sessions[:, t] * rating_effect
-        return buyers[:, None] * self.sku_share[None, :] * self.conversion
+    def listing_sessions(self, t: int, rank: np.ndarray | None) -> np.ndarray:
+        """Sessions per listing [market, sku] on day t: the market's organic sessions by
+        popularity and rank, its paid sessions by popularity."""
+        organic = self.organic_sessions[:, t, None] * (1.0 if rank is None else rank)
+        paid = self.paid_sessions[:, :, t].sum(axis=0)[:, None]
+        return (organic + paid) * self.sku_share[None, :]
 
-    def draw_orders(self, t: int, rating_effect: np.ndarray | float = 1.0
+    def order_rate(self, t: int, rating_effect: np.ndarray | float = 1.0,
+                   rank: np.ndarray | None = None,
+                   returning: np.ndarray | None = None) -> np.ndarray:
+        """Expected orders [market, sku] on day t.
+
+        ``rank`` [market, sku] scales each listing's organic sessions (``sim.ranking``);
+        ``returning`` [market] is the past buyers who come back today (``sim.customers``).
+        Without it (planning), the steady share of returning buyers is added as a factor.
+        """
+        organic = self.organic_sessions[:, t, None] * (1.0 if rank is None else rank)
+        buyers = (organic + self.paid_buyers[:, t, None]) * np.asarray(rating_effect).reshape(
+            -1, 1)
+        rate = buyers * self.sku_share[None, :] * self.conversion
+        if returning is None:
+            rate = rate * self.repeat_factor
+        else:
+            rate = rate + returning[:, None] * self.sku_share[None, :]
+        return rate * self.prices.demand_factor(t)
+
+    def draw_orders(self, t: int, rating_effect: np.ndarray | float = 1.0,
+                    rank: np.ndarray | None = None, returning: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Today's orders as (market, sku, units) arrays, one element per order."""
         extra = self.scenario.conversion.extra_units_per_order_mean
-        rate = self.order_rate(t, rating_effect)
+        rate = self.order_rate(t, rating_effect, rank, returning)
         if self.scenario.conversion.order_counts == "expected":
             due = self._carry + rate * (1.0 + extra)
             counts = np.floor(due + 1e-9).astype(np.int64)
@@ -237,8 +264,10 @@ def expected_units_by_day(scenario: Scenario) -> np.ndarray:
                            model.paid_sessions).sum(axis=0)[:, :days]
     buyers = organic_mean + paid
     units_per_order = 1.0 + scenario.conversion.extra_units_per_order_mean
+    listing = np.stack([model.prices.demand_factor(t) for t in range(days)], axis=-1) \
+        if model.prices.windows else 1.0
     return (buyers[:, None, :] * model.sku_share[None, :, None]
-            * model.conversion[:, :, None] * units_per_order)
+            * model.conversion[:, :, None] * units_per_order * model.repeat_factor * listing)
 
 
 def sample_units_by_day(scenario: Scenario, seeds: list[int], days: range) -> np.ndarray:

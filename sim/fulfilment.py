@@ -23,12 +23,14 @@ import numpy as np
 
 from sim import economics
 from sim.allocation import allocate
+from sim.customers import CustomerBase
 from sim.demand import DemandModel
 from sim.execution import PlanBook, Router
 from sim.inventory import Stock
 from sim.ledger import Ledger
 from sim.network import Network
 from sim.pipeline import Pipeline
+from sim.ranking import Listings
 from sim.records import Records
 from sim.returns import DISPOSITIONS, ReturnDraws, draw_returns
 from sim.rng import Streams
@@ -51,6 +53,8 @@ class Cohort:
     sku: np.ndarray
     units: np.ndarray
     route: np.ndarray
+    price: np.ndarray          # the price on the order day, market currency incl. VAT
+    coupon: np.ndarray         # a promotion's fee per order, market currency
 
 
 @dataclass
@@ -77,19 +81,25 @@ def payout_day(day: np.ndarray | int, cycle: int) -> np.ndarray:
 
 
 def serve_demand(t: int, net: Network, streams: Streams, demand: DemandModel, sales: Sales,
-                 stock: Stock, router: Router, book: PlanBook, service: ServiceState
+                 stock: Stock, router: Router, book: PlanBook, service: ServiceState,
+                 listings: Listings, customers: CustomerBase
                  ) -> tuple[Cohort, dict[str, float]]:
-    """Today's orders: draw them, fill backorders then new orders; returns the orders to
-    ship today and the day's flows."""
+    """Today's orders: draw them (ranked listings, returning buyers), fill backorders then
+    new orders; returns the orders to ship today and the day's flows."""
     sc = net.scenario
     cv = sc.conversion
     n_skus = net.n_skus
     rating_effect = (sales.rating / cv.initial_rating) ** cv.rating_elasticity
-    market, sku, units = demand.draw_orders(t, rating_effect)
+    rank = listings.rank(sales.rating)
+    returning = customers.returning(t)
+    market, sku, units = demand.draw_orders(t, rating_effect, rank, returning)
     n_new = len(market)
-    sales.demand_units[:, :, t] = np.bincount(
-        market * n_skus + sku, units, minlength=sales.demand_units[:, :, t].size
-    ).reshape(len(net.markets), n_skus)
+    shape = sales.demand_units.shape[:2]
+    sales.demand_units[:, :, t] = per_listing(market, sku, shape, units)
+    sales.potential_today = demand.order_rate(t, rating_effect, None, returning) \
+        * (1.0 + cv.extra_units_per_order_mean)
+    customers.placed(t, market, returning_buyers(streams, demand, t, rating_effect, rank,
+                                                 returning, market, sku))
     inquiries = streams.service.poisson(
         demand.sessions(t).sum() * sc.service.tickets.inquiries_per_1000_sessions / 1000.0)
     service.raised[0, t] += inquiries
@@ -121,12 +131,37 @@ def serve_demand(t: int, net: Network, streams: Streams, demand: DemandModel, sa
     sales.backlog = {"order_day": all_day[waiting], "market": all_market[waiting],
                      "sku": all_sku[waiting], "units": all_units[waiting],
                      "sequence": sequence[waiting], "route": all_route[waiting]}
-    shipped = Cohort(all_day[filled], all_market[filled], all_sku[filled], all_units[filled],
-                     all_route[filled])
+    day, market_, sku_ = all_day[filled], all_market[filled], all_sku[filled]
+    shipped = Cohort(day, market_, sku_, all_units[filled], all_route[filled],
+                     demand.prices.prices(day, market_, sku_),
+                     demand.prices.coupon_cost(day, market_, sku_))
+    sales.lost_today = per_listing(market[lost], sku[lost], shape, units[lost])
+    sales.unfilled_today = per_listing(market[~new_filled], sku[~new_filled], shape) > 0
     return shipped, {"orders": n_new, "units_demanded": int(units.sum()),
                      "units_filled": int(units[new_filled].sum()),
                      "units_shipped": int(all_units[filled].sum()),
                      "lost_sales_units": int(units[lost].sum())}
+
+
+def per_listing(market: np.ndarray, sku: np.ndarray, shape: tuple[int, ...],
+                weights: np.ndarray | None = None) -> np.ndarray:
+    """Orders (or ``weights``, e.g. units) summed per listing [market, sku]."""
+    flat = np.bincount(market * shape[1] + sku, weights, minlength=shape[0] * shape[1])
+    return flat.reshape(shape[0], shape[1])
+
+
+def returning_buyers(streams: Streams, demand: DemandModel, t: int,
+                     rating_effect: np.ndarray, rank: np.ndarray | None,
+                     returning: np.ndarray | None, market: np.ndarray,
+                     sku: np.ndarray) -> np.ndarray:
+    """Which of today's orders come from returning buyers: each one with the share
+    returning buyers have of its listing's expected orders."""
+    if returning is None:
+        return np.zeros(len(market), dtype=bool)
+    total = demand.order_rate(t, rating_effect, rank, returning)
+    first = demand.order_rate(t, rating_effect, rank, np.zeros_like(returning))
+    share = np.divide(total - first, total, out=np.zeros_like(total), where=total > 0)
+    return streams.customers.random(len(market)) < share[market, sku]
 
 
 def fall_back(t: int, net: Network, stock: Stock, router: Router, book: PlanBook,
@@ -155,7 +190,7 @@ def fall_back(t: int, net: Network, stock: Stock, router: Router, book: PlanBook
 
 def ship_orders(t: int, net: Network, streams: Streams, orders: Cohort, router: Router,
                 stock: Stock, pipeline: Pipeline, ledger: Ledger, sales: Sales,
-                service: ServiceState, records: Records) -> None:
+                service: ServiceState, records: Records, customers: CustomerBase) -> None:
     """Dispatch filled orders by their routes today and draw everything that follows."""
     if len(orders.market) == 0:
         return
@@ -173,6 +208,8 @@ def ship_orders(t: int, net: Network, streams: Streams, orders: Cohort, router: 
     sales.count(LATE, market, sent.delivery_day, sent.late & delivered)
     sales.count(LOST, market, sent.delivery_day, sent.lost)
     sales.count(RETURNED, market, returned_day, draws.returned)
+    customers.served(market, sent.delivery_day, ~sent.late & delivered, sent.late & delivered,
+                     sent.lost, draws.returned)
     promise = net.market.promise_days[market]
     raise_tickets(net, streams.service, service, sent, promise, draws.returned, returned_day)
 
@@ -180,7 +217,7 @@ def ship_orders(t: int, net: Network, streams: Streams, orders: Cohort, router: 
     value = sent.value
     records.orders.add(
         order_day=orders.order_day, ship_day=sent.ship_day, market=market, sku=sku,
-        units=orders.units, price=net.catalog.price[market, sku], warehouse=sent.warehouse,
+        units=orders.units, price=orders.price, warehouse=sent.warehouse,
         mode=sent.mode, direct=sent.direct, promise_days=promise,
         promised_day=np.floor(placed + promise).astype(np.int64),
         delivery_day=sent.delivery_day, delivery_days=sent.delivery_time - placed,
@@ -259,9 +296,12 @@ def book_sale(t: int, net: Network, ledger: Ledger, sent: Dispatched) -> dict[st
     ship_day, delivery_day = sent.ship_day, sent.delivery_day
     vat_rate = net.market.vat_rate[market]
     currency = net.market.currency[market]
-    gross = net.catalog.price[market, sku] * units
+    gross = orders.price * units
     cash = payout_day(np.full(len(market), t), fin.payout_cycle_days)
     revenue_cny = ledger.book("sales", currency, gross, t, cash, market)
+    coupon = orders.coupon
+    if coupon.any():
+        coupon = ledger.book("promotion", currency, -coupon, t, cash, market)
     vat = economics.vat_in_price(gross, vat_rate)
     ledger.book("vat", currency, -vat, t, cash, market)
     commission = ledger.book("commission", currency,
@@ -300,7 +340,7 @@ def book_sale(t: int, net: Network, ledger: Ledger, sent: Dispatched) -> dict[st
         refund(net, ledger, market[lost], gross[lost], delivery_day[lost])
     return {"revenue": gross, "revenue_cny": revenue_cny, "freight_cny": freight_cny,
             "pick_pack_cny": pick_pack_cny, "parcel_duty_cny": parcel_duty_cny,
-            "fees_cny": pick_pack_cny - commission - payment}
+            "fees_cny": pick_pack_cny - commission - payment - coupon}
 
 
 def refund(net: Network, ledger: Ledger, market: np.ndarray, gross: np.ndarray,
@@ -328,7 +368,7 @@ def book_returns(net: Network, ledger: Ledger, pipeline: Pipeline, sent: Dispatc
     day = net.timeline.day
     received = day(draws.receipt_time[r])
     decided = day(draws.decision_time[r])
-    refund_cny[r] = refund(net, ledger, m, spec.refund_fraction * net.catalog.price[m, s] * u,
+    refund_cny[r] = refund(net, ledger, m, spec.refund_fraction * sent.orders.price[r] * u,
                            received)
     ledger.book("return_shipping", 0, -spec.return_shipping_cost_per_unit_cny * u,
                 received, received, m)

@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim import charges, demand, fulfilment, replenishment
+from sim import charges, customers, demand, fulfilment, replenishment
+from sim.customers import CustomerBase
 from sim.execution import PlanBook, Router, execute, execute_first_period
 from sim.integrity import whole_units
 from sim.inventory import Policies, Stock
@@ -42,6 +43,7 @@ from sim.network import Network, compile_network
 from sim.pipeline import Pipeline
 from sim.plan import Plan, PlanFileError, load_plan
 from sim.policy import ReplanPolicy, snapshot
+from sim.ranking import Listings
 from sim.records import Records, record_day
 from sim.results import RunResult, collect
 from sim.rng import Streams
@@ -78,6 +80,8 @@ class Run:
     stock: Stock
     pipeline: Pipeline
     sales: Sales
+    listings: Listings
+    customers: CustomerBase
     service: ServiceState
     ledger: Ledger
     records: Records
@@ -114,6 +118,9 @@ def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None
     pipeline = Pipeline(net)
     ledger = Ledger(net.currencies, fx, len(net.markets))
     records = Records(net, stock.on_hand)
+    first_orders = demand.expected_daily_units(sc, net.markets, net.skus).sum(axis=1) \
+        / ((1.0 + sc.conversion.extra_units_per_order_mean)
+           * customers.steady_repeat_factor(sc.customers))
     run = Run(
         network=net, streams=streams,
         demand=demand.DemandModel(sc, net.markets, net.skus, net.timeline, streams, spend,
@@ -121,12 +128,25 @@ def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None
         plans=PlanState(router, book), policies=policies, stock=stock, pipeline=pipeline,
         sales=Sales(len(net.markets), net.n_skus, net.timeline.n_days,
                     sc.conversion.initial_rating),
+        listings=Listings(sc.ranking, len(net.markets), net.n_skus,
+                          sc.conversion.initial_rating),
+        customers=CustomerBase(sc.customers, net.timeline.n_days, first_orders,
+                               mean_delivery_days(net)),
         service=ServiceState(sc.service, net.timeline.weekday), ledger=ledger,
         records=records,
         logistics=replenishment.Logistics(env, net, streams, stock, pipeline, ledger, records))
     if state is not None:
         take_over(net, state, run.logistics, run.sales)
     return run
+
+
+def mean_delivery_days(net: Network) -> np.ndarray:
+    """Mean days from order to delivery on each market's own route [market]: processing
+    and the mode's transit."""
+    sc = net.scenario
+    return np.array([sc.policies.fulfilment[m].order_processing_days.mean()
+                     + sc.modes[net.modes[net.routes.mode[i]]].transit_days.mean()
+                     for i, m in enumerate(net.markets)])
 
 
 def opening_stock(net: Network, state: OpeningState | None = None) -> Stock:
@@ -191,12 +211,27 @@ def daily_operations(env: simpy.Environment, run: Run) -> Process:
         yield env.timeout(t + 0.5 - env.now)
         run.pipeline.restock(t, stock)
         ad_cny = charges.spend_on_ads(t, net, ledger, run.demand.ad_spend[:, t])
+        charges.pay_promotions(t, net, ledger, run.demand.prices.deal_fees(t),
+                               run.customers.owned_channel_cost())
         on_shelves = stock.on_hand.copy()
         shipped, flows = fulfilment.serve_demand(t, net, streams, run.demand, run.sales, stock,
-                                                 router, run.plans.book, run.service)
+                                                 router, run.plans.book, run.service,
+                                                 run.listings, run.customers)
         fulfilment.ship_orders(t, net, streams, shipped, router, stock, run.pipeline, ledger,
-                               run.sales, run.service, run.records)
+                               run.sales, run.service, run.records, run.customers)
         run.records.issued(t, on_shelves - stock.on_hand)
+        own_route = stock.on_hand[net.routes.warehouse[: len(net.markets)]]
+        sold = fulfilment.per_listing(shipped.market, shipped.sku, own_route.shape,
+                                      shipped.units)
+        run.records.listings.add(
+            t, sessions=run.demand.listing_sessions(t, run.listings.active_factor()),
+            units_demanded=run.sales.demand_units[:, :, t], units_sold=sold,
+            lost_sales_units=run.sales.lost_today, stock_on_hand=own_route,
+            price=net.catalog.price * run.demand.prices.price_factor(t))
+        run.listings.close_day(sold, run.sales.potential_today,
+                               run.sales.unfilled_today | (own_route == 0),
+                               fulfilment.per_listing(shipped.market, shipped.sku,
+                                                      own_route.shape))
         charges.charge_storage(t, net, ledger, stock)
         run.sales.update_rating(t, net.scenario.conversion)
         yield env.timeout(0.49)
@@ -277,4 +312,4 @@ def simulate(scenario: Scenario, seed: int = 0, days: int | None = None,
     for shipment in run.pipeline.open.values():
         run.records.open_shipment(shipment)
     return collect(net, seed, started, run.records, run.ledger, run.stock, run.pipeline,
-                   run.service.log, run.demand.paid_order_share)
+                   run.service.log, run.demand.paid_order_share, run.customers)

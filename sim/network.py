@@ -27,6 +27,7 @@ import numpy as np
 from sim.calendar import Timeline, shutdown_windows
 from sim.demand import expected_daily_units
 from sim.inventory import Policies
+from sim.pricing import list_prices
 from sim.scenario import BASE_CURRENCY, Scenario, daily_units_capacity
 
 
@@ -176,7 +177,7 @@ def compile_network(scenario: Scenario) -> Network:
         weight=np.array([sc.skus[s].weight_kg for s in skus]),
         volume=np.array([sc.skus[s].volume_m3 for s in skus]),
         return_probability=np.array([sc.skus[s].base_return_probability for s in skus]),
-        price=np.array([[sc.skus[s].price[m] for s in skus] for m in markets]),
+        price=list_prices(sc, markets, skus),
         supplier=np.array([suppliers.index(sc.skus[s].supplier) for s in skus]),
         moq=np.array([sc.suppliers[sc.skus[s].supplier].moq_units for s in skus]))
     spec = [sc.markets[m] for m in markets]

@@ -79,11 +79,32 @@ class WeeklyTrace:
         return self.stock - before + self.issued
 
 
+class ListingDays:
+    """Per listing and day [market, sku, day]: sessions, units asked for, sold and lost,
+    stock on hand where the market's own route ships from, and the day's price; the table
+    that says which SKU ran out where, and what it cost. Compact types (float32, int32)
+    keep a large catalogue's year in memory."""
+
+    COLUMNS = ("sessions", "units_demanded", "units_sold", "lost_sales_units",
+               "stock_on_hand", "price")
+
+    def __init__(self, n_markets: int, n_skus: int, n_days: int) -> None:
+        shape = (n_markets, n_skus, n_days)
+        self.columns = {name: np.zeros(shape, dtype=np.float32 if name in (
+            "sessions", "price") else np.int32) for name in self.COLUMNS}
+
+    def add(self, t: int, **values: np.ndarray) -> None:
+        """The day's values [market, sku] by column."""
+        for name, value in values.items():
+            self.columns[name][:, :, t] = value
+
+
 class Records:
-    """The run's order lines, shipment lines, day rows and weekly stock trace."""
+    """The run's order lines, shipment lines, day rows, weekly stock trace and listing days."""
 
     def __init__(self, network: Network, opening: np.ndarray) -> None:
         self.orders = Recorder(ORDER_COLUMNS)
+        self.listings = ListingDays(len(network.markets), network.n_skus, network.days)
         self.shipments = Recorder(SHIPMENT_COLUMNS)
         self.daily = RowRecorder(daily_columns(network))
         weeks = -(-network.days // 7)

@@ -30,13 +30,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.customers import CustomerBase
 from sim.integrity import check_run
 from sim.inventory import Stock, StockCounts
 from sim.ledger import CAPITALISED, CATEGORIES, Ledger
 from sim.network import Network
 from sim.pipeline import Pipeline
 from sim.recorder import Recorder
-from sim.records import Records, WeeklyTrace
+from sim.records import ListingDays, Records, WeeklyTrace
 from sim.returns import DISPOSITIONS
 from sim.scenario import Scenario
 from sim.service import TICKET_TYPES
@@ -52,6 +53,8 @@ class RunResult:
     ledger: pd.DataFrame
     tickets: pd.DataFrame
     summary: dict[str, Any]
+    listings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """One row per market, SKU and day (``sim.records.ListingDays``)."""
     conservation: dict[str, float] = field(default_factory=dict)
     wall_seconds: float = 0.0
     closing_stock: np.ndarray | None = None
@@ -62,7 +65,7 @@ class RunResult:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"orders": self.orders, "daily": self.daily, "shipments": self.shipments,
-                "ledger": self.ledger, "tickets": self.tickets}
+                "ledger": self.ledger, "tickets": self.tickets, "listings": self.listings}
 
 
 def _name(codes: pd.Series | np.ndarray, names: list[str]) -> pd.Categorical:
@@ -72,10 +75,10 @@ def _name(codes: pd.Series | np.ndarray, names: list[str]) -> pd.Categorical:
 
 def collect(net: Network, seed: int, started: float, records: Records, ledger: Ledger,
             stock: Stock, pipeline: Pipeline, tickets: Recorder,
-            paid_order_share: np.ndarray) -> RunResult:
+            paid_order_share: np.ndarray, customers: CustomerBase) -> RunResult:
     """Build the tables and KPIs at the run's end; ``started`` is the perf_counter() at
     the run's start, ``paid_order_share`` [market, day] the share of orders paid traffic
-    brought (``sim.demand.DemandModel``)."""
+    brought (``sim.demand.DemandModel``), ``customers`` the buyers the run won."""
     start = np.datetime64(net.scenario.horizon.start_date, "D")
     orders = records.orders.frame()
     orders.insert(1, "order_date", start + orders["order_day"].to_numpy().astype("timedelta64[D]"))
@@ -107,15 +110,49 @@ def collect(net: Network, seed: int, started: float, records: Records, ledger: L
     daily["working_capital_cny"] = _working_capital(ledger_table, daily, days)
 
     result = RunResult(net.scenario, seed, orders, daily, shipments, ledger_table,
-                       ticket_table, {})
+                       ticket_table, {}, listing_table(net, records.listings, start))
     result.closing_stock = stock.on_hand.copy()
     result.weekly = records.weekly
     result.conservation = conservation(stock, pipeline, ledger_table)
     result.summary = kpis(net, stock.counts, paid_order_share, result)
+    result.summary.update(commerce_kpis(net, result, customers))
     check_run(result.tables(), result.summary, result.conservation,
               gross_cny(stock, pipeline, ledger_table))
     result.wall_seconds = time.perf_counter() - started
     return result
+
+
+def listing_table(net: Network, listings: ListingDays, start: np.datetime64) -> pd.DataFrame:
+    """The listing days as a long table: market, SKU, day, then the recorded columns."""
+    n_markets, n_skus, days = next(iter(listings.columns.values())).shape
+    market, sku, day = (index.ravel() for index in np.indices((n_markets, n_skus, days)))
+    table = pd.DataFrame({"day": day.astype(np.int32),
+                          "date": start + day.astype("timedelta64[D]"),
+                          "market": _name(market, net.markets), "sku": _name(sku, net.skus)})
+    for name, values in listings.columns.items():
+        table[name] = values.ravel()
+    return table
+
+
+def commerce_kpis(net: Network, result: RunResult, customers: CustomerBase) -> dict[str, float]:
+    """What the sources run a store by: conversion, order value, repeat buyers."""
+    warm = net.scenario.horizon.warmup_days
+    steady = slice(warm, net.days)
+    first = int(customers.first_orders[:, steady].sum())
+    returning = int(customers.returning_orders[:, steady].sum())
+    sessions = float(result.listings.loc[result.listings["day"] >= warm, "sessions"].sum())
+    orders = result.orders
+    placed = orders["order_day"].to_numpy() >= warm
+    contribution = float(result.summary["contribution_margin_cny"])
+    return {
+        "conversion_rate": _ratio(first + returning, sessions),
+        "average_order_value_cny": _ratio(orders.loc[placed, "revenue_cny"].sum(),
+                                          int(placed.sum())),
+        "repurchase_rate": _ratio(returning, first + returning),
+        "new_customers": first,
+        "customer_lifetime_value_cny": _ratio(contribution, first),
+        "acquisition_cost_cny": _ratio(float(result.summary["ad_spend_cny"]), first),
+    }
 
 
 def gross_cny(stock: Stock, pipeline: Pipeline, ledger: pd.DataFrame) -> float:

@@ -25,6 +25,12 @@ class Sales:
         self.backlog = {name: np.zeros(0, dtype=np.int64) for name in BACKLOG_FIELDS}
         """Orders waiting for stock, in line: one element per order and field."""
         self.demand_units = np.zeros((n_markets, n_skus, n_days), dtype=np.int64)
+        self.lost_today = np.zeros((n_markets, n_skus), dtype=np.int64)
+        """Units of today's orders lost for want of stock [market, sku]."""
+        self.potential_today = np.zeros((n_markets, n_skus))
+        """Units the listings would have been asked for today at neutral rank."""
+        self.unfilled_today = np.zeros((n_markets, n_skus), dtype=bool)
+        """Listings with an order today that nothing could fill."""
         self.rating = np.full(n_markets, initial_rating)
         self.events = np.zeros((4, n_markets, n_days))
 

@@ -406,6 +406,158 @@ class Conversion(Frozen):
                                "without noise, to check a plan against its prediction")
 
 
+# ----------------------------------------------------------------------------- commerce
+class _Selection(Frozen):
+    """Which SKUs and markets an entry applies to: named SKUs, SKUs of named categories, or
+    (both null) every SKU; null markets mean every market."""
+
+    skus: Annotated[list[Name], Field(max_length=MAX_SKUS)] | None = Field(
+        None, description="SKUs it applies to; null (with null categories) means all")
+    categories: Annotated[list[Name], Field(max_length=MAX_SKUS)] | None = Field(
+        None, description="SKU categories it applies to (in addition to skus)")
+    markets: Annotated[list[Name], Field(max_length=MAX_MARKETS)] | None = Field(
+        None, description="markets it applies to; null means all")
+
+
+class PriceChange(Window, _Selection):
+    """A dated change of the selling price: the list price times ``price_factor`` on every
+    day of the window (a price rise, a holiday cut, a permanent re-price with a long
+    window). Overlapping changes multiply."""
+
+    merge_key: ClassVar[tuple[str, ...]] = ("name",)
+    name: Name = Field(description="identifies the change when a file extends another")
+    price_factor: Annotated[float, NumberOnly, _finite(ge=0.05, le=20)] = Field(
+        description="selling price / list price while it lasts", json_schema_extra=measured_in("x"))
+
+
+class Promotion(Window, _Selection):
+    """A deal or coupon event: a discount off the list price, a visibility lift (deal badge,
+    event page), what the seller pays for it, and the purchases it borrows from the days
+    after it.
+
+    On the promoted SKUs, expected orders are multiplied by
+        E = traffic_lift x (1 - discount)^(-price_elasticity)       during the event,
+    and, over the ``dip_days`` after it, by
+        D = max(0, 1 - pull_forward_share x (E - 1) x days / dip_days),
+    so that a ``pull_forward_share`` of the event's extra orders are buyers who would have
+    bought in the dip anyway (the post-event dip of deal analyses).
+    """
+
+    merge_key: ClassVar[tuple[str, ...]] = ("name",)
+    name: Name = Field(description="identifies the promotion when a file extends another")
+    discount: Annotated[float, NumberOnly, _finite(ge=0, le=0.95)] = Field(
+        0.0, description="share off the list price", json_schema_extra=measured_in("fraction"))
+    traffic_lift: Multiplier = Field(
+        1.0, description="factor on the promoted SKUs' orders beyond the price effect "
+                         "(deal badge, event placement)", json_schema_extra=measured_in("x"))
+    coupon_cost_per_order: UnitMoney = Field(
+        0.0, description="the marketplace's fee per redeemed coupon or deal order",
+        json_schema_extra=measured_in("market currency"))
+    deal_fee: UnitMoney = Field(
+        0.0, description="the marketplace's fee for running the event, per market, paid on "
+                         "its first day", json_schema_extra=measured_in("market currency"))
+    pull_forward_share: Probability = Field(
+        0.0, description="share of the extra orders that are purchases moved forward from "
+                         "the days after the event", json_schema_extra=measured_in("fraction"))
+    dip_days: DaysCount = Field(0, description="days after the event that lose those "
+                                               "purchases")
+
+    @model_validator(mode="after")
+    def _dip_has_days(self) -> Promotion:
+        if self.pull_forward_share > 0 and self.dip_days == 0:
+            raise ValueError("a pull_forward_share needs dip_days > 0")
+        return self
+
+
+class Pricing(Frozen):
+    """Selling prices over time: the list price (``skus.*.price``) with dated changes and
+    promotions, and the floor a price should not go under."""
+
+    changes: Entries[PriceChange] = Field(
+        [], description="dated price changes; they merge by name under extends")
+    promotions: Entries[Promotion] = Field(
+        [], description="deals and coupons; they merge by name under extends")
+    min_margin_on_cost: Annotated[float, NumberOnly, _finite(ge=0, le=10)] = Field(
+        0.2, description="cost-plus floor: net revenue per unit should exceed the unit cost "
+                         "by this share; validate and the report flag prices under it",
+        json_schema_extra=measured_in("fraction of unit cost"))
+
+
+class Ranking(Frozen):
+    """The marketplace's ranking of each listing, as a factor on its organic sessions:
+
+        rank_ms(t) = clip(v^velocity_elasticity x (1 - stockout_penalty x h)
+                          x (rating_m / initial_rating)^rating_elasticity
+                          x ((1 + reviews_ms) / (1 + initial_reviews))^review_elasticity,
+                          min_factor, max_factor)
+
+    v is the listing's sales velocity (units sold, smoothed over ``velocity_memory_days``)
+    over its planning run-rate; h in [0, 1] is its stock-out memory: each day the listing
+    cannot sell, h moves toward 1 with time constant ``stockout_onset_days``; each day it
+    sells again, h decays with time constant ``stockout_recovery_days``, so the lost
+    sessions come back as exp(-days / recovery). All zero elasticities and a zero penalty
+    (the defaults) leave organic traffic as the calendar gives it.
+    """
+
+    velocity_elasticity: Annotated[float, NumberOnly, _finite(ge=0, le=2)] = Field(
+        0.0, description="sessions follow (recent sales / run-rate) to this power")
+    velocity_memory_days: Annotated[float, NumberOnly, _finite(ge=1, le=MAX_DAYS)] = Field(
+        14.0, description="time constant of the smoothed sales velocity")
+    stockout_penalty: Probability = Field(
+        0.0, description="share of organic sessions a listing loses once its stock-out "
+                         "memory is full", json_schema_extra=measured_in("fraction"))
+    stockout_onset_days: Annotated[float, NumberOnly, _finite(ge=0.1, le=MAX_DAYS)] = Field(
+        3.0, description="time constant with which a stock-out costs ranking")
+    stockout_recovery_days: Annotated[float, NumberOnly, _finite(ge=0.1, le=MAX_DAYS)] = Field(
+        21.0, description="time constant with which ranking comes back once in stock")
+    rating_elasticity: Rate = Field(
+        0.0, description="organic sessions follow (rating / initial rating) to this power")
+    review_elasticity: Annotated[float, NumberOnly, _finite(ge=0, le=2)] = Field(
+        0.0, description="organic sessions follow ((1 + reviews) / (1 + initial reviews)) to "
+                         "this power")
+    initial_reviews: UnitsCount = Field(100, description="reviews per listing on day 0")
+    review_probability: Probability = Field(
+        0.02, description="chance a delivered order leaves a review")
+    min_factor: Annotated[float, NumberOnly, _finite(ge=0, le=1)] = Field(
+        0.2, description="the lowest rank factor", json_schema_extra=measured_in("x"))
+    max_factor: Annotated[float, NumberOnly, _finite(ge=1, le=MAX_MULTIPLIER)] = Field(
+        3.0, description="the highest rank factor", json_schema_extra=measured_in("x"))
+
+
+class OwnedChannel(Frozen):
+    """Email and private groups (私域): past buyers reached at a cost per buyer and month,
+    who then come back more often."""
+
+    cost_per_buyer_month_cny: UnitMoney = Field(
+        description="cost of keeping one past buyer reached for a month")
+    repurchase_uplift: Multiplier = Field(
+        description="factor on a reached buyer's repurchase probability",
+        json_schema_extra=measured_in("x"))
+
+
+class Customers(Frozen):
+    """Buyers who come back. A delivered order's buyer buys again with probability
+
+        q = clip(repurchase_probability + on_time_bonus [on time]
+                 - late_penalty [late] - lost_penalty [lost] - return_penalty [returned], 0, 1)
+            (x the owned channel's uplift, capped at 1),
+
+    after an exponentially distributed delay of mean ``mean_days_to_repurchase``; returning
+    buyers pick SKUs by popularity and pay the day's price. Zero repurchase probability (the
+    default) leaves every order a first purchase.
+    """
+
+    repurchase_probability: Probability = Field(
+        0.0, description="chance a buyer whose order arrived buys again")
+    on_time_bonus: Probability = Field(0.0, description="added when it arrived on time")
+    late_penalty: Probability = Field(0.0, description="taken off when it arrived late")
+    lost_penalty: Probability = Field(0.0, description="taken off when the parcel was lost")
+    return_penalty: Probability = Field(0.0, description="taken off when it came back")
+    mean_days_to_repurchase: Annotated[float, NumberOnly, _finite(ge=1, le=MAX_DAYS)] = Field(
+        90.0, description="mean delay from delivery to the next purchase")
+    owned_channel: OwnedChannel | None = Field(None, description="email or private groups")
+
+
 # ----------------------------------------------------------------------------- supply
 class Supplier(Frozen):
     """A factory: purchase orders wait for production, then arrive late, short or defective
@@ -956,6 +1108,9 @@ class Scenario(Frozen):
     traffic: Traffic
     ad_channels: ByName[AdChannel] = Field({}, description="paid traffic sources")
     conversion: Conversion
+    pricing: Pricing = Field(Pricing(), description="price changes and promotions")
+    ranking: Ranking = Field(Ranking(), description="organic sessions per listing")
+    customers: Customers = Field(Customers(), description="repeat purchases")
     suppliers: SomeByName[Supplier] = Field(
         description="factories by name")
     warehouses: SomeByName[Warehouse] = Field(
@@ -1025,6 +1180,21 @@ def reference_problems(sc: Scenario):
             if mode not in sc.modes:
                 yield f"disruptions.{i}.modes", f"unknown mode '{mode}'"
     yield from _policy_problems(sc)
+    for kind in ("changes", "promotions"):
+        for i, entry in enumerate(getattr(sc.pricing, kind)):
+            yield from _selection_problems(sc, f"pricing.{kind}.{i}", entry)
+
+
+def _selection_problems(sc: Scenario, path: str, entry: _Selection):
+    """Every SKU, category and market an entry selects exists."""
+    categories = sorted({sku.category for sku in sc.skus.values()})
+    for field, noun, known in (("skus", "SKU", list(sc.skus)),
+                               ("categories", "category", categories),
+                               ("markets", "market", list(sc.markets))):
+        for name in getattr(entry, field) or []:
+            if name not in known:
+                yield f"{path}.{field}", (f"unknown {noun} '{name}'"
+                                          + _did_you_mean(name, known))
 
 
 def _currency_problems(sc: Scenario):

@@ -36,6 +36,8 @@ BLOCKS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
                              ("storage", "Warehouse storage"),
                              ("inbound_fee", "Warehouse receiving fees"),
                              ("ads", "Advertising"),
+                             ("promotion", "Coupons and deal fees"),
+                             ("owned_channel", "Email and private groups"),
                              ("return_shipping", "Return shipping"),
                              ("disposition", "Handling returned goods"),
                              ("liquidation", "Proceeds of liquidated returns"))),
