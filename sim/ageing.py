@@ -156,10 +156,11 @@ class Lots:
         self._catch_up()
         held = self.units[w, s]
         older = np.cumsum(held[:, ::-1], axis=1)[:, ::-1] - held
-        take = np.clip(units[:, None] - older, 0, held)
-        oldest = held[:, -1]
-        left = 1.0 - take[:, -1] / np.where(oldest > 0, oldest, 1)
-        self.oldest_receipt_days[w, s] = self.oldest_receipt_days[w, s] * left
+        take = np.minimum(np.maximum(units[:, None] - older, 0), held)
+        if take[:, -1].any():
+            oldest = held[:, -1]
+            left = 1.0 - take[:, -1] / np.where(oldest > 0, oldest, 1)
+            self.oldest_receipt_days[w, s] = self.oldest_receipt_days[w, s] * left
         self.units[w, s] = held - take
 
     def observe(self, t: int, warehouses: np.ndarray) -> None:
