@@ -17,6 +17,7 @@ a plan's prediction and the simulation's ledger on the same terms.
     import duty (bulk)    = duty rate x customs value (the goods' product cost)
     landed cost per unit  = product + inbound freight + import duty (bulk, capitalised)
                             + parcel duty + outbound freight + pick and pack
+    liquidation recovery  = recovery fraction x unit cost      (stock sold off)
 
 Commission base. Marketplaces charge their referral fee on the total price the buyer pays,
 VAT included: Amazon's referral fee is "a percentage of the total sales price", which in
@@ -108,3 +109,8 @@ def landed_cost_per_unit(product: Values, inbound_freight: Values, import_duty_:
     """Everything it takes to put a unit in the buyer's hands, product included."""
     return np.asarray(product + inbound_freight + import_duty_ + parcel_duty_
                       + outbound_freight + pick_pack)
+
+
+def recovery(unit_cost: Values, fraction: Values) -> np.ndarray:
+    """Cash a unit sold off (liquidated) brings back: a fraction of its unit cost."""
+    return np.asarray(fraction * unit_cost)

@@ -10,17 +10,27 @@ Replenishment policies are compiled into arrays [warehouse, sku]; a review order
     (R,Q):       n Q, smallest n with IP + n Q > R, if IP <= R
     base stock:  level - IP        if IP < level
 
-where IP, the inventory position, is on hand + on order/in transit - backorders.
+where IP, the inventory position, is on hand + on order/in transit - backorders. Levels in
+days of cover are converted at the planning run-rate, or at each review's calendar for a
+seasonal rule (``sim.cover``).
+
+Units on hand may carry their ages (``sim.ageing.Lots``): receipts join this week's lot and
+issues take the oldest lots first.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.cover import SeasonalCover
 from sim.integrity import whole_units
 from sim.scenario import BaseStockPolicy, RQPolicy, Scenario, SSPolicy
+
+if TYPE_CHECKING:
+    from sim.ageing import Lots
 
 VALUE_PARTS = ("product", "freight", "duty")
 NO_POLICY, SS, RQ, BASE_STOCK = 0, 1, 2, 3
@@ -35,6 +45,8 @@ class Policies:
     target: np.ndarray        # S for (s,S), Q for (R,Q), level for base stock
     review_days: np.ndarray   # int
     mode: np.ndarray          # bulk mode index for overseas warehouses, -1 otherwise
+    seasonal: SeasonalCover | None = None
+    """The levels that follow the calendar; None: every level is fixed."""
 
     @staticmethod
     def compile(scenario: Scenario, warehouses: list[str], skus: list[str], modes: list[str],
@@ -42,6 +54,8 @@ class Policies:
         shape = (len(warehouses), len(skus))
         p = Policies(np.zeros(shape, int), np.zeros(shape), np.zeros(shape),
                      np.ones(shape, int), np.full(shape, -1))
+        seasonal = np.zeros(shape, bool)
+        low_days, high_days = np.zeros(shape), np.zeros(shape)
         for rule in scenario.policies.replenishment:
             w = warehouses.index(rule.warehouse)
             chosen = np.array([(rule.skus is None or s in rule.skus)
@@ -63,6 +77,11 @@ class Policies:
             p.target[w, chosen] = np.maximum(target, 1) if kind == RQ else target
             p.review_days[w, chosen] = rule.review_days
             p.mode[w, chosen] = modes.index(rule.mode) if rule.mode else -1
+            seasonal[w, chosen] = rule.seasonal
+            low_days[w, chosen], high_days[w, chosen] = low, high
+        if seasonal.any():
+            p.seasonal = SeasonalCover.build(scenario, seasonal, low_days, high_days,
+                                             daily_units)
         return p
 
     def without(self, warehouses: list[int]) -> Policies:
@@ -70,11 +89,23 @@ class Policies:
         re-planner replenishes them)."""
         kind = self.kind.copy()
         kind[warehouses] = NO_POLICY
-        return Policies(kind, self.reorder_point, self.target, self.review_days, self.mode)
+        return Policies(kind, self.reorder_point, self.target, self.review_days, self.mode,
+                        self.seasonal)
 
-    def order_quantity(self, w: int, position: np.ndarray, due: np.ndarray) -> np.ndarray:
-        """Units to order now for warehouse ``w`` given inventory positions [sku]."""
-        kind, low, high = self.kind[w], self.reorder_point[w], self.target[w]
+    def levels(self, w: int, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Warehouse ``w``'s reorder points and targets on day ``t`` [sku], units."""
+        low, high = self.reorder_point[w], self.target[w]
+        if self.seasonal is None:
+            return low, high
+        low, high = self.seasonal.levels(w, t, low, high)
+        return low, np.where(self.kind[w] == RQ, np.maximum(high, 1), high)
+
+    def order_quantity(self, w: int, position: np.ndarray, due: np.ndarray,
+                       t: int = 0) -> np.ndarray:
+        """Units to order on day ``t`` for warehouse ``w`` given inventory positions
+        [sku]."""
+        kind = self.kind[w]
+        low, high = self.levels(w, t)
         qty = np.zeros(len(position))
         ss = due & (kind == SS) & (position <= low)
         qty[ss] = high[ss] - position[ss]
@@ -100,12 +131,14 @@ class StockCounts:
     bulk_damaged: int = 0
     shipped: int = 0
     restocked: int = 0
+    cleared: int = 0
+    """Aged units liquidated or disposed of by a clearance (``sim.ageing``)."""
     opening_value_cny: float = 0.0
     """Value on hand and in transit on day 0."""
     cogs_cny: float = 0.0
     """Landed value of the units shipped, less what restocked returns put back."""
     write_off_cny: float = 0.0
-    """Value of defective, lost and damaged units."""
+    """Value of defective, lost, damaged and cleared units."""
 
 
 class Stock:
@@ -117,6 +150,8 @@ class Stock:
         self.inbound = np.zeros((n_warehouses, n_skus), dtype=np.int64)
         """Units ordered for the warehouse and not yet received (POs or bulk shipments)."""
         self.counts = StockCounts()
+        self.lots: Lots | None = None
+        """The units' ages, when kept (``sim.ageing.open_lots``)."""
 
     def unit_value(self, w: np.ndarray | int, s: np.ndarray) -> np.ndarray:
         """Average value per unit [.., part]; zero where nothing is on hand."""
@@ -128,6 +163,8 @@ class Stock:
         """Add units with their total value [len(s), part]."""
         np.add.at(self.on_hand[w], s, units)
         np.add.at(self.value[w], s, value)
+        if self.lots is not None:
+            self.lots.receive(w, s, units)
 
     def issue(self, w: int | np.ndarray, s: np.ndarray, units: np.ndarray) -> np.ndarray:
         """Remove units at average value; returns the value removed [len(s), part].
@@ -139,6 +176,8 @@ class Stock:
                          self.unit_value(w, s) * units[:, None])
         self.on_hand[w, s] -= units
         self.value[w, s] -= taken
+        if self.lots is not None:
+            self.lots.issue(w, s, units)
         return taken
 
     def total_value(self) -> float:

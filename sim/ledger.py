@@ -18,6 +18,7 @@ CATEGORIES = (
     "parcel_duty", "pick_pack", "storage", "inbound_fee", "ads", "return_shipping",
     "disposition", "liquidation", "purchase", "inbound_freight", "import_duty",
     "promotion", "owned_channel",
+    "aged_surcharge", "clearance_fee", "clearance_proceeds",
 )
 _CATEGORY_CODE = {name: code for code, name in enumerate(CATEGORIES)}
 CAPITALISED = ("purchase", "inbound_freight", "import_duty")

@@ -9,7 +9,8 @@ t to t+1):
     t + 0.45        re-planning (review days only, when a policy object is given): the
                     policy sees the state and plans; its first period is executed
     t + 0.50        daily_operations: returns restocked, ad spend, demand cohort and
-                    dispatch, storage fees, rating update
+                    dispatch, storage fees, aged-stock clearances and surcharges, rating
+                    update
     t + 0.90        replenishment: a plan's shipments of the week leave (on its first
                     day), overseas warehouses pull stock from origin, origin warehouses
                     raise purchase orders
@@ -33,7 +34,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim import charges, customers, demand, fulfilment, replenishment
+from sim import ageing, charges, customers, demand, fulfilment, replenishment
 from sim.customers import CustomerBase
 from sim.execution import PlanBook, Router, execute, execute_first_period
 from sim.integrity import whole_units
@@ -115,6 +116,7 @@ def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None
     if plan is not None:
         execute(plan, book, router)
     stock = opening_stock(net, state)
+    ageing.open_lots(net, stock, lambda: env.now)
     pipeline = Pipeline(net)
     ledger = Ledger(net.currencies, fx, len(net.markets))
     records = Records(net, stock.on_hand)
@@ -233,6 +235,7 @@ def daily_operations(env: simpy.Environment, run: Run) -> Process:
                                fulfilment.per_listing(shipped.market, shipped.sku,
                                                       own_route.shape))
         charges.charge_storage(t, net, ledger, stock)
+        ageing.assess(t, net, ledger, stock)
         run.sales.update_rating(t, net.scenario.conversion)
         yield env.timeout(0.49)
         record_day(t, net, run.records, flows, ad_cny, run.demand, run.sales, stock,

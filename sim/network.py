@@ -24,6 +24,7 @@ from dataclasses import dataclass, fields, is_dataclass
 
 import numpy as np
 
+from sim.ageing import AgeingTable, compile_ageing
 from sim.calendar import Timeline, shutdown_windows
 from sim.demand import expected_daily_units
 from sim.inventory import Policies
@@ -145,6 +146,8 @@ class Network:
     fx_start: np.ndarray
     """CNY per unit of each currency on day 0 [currency]."""
     fx_volatility: np.ndarray
+    ageing: AgeingTable
+    """Lots, aged-stock surcharges and clearances (``sim.ageing``)."""
 
     @property
     def days(self) -> int:
@@ -228,7 +231,8 @@ def compile_network(scenario: Scenario) -> Network:
         currency_of_channel=np.array([currencies.index(sc.ad_channels[c].currency)
                                       for c in channels], dtype=int),
         fx_start=np.array([1.0] + [rate[c] for c in currencies[1:]]),
-        fx_volatility=np.array([0.0] + [volatility[c] for c in currencies[1:]]))
+        fx_volatility=np.array([0.0] + [volatility[c] for c in currencies[1:]]),
+        ageing=compile_ageing(sc, warehouses, warehouse.is_origin))
     for group in (catalog, market, mode, warehouse, routes, network.policies,
                   network.timeline):
         _read_only(group)

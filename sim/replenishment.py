@@ -169,7 +169,7 @@ def review_stock(t: int, net: Network, policies: Policies, backlog: np.ndarray,
             continue
         position = (stock.on_hand[w] + stock.inbound[w] - logistics.pipeline.planned_inbound[w]
                     - backlog[w])
-        qty = policies.order_quantity(w, position, due[w])
+        qty = policies.order_quantity(w, position, due[w], t)
         if net.is_origin(w):
             _buy(net, w, qty, logistics)
         else:

@@ -15,7 +15,7 @@ sum(ledger) = contribution margin - (closing - opening inventory value, in trans
 
 Units: what was on hand and in transit on day 0, plus what purchase orders delivered (an
 opening state's open orders among them), is on hand, in transit, shipped (less restocked
-returns) or written off (defective, lost, damaged) at the end.
+returns) or written off (defective, lost, damaged, cleared as aged stock) at the end.
 
 A run whose tables or KPIs are not finite, or whose identities do not balance, stops with
 ``sim.integrity.RunIntegrityError`` instead of returning results.
@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim import ageing
 from sim.customers import CustomerBase
 from sim.integrity import check_run
 from sim.inventory import Stock, StockCounts
@@ -114,7 +115,7 @@ def collect(net: Network, seed: int, started: float, records: Records, ledger: L
     result.closing_stock = stock.on_hand.copy()
     result.weekly = records.weekly
     result.conservation = conservation(stock, pipeline, ledger_table)
-    result.summary = kpis(net, stock.counts, paid_order_share, result)
+    result.summary = kpis(net, stock, paid_order_share, result)
     result.summary.update(commerce_kpis(net, result, customers))
     check_run(result.tables(), result.summary, result.conservation,
               gross_cny(stock, pipeline, ledger_table))
@@ -208,7 +209,7 @@ def conservation(stock: Stock, pipeline: Pipeline, ledger: pd.DataFrame) -> dict
     transit_units, transit_value = pipeline.in_transit()
     units_in = u.opening + u.opening_in_transit + u.purchased
     units_out = (int(stock.on_hand.sum()) + transit_units + u.shipped - u.restocked
-                 + u.defective + u.bulk_lost + u.bulk_damaged)
+                 + u.defective + u.bulk_lost + u.bulk_damaged + u.cleared)
     pnl = profit_and_loss(u, ledger)
     inventory_change = stock.total_value() + transit_value - u.opening_value_cny
     money = float(ledger["amount_cny"].sum()) - (pnl["contribution_margin_cny"] - inventory_change)
@@ -217,13 +218,14 @@ def conservation(stock: Stock, pipeline: Pipeline, ledger: pd.DataFrame) -> dict
 
 
 LOGISTICS = ("parcel_freight", "last_mile", "parcel_duty", "pick_pack", "storage",
-             "inbound_fee", "inbound_freight", "import_duty")
+             "inbound_fee", "inbound_freight", "import_duty", "aged_surcharge")
 """Ledger categories of moving, clearing and keeping goods: what a channel plan costs."""
 
 
-def kpis(net: Network, counts: StockCounts, paid_order_share: np.ndarray,
+def kpis(net: Network, stock: Stock, paid_order_share: np.ndarray,
          result: RunResult) -> dict[str, Any]:
     sc = net.scenario
+    counts = stock.counts
     days = net.days
     warm = sc.horizon.warmup_days
     orders, daily, tickets = result.orders, result.daily, result.tickets
@@ -246,6 +248,7 @@ def kpis(net: Network, counts: StockCounts, paid_order_share: np.ndarray,
     attributed = float(np.dot(revenue, paid_order_share[:, :days].ravel()))
     stock_value = (daily["inventory_value_cny"] + daily["in_transit_value_cny"]).to_numpy()
     cogs_per_day = counts.cogs_cny / days
+    turnover = ageing.annual_turnover(counts.cogs_cny, stock_value, days)
     steady_tickets = tickets[tickets["arrival_hour"] >= 24.0 * warm]
     spec = sc.service
     units_shipped = float(orders["units"].sum())
@@ -286,7 +289,8 @@ def kpis(net: Network, counts: StockCounts, paid_order_share: np.ndarray,
         if len(steady_tickets) else 0.0,
         "ad_spend_cny": ad_spend,
         "roas": _ratio(attributed, ad_spend),
-        "inventory_turnover": _ratio(counts.cogs_cny * 365.0 / days, stock_value.mean()),
+        "inventory_turnover": turnover,
+        **ageing.kpis(net, stock, turnover),
         "days_of_cover": _ratio(
             (daily.filter(like="stock_").sum(axis=1) + daily["in_transit_units"]).mean(),
             units_shipped / days),

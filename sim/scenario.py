@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from itertools import pairwise
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -846,6 +847,74 @@ class Finance(Frozen):
         description="cash on day 0")
 
 
+# ----------------------------------------------------------------------------- ageing stock
+class AgeTier(Frozen):
+    """A band of an aged-stock surcharge: from this age on, until the next tier starts."""
+
+    from_days: Annotated[int, NumberOnly, Field(ge=1, le=MAX_DAYS)] = Field(
+        description="age at which the tier starts (181: stock 181 days old or more)",
+        json_schema_extra=measured_in("days"))
+    fee_per_m3_month: UnitMoney = Field(
+        description="surcharge on the volume of the units in the tier, on each monthly "
+                    "assessment", json_schema_extra=measured_in(
+                        "warehouse currency per m3 per month"))
+
+
+class Clearance(Frozen):
+    """An end-of-season decision about aged stock: on ``date`` (every year if it recurs) the
+    units older than ``older_than_days`` at the warehouses are held, liquidated (a share of
+    their unit cost comes back) or disposed of, paying a fee per unit either way."""
+
+    date: Date = Field(description="day the decision is carried out")
+    recurs_yearly: bool = Field(True, description="again on the same date every year")
+    older_than_days: Annotated[int, NumberOnly, Field(ge=0, le=MAX_DAYS)] = Field(
+        description="units more than this many days old are taken",
+        json_schema_extra=measured_in("days"))
+    action: Literal["hold", "liquidate", "dispose"] = Field(
+        description="hold: keep them; liquidate: sell them off; dispose: remove and destroy")
+    recovery_fraction_of_cost: Probability = Field(
+        0.0, description="cash a liquidated unit brings, as a fraction of its unit cost",
+        json_schema_extra=measured_in("fraction"))
+    fee_per_unit: UnitMoney = Field(
+        0.0, description="the warehouse's removal, disposal or liquidation fee",
+        json_schema_extra=measured_in("warehouse currency"))
+    warehouses: Annotated[list[Name], Field(max_length=MAX_ENTRIES)] | None = Field(
+        None, description="warehouses it applies to; null means every overseas warehouse")
+
+    @model_validator(mode="after")
+    def _recovery_needs_a_sale(self) -> Clearance:
+        if self.recovery_fraction_of_cost > 0 and self.action != "liquidate":
+            raise ValueError("only a liquidation recovers money: recovery_fraction_of_cost "
+                             "needs action: liquidate")
+        if self.recurs_yearly and (self.date.month, self.date.day) == (2, 29):
+            raise ValueError("a yearly clearance cannot fall on 29 February")
+        return self
+
+
+class Ageing(Frozen):
+    """Stock ages by receipt week (first in, first out); aged stock pays surcharges by age
+    tier each month, end-of-season clearances take what is too old, and the year's turnover
+    is held against a target (``sim.ageing``). Without tiers or clearances nothing is charged
+    or taken."""
+
+    surcharges: ByName[Annotated[list[AgeTier], Field(max_length=MAX_ENTRIES)]] = Field(
+        {}, description="age tiers of a warehouse's aged-stock surcharge, by warehouse")
+    assessment_day_of_month: Annotated[int, NumberOnly, Field(ge=1, le=28)] = Field(
+        15, description="day of the month on which the ages are assessed and charged")
+    clearance: Entries[Clearance] = Field([], description="end-of-season decisions")
+    turnover_target_per_year: Annotated[float, NumberOnly, _finite(gt=0, le=365)] = Field(
+        6.0, description="inventory turnover (COGS / average stock value) a year the run is "
+                         "measured against", json_schema_extra=measured_in("per year"))
+
+    @model_validator(mode="after")
+    def _tiers_in_order(self) -> Ageing:
+        for name, tiers in self.surcharges.items():
+            starts = [tier.from_days for tier in tiers]
+            if any(b <= a for a, b in pairwise(starts)):
+                raise ValueError(f"the age tiers of {name} must start at increasing ages")
+        return self
+
+
 # ----------------------------------------------------------------------------- policies
 def _cover_fits(unit: str, **levels: float) -> None:
     """Levels in days of demand stop at MAX_DAYS: more converts to units no stock holds."""
@@ -929,6 +998,16 @@ class ReplenishmentRule(Frozen):
     policy: ReplenishmentPolicy = Field(description="the inventory policy")
     review_days: PositiveDaysCount = Field(description="days between reviews of the stock")
     mode: Name | None = Field(None, description="bulk mode for overseas warehouses")
+    seasonal: bool = Field(
+        False, description="levels in days of cover follow the calendar: each review converts "
+                           "them at the seasonality of the days they cover, not the average "
+                           "season (sim.cover)")
+
+    @model_validator(mode="after")
+    def _seasonal_counts_days(self) -> ReplenishmentRule:
+        if self.seasonal and self.policy.unit != "days":
+            raise ValueError("seasonal levels are days of cover: give the policy unit: days")
+        return self
 
 
 class Fallback(Frozen):
@@ -1124,6 +1203,8 @@ class Scenario(Frozen):
     service: Service
     finance: Finance
     policies: Policies
+    ageing: Ageing = Field(Ageing(), description="stock ages, aged-stock surcharges, "
+                                                 "clearances and the turnover target")
     planning: Planning = Field(Planning(), description="optimiser settings")
     plan: str | None = Field(
         None, description="plan file (YAML/JSON, relative to this file) the simulation "
@@ -1180,6 +1261,7 @@ def reference_problems(sc: Scenario):
             if mode not in sc.modes:
                 yield f"disruptions.{i}.modes", f"unknown mode '{mode}'"
     yield from _policy_problems(sc)
+    yield from _ageing_problems(sc)
     for kind in ("changes", "promotions"):
         for i, entry in enumerate(getattr(sc.pricing, kind)):
             yield from _selection_problems(sc, f"pricing.{kind}.{i}", entry)
@@ -1195,6 +1277,16 @@ def _selection_problems(sc: Scenario, path: str, entry: _Selection):
             if name not in known:
                 yield f"{path}.{field}", (f"unknown {noun} '{name}'"
                                           + _did_you_mean(name, known))
+
+
+def _ageing_problems(sc: Scenario):
+    for name in sc.ageing.surcharges:
+        if name not in sc.warehouses:
+            yield f"ageing.surcharges.{name}", "unknown warehouse"
+    for i, clearance in enumerate(sc.ageing.clearance):
+        for name in clearance.warehouses or []:
+            if name not in sc.warehouses:
+                yield f"ageing.clearance.{i}.warehouses", f"unknown warehouse '{name}'"
 
 
 def _currency_problems(sc: Scenario):

@@ -29,7 +29,8 @@ from experiments.report.plots import panel_grid, save_figure
 LEDGER_STEPS: dict[str, tuple[str, ...]] = {
     "outbound freight": ("parcel_freight", "last_mile"),
     "duties & VAT": ("parcel_duty", "vat"),
-    "warehouse fees": ("pick_pack", "storage", "inbound_fee"),
+    "warehouse fees": ("pick_pack", "storage", "inbound_fee", "aged_surcharge", "clearance_fee",
+                       "clearance_proceeds"),
     "returns": ("return_shipping", "disposition", "liquidation"),
     "ads": ("ads",),
     "commission & fees": ("commission", "payment_fee"),
@@ -41,7 +42,7 @@ SCENARIO_STEPS = ("landed product (COGS)", *LEDGER_STEPS)
 COLOURS = {step: f"C{i}" for i, step in enumerate(ROUTE_STEPS)} | {SCENARIO_STEPS[0]: "C0"}
 """One colour per step in both figures."""
 PRICE = "price paid net of refunds"
-BY_UNITS = ("storage", "inbound_fee")
+BY_UNITS = ("storage", "inbound_fee", "aged_surcharge", "clearance_fee", "clearance_proceeds")
 """Market-less categories shared among routes by units; the others (ads) by revenue."""
 
 

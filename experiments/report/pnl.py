@@ -26,7 +26,8 @@ BLOCKS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
                               ("vat", "VAT passed on to the tax offices"))),
     ("Gross margin", (("refund", "Refunds to customers"),
                       ("cogs", "Cost of goods sold (product, inbound freight, import duty)"),
-                      ("write_off", "Write-offs (defective, lost and damaged stock)"))),
+                      ("write_off", "Write-offs (defective, lost, damaged and cleared "
+                                    "stock)"))),
     ("Contribution margin", (("commission", "Marketplace commission"),
                              ("payment_fee", "Payment fees"),
                              ("parcel_freight", "Parcel freight from China"),
@@ -40,7 +41,10 @@ BLOCKS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
                              ("owned_channel", "Email and private groups"),
                              ("return_shipping", "Return shipping"),
                              ("disposition", "Handling returned goods"),
-                             ("liquidation", "Proceeds of liquidated returns"))),
+                             ("liquidation", "Proceeds of liquidated returns"),
+                             ("aged_surcharge", "Aged-stock surcharges"),
+                             ("clearance_fee", "Clearance fees on aged stock"),
+                             ("clearance_proceeds", "Proceeds of liquidated aged stock"))),
 )
 """Each subtotal and the lines (summary category, label) that lead to it from the last."""
 
