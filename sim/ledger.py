@@ -72,7 +72,7 @@ class Ledger:
         # where they were already distinct.
         self._base_currency = max(64, len(currencies))
         self._base_market = max(1024, n_markets + 1)
-        self._base_category = 32
+        self._base_category = max(32, len(CATEGORIES))
         self._per_cash_day = self._base_market * self._base_currency * self._base_category
         keys = self.n_days * self.n_days * self._per_cash_day
         if keys >= 2**63:

@@ -82,15 +82,15 @@ class WeeklyTrace:
 class ListingDays:
     """Per listing and day [market, sku, day]: sessions, units asked for, sold and lost,
     stock on hand where the market's own route ships from, and the day's price; the table
-    that says which SKU ran out where, and what it cost. Compact types (float32, int32)
-    keep a large catalogue's year in memory."""
+    that says which SKU ran out where, and what it cost. Counts are int32 to keep a large
+    catalogue's year in memory."""
 
     COLUMNS = ("sessions", "units_demanded", "units_sold", "lost_sales_units",
                "stock_on_hand", "price")
 
     def __init__(self, n_markets: int, n_skus: int, n_days: int) -> None:
         shape = (n_markets, n_skus, n_days)
-        self.columns = {name: np.zeros(shape, dtype=np.float32 if name in (
+        self.columns = {name: np.zeros(shape, dtype=np.float64 if name in (
             "sessions", "price") else np.int32) for name in self.COLUMNS}
 
     def add(self, t: int, **values: np.ndarray) -> None:

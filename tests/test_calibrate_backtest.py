@@ -26,7 +26,8 @@ from sim.scenario import Scenario
 
 ROOT = Path(__file__).parent.parent
 TINY = ROOT / "tests" / "data" / "tiny.yaml"
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
+BASELINE = ROOT / "tests" / "data" / "calibration_truth.yaml"
+"""The baseline without the levers the fit does not estimate (see the file)."""
 HISTORY_SEED = 100
 REPLICATIONS = 20
 

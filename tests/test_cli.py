@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 TINY = ROOT / "tests" / "data" / "tiny.yaml"
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
-TABLES = ("orders", "daily", "shipments", "ledger", "tickets")
+TABLES = ("orders", "daily", "shipments", "ledger", "tickets", "listings")
 RESULT_FILES = [f"{t}.parquet" for t in TABLES] + ["summary.json", "manifest.json"]
 ORDER_COLUMNS = ("order_day", "market", "sku", "units", "price", "route", "mode",
                  "promise_days", "delivery_day", "lost", "returned", "return_day", "revenue",

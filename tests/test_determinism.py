@@ -20,7 +20,7 @@ from sim.loader import load_scenario
 from sim.model import simulate
 
 TINY = Path(__file__).parent / "data" / "tiny.yaml"
-TABLES = ("orders", "daily", "shipments", "ledger", "tickets")
+TABLES = ("orders", "daily", "shipments", "ledger", "tickets", "listings")
 NO_RATING_FEEDBACK = "conversion.rating_elasticity=0"
 
 

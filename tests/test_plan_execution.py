@@ -231,8 +231,13 @@ def test_impossible_fallbacks_are_refused_with_their_path(override, message):
 
 
 def test_a_fallback_leaves_other_carriers_queues_alone():
+    # Demand that does not feed back on delivery (rating, ranking, returning buyers), so both
+    # runs draw the same orders.
     world = ("warehouses.US_WH.initial_stock_days=3", "conversion.rating_elasticity=0",
-             "modes.dedicated_line.capacity_units_per_day=40")
+             "modes.dedicated_line.capacity_units_per_day=40", "ranking.stockout_penalty=0",
+             "ranking.velocity_elasticity=0", "ranking.rating_elasticity=0",
+             "ranking.review_elasticity=0", "customers.repurchase_probability=0",
+             "customers.on_time_bonus=0")
     fallback = "policies.fulfilment.US.fallback={warehouse: SZ, mode: express}"
     without = simulate(load("baseline", *world), seed=1, days=40).daily
     with_fallback = simulate(load("baseline", *world, fallback), seed=1, days=40).daily

@@ -50,6 +50,7 @@ from experiments.data.calibrate.demand_history import DemandHistory, demand_hist
 from experiments.data.calibrate.demand_popularity import popularity_shares
 from experiments.data.calibrate.demand_price import fit_elasticity
 from experiments.data.calibrate.fit import Fit
+from sim.customers import steady_repeat_factor
 from sim.scenario import Scenario
 
 ROUNDS = 3
@@ -252,9 +253,12 @@ def _paid_orders(history: DemandHistory, base: Scenario, selling: np.ndarray) ->
 
 def _base_conversion(history: DemandHistory, base: Scenario) -> np.ndarray:
     """[market] base conversion rate x the delivery-promise effect x the effect of the
-    rating the market's deliveries held it at."""
+    rating the market's deliveries held it at x the orders returning buyers add to each
+    first order in the base's customer model (``sim.customers``): the history's orders
+    include them, so the fitted base rate must not count them twice."""
     cv = base.conversion
-    rating = (history.rating / cv.initial_rating) ** cv.rating_elasticity
+    rating = (history.rating / cv.initial_rating) ** cv.rating_elasticity \
+        * steady_repeat_factor(base.customers)
     return rating * np.array([
         base.markets[m].base_conversion_rate
         * np.exp(-cv.promise_sensitivity_per_day
