@@ -17,10 +17,14 @@ CATEGORIES = (
     "sales", "vat", "commission", "payment_fee", "refund", "parcel_freight", "last_mile",
     "parcel_duty", "pick_pack", "storage", "inbound_fee", "ads", "return_shipping",
     "disposition", "liquidation", "purchase", "inbound_freight", "import_duty",
+    "dispute_fee", "agent_wages", "overheads",
 )
 _CATEGORY_CODE = {name: code for code, name in enumerate(CATEGORIES)}
 CAPITALISED = ("purchase", "inbound_freight", "import_duty")
 """Flows that become inventory value and reach the margin only as cost of goods sold."""
+FIXED = ("agent_wages", "overheads")
+"""Costs that follow no order: below the contribution margin, they lead to operating profit
+(customer-service agents are paid for their shifts whatever the tickets, ``sim.staffing``)."""
 
 
 def fx_path(rng: np.random.Generator, start_rates: np.ndarray, volatility: np.ndarray,

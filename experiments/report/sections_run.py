@@ -146,8 +146,8 @@ def _money(summary: dict[str, Any], orders: pd.DataFrame, ledger: pd.DataFrame,
         "kpis", "Profit and loss",
         "Money over the whole horizon on an accrual basis, in CNY along the simulated "
         "exchange rates. Money in is positive, costs negative; each subtotal is the sum of "
-        "the lines above it. The scenario has no fixed costs, so the contribution margin is "
-        "the last line (operating profit would follow it).",
+        "the lines above it. Agents' wages and overheads follow no order: they come below the "
+        "contribution margin, on the way to operating profit.",
         [pnl.statement_part(lines), pnl.stock_memo(lines),
          Part("What a unit costs: three figures, three scopes", ["figure", "CNY per unit",
                                                                   "includes"],
