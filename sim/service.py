@@ -14,7 +14,8 @@ the day's first working hour, and leavers are the first free, who finish what th
 
 Each ticket belongs to a market and, unless it is a shopper's question, to an order: the
 desk carries what the customer still pays for that order, which a dispute can claw back
-(``sim.disputes``).
+(``sim.disputes``). Tickets are counted per type, market and day, not kept per order, so
+each ticket of a cell carries the cell's mean: the total over its tickets is exact.
 """
 
 from __future__ import annotations

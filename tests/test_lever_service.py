@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from experiments.report import pnl
@@ -185,3 +187,23 @@ def test_statement_ends_in_operating_profit():
     assert lines[-1].value == round(summary["operating_profit_cny"])
     assert summary["disputes"] > 0 and summary["profit_and_loss_cny"]["dispute_fee"] < 0
     assert result.conservation["units_residual"] == 0
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31 - 1), agents=st.integers(1, 4),
+       probability=st.floats(0, 1), refund_share=st.floats(0, 1),
+       rent=st.floats(0, 1e5), day=st.integers(1, 28))
+def test_units_and_money_balance_with_the_levers_on(seed, agents, probability, refund_share,
+                                                   rent, day):
+    result = simulate(load(
+        "tiny", SLOW_DESK, f"service.agents={agents}",
+        "service.staffing={cost_per_agent_hour_cny: 50, agents_by_month: "
+        f"[{agents}, {agents + 1}, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]}}",
+        f"service.disputes={{probability: {probability}, cost_per_dispute_cny: 140, "
+        f"refund_share: {refund_share}, rating_penalty: 2}}",
+        f"finance.overheads=[{{name: rent, amount_per_month: {rent}, day_of_month: {day}}}, "
+        "{name: plan, amount_per_month: 25, currency: EUR}]"), seed=seed)
+    assert result.conservation["units_residual"] == 0
+    scale = max(abs(result.summary["net_revenue_cny"]), 1.0)
+    assert abs(result.conservation["money_residual_cny"]) < 1e-9 * scale
+    assert result.summary["operating_profit_cny"] <= result.summary["contribution_margin_cny"]
