@@ -85,6 +85,18 @@ def merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return out
 
 
+def month_of_days(start: dt.date, n_days: int) -> np.ndarray:
+    """Calendar month of each day from ``start`` (0 = January)."""
+    dates = np.arange(n_days) + np.datetime64(start, "D")
+    return dates.astype("datetime64[M]").astype(int) % 12
+
+
+def day_of_month(start: dt.date, n_days: int) -> np.ndarray:
+    """Day of the month of each day from ``start`` (1 = the first)."""
+    dates = np.arange(n_days) + np.datetime64(start, "D")
+    return (dates - dates.astype("datetime64[M]")).astype(int) + 1
+
+
 @dataclass(frozen=True)
 class Timeline:
     """Per-day multipliers and factors, looked up by integer day."""
@@ -101,8 +113,7 @@ class Timeline:
     def build(scenario: Scenario, markets: list[str], modes: list[str]) -> Timeline:
         horizon = scenario.horizon
         n = horizon.days + EXTRA_DAYS
-        dates = np.arange(n) + np.datetime64(horizon.start_date, "D")
-        months = dates.astype("datetime64[M]").astype(int) % 12
+        months = month_of_days(horizon.start_date, n)
         weekday = (np.arange(n) + horizon.start_date.weekday()) % 7
         seasonality = np.asarray(scenario.calendar.seasonality_by_month)[months]
         peak = np.ones((len(markets), n))

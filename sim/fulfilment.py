@@ -100,9 +100,12 @@ def serve_demand(t: int, net: Network, streams: Streams, demand: DemandModel, sa
         * (1.0 + cv.extra_units_per_order_mean)
     customers.placed(t, market, returning_buyers(streams, demand, t, rating_effect, rank,
                                                  returning, market, sku))
+    sessions = demand.sessions(t)
     inquiries = streams.service.poisson(
-        demand.sessions(t).sum() * sc.service.tickets.inquiries_per_1000_sessions / 1000.0)
-    service.raised[0, t] += inquiries
+        sessions.sum() * sc.service.tickets.inquiries_per_1000_sessions / 1000.0)
+    if inquiries:
+        service.raised[0, :, t] += streams.inquiries.multinomial(
+            inquiries, sessions / sessions.sum())
 
     b = sales.backlog
     n_old = len(b["market"])
@@ -211,7 +214,8 @@ def ship_orders(t: int, net: Network, streams: Streams, orders: Cohort, router: 
     customers.served(market, sent.delivery_day, ~sent.late & delivered, sent.late & delivered,
                      sent.lost, draws.returned)
     promise = net.market.promise_days[market]
-    raise_tickets(net, streams.service, service, sent, promise, draws.returned, returned_day)
+    raise_tickets(net, streams.service, service, sent, promise, draws.returned, returned_day,
+                  money["revenue"])
 
     placed = orders.order_day + ORDER_TIME_OF_DAY
     value = sent.value
@@ -394,15 +398,22 @@ def book_returns(net: Network, ledger: Ledger, pipeline: Pipeline, sent: Dispatc
 
 def raise_tickets(net: Network, rng: np.random.Generator, service: ServiceState,
                   sent: Dispatched, promise: np.ndarray, returned: np.ndarray,
-                  returned_day: np.ndarray) -> None:
-    """Schedule customer-service tickets for delays, losses and returns on their days."""
+                  returned_day: np.ndarray, gross: np.ndarray) -> None:
+    """Schedule customer-service tickets for delays, losses and returns on their days and
+    markets, with what each order's customer still pays (``gross`` less refunds)."""
     rates = net.scenario.service.tickets
     n = len(sent.lost)
     overdue_day = net.timeline.day(sent.orders.order_day + 0.5 + promise)
     delay = sent.late & ~sent.lost & (rng.random(n) < rates.per_late_order)
     loss = sent.lost & (rng.random(n) < rates.per_lost_order)
     ret = returned & (rng.random(n) < rates.per_return)
-    n_days = service.raised.shape[1]
-    service.raised[1] += np.bincount(overdue_day[delay], minlength=n_days)
-    service.raised[2] += np.bincount(sent.delivery_day[loss], minlength=n_days)
-    service.raised[3] += np.bincount(returned_day[ret], minlength=n_days)
+    kept = (1.0 - net.scenario.returns.refund_fraction) * gross
+    shape = service.raised.shape[1:]
+    for kind, pick, day, open_value in ((1, delay, overdue_day, gross),
+                                        (2, loss, sent.delivery_day, 0.0 * gross),
+                                        (3, ret, returned_day, kept)):
+        cell = sent.orders.market[pick] * shape[1] + day[pick]
+        size = shape[0] * shape[1]
+        service.raised[kind] += np.bincount(cell, minlength=size).reshape(shape)
+        service.open_value[kind] += np.bincount(cell, open_value[pick],
+                                                minlength=size).reshape(shape)

@@ -19,10 +19,14 @@ CATEGORIES = (
     "disposition", "liquidation", "purchase", "inbound_freight", "import_duty",
     "promotion", "owned_channel",
     "aged_surcharge", "clearance_fee", "clearance_proceeds",
+    "dispute_fee", "agent_wages", "overheads",
 )
 _CATEGORY_CODE = {name: code for code, name in enumerate(CATEGORIES)}
 CAPITALISED = ("purchase", "inbound_freight", "import_duty")
 """Flows that become inventory value and reach the margin only as cost of goods sold."""
+FIXED = ("agent_wages", "overheads")
+"""Costs that follow no order: below the contribution margin, they lead to operating profit
+(customer-service agents are paid for their shifts whatever the tickets, ``sim.staffing``)."""
 
 
 def fx_path(rng: np.random.Generator, start_rates: np.ndarray, volatility: np.ndarray,

@@ -14,7 +14,8 @@ t to t+1):
     t + 0.90        replenishment: a plan's shipments of the week leave (on its first
                     day), overseas warehouses pull stock from origin, origin warehouses
                     raise purchase orders
-    t + 0.95        customer_service: today's tickets join the agents' queue
+    t + 0.95        customer_service: today's tickets join the agents' queue; those about
+                    an order answered after the SLA may become disputes
     t + 0.99        the day's state is recorded
 
 Purchase orders and bulk shipments are processes of their own (``sim.suppliers``,
@@ -34,7 +35,17 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim import ageing, charges, customers, demand, fulfilment, replenishment
+from sim import (
+    ageing,
+    charges,
+    customers,
+    demand,
+    disputes,
+    fulfilment,
+    overheads,
+    replenishment,
+    staffing,
+)
 from sim.customers import CustomerBase
 from sim.execution import PlanBook, Router, execute, execute_first_period
 from sim.integrity import whole_units
@@ -134,11 +145,14 @@ def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None
                           sc.conversion.initial_rating),
         customers=CustomerBase(sc.customers, net.timeline.n_days, first_orders,
                                mean_delivery_days(net)),
-        service=ServiceState(sc.service, net.timeline.weekday), ledger=ledger,
+        service=ServiceState(sc.service, net.timeline.weekday, len(net.markets),
+                             staffing.agents_by_day(sc, net.timeline.n_days)), ledger=ledger,
         records=records,
         logistics=replenishment.Logistics(env, net, streams, stock, pipeline, ledger, records))
     if state is not None:
         take_over(net, state, run.logistics, run.sales)
+    staffing.pay_agents(sc, ledger, run.service.agents, run.service.clock.hours_per_day)
+    overheads.book_overheads(sc, ledger, net.currencies)
     return run
 
 
@@ -268,7 +282,10 @@ def replanning(env: simpy.Environment, run: Run, policy: ReplanPolicy) -> Proces
 def customer_service(env: simpy.Environment, run: Run) -> Process:
     for t in range(run.network.days):
         yield env.timeout(t + 0.95 - env.now)
-        run.service.serve(t, run.streams.service)
+        tickets = run.service.serve(t, run.streams.service)
+        if tickets is not None:
+            run.service.record(tickets, *disputes.open_disputes(
+                t, run.network, run.streams.disputes, tickets, run.ledger, run.sales))
 
 
 def cut_horizon(scenario: Scenario, days: int) -> Scenario:

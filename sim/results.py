@@ -7,11 +7,13 @@ stock-outs, tickets) skip ``horizon.warmup_days``. All money KPIs are in CNY.
     net revenue           = sales - output VAT
     gross margin          = net revenue + refunds - cost of goods sold - write-offs
     contribution margin   = every ledger flow except capitalised ones (purchases, inbound
-                            freight, import duty) - cost of goods sold - write-offs
+                            freight, import duty) and fixed ones (agent wages, overheads)
+                            - cost of goods sold - write-offs
+    operating profit      = contribution margin + fixed flows (agent wages, overheads)
 
 where cost of goods sold is the landed value (product, inbound freight, import duty) of the
 units shipped, less what restocked returns put back. Hence the money identity the tests check:
-sum(ledger) = contribution margin - (closing - opening inventory value, in transit included).
+sum(ledger) = operating profit - (closing - opening inventory value, in transit included).
 
 Units: what was on hand and in transit on day 0, plus what purchase orders delivered (an
 opening state's open orders among them), is on hand, in transit, shipped (less restocked
@@ -32,9 +34,10 @@ import pandas as pd
 
 from sim import ageing
 from sim.customers import CustomerBase
+from sim.disputes import satisfied
 from sim.integrity import check_run
 from sim.inventory import Stock, StockCounts
-from sim.ledger import CAPITALISED, CATEGORIES, Ledger
+from sim.ledger import CAPITALISED, CATEGORIES, FIXED, Ledger
 from sim.network import Network
 from sim.pipeline import Pipeline
 from sim.recorder import Recorder
@@ -99,6 +102,7 @@ def collect(net: Network, seed: int, started: float, records: Records, ledger: L
 
     ticket_table = tickets.frame()
     ticket_table["type"] = _name(ticket_table["type"], list(TICKET_TYPES))
+    ticket_table["market"] = _name(ticket_table["market"], net.markets)
     ledger_table = ledger.frame(net.markets)
 
     days = net.days
@@ -193,13 +197,16 @@ def _working_capital(ledger: pd.DataFrame, daily: pd.DataFrame, days: int) -> np
 def profit_and_loss(counts: StockCounts, ledger: pd.DataFrame) -> dict[str, float]:
     by_category = ledger.groupby("category", observed=False)["amount_cny"].sum()
     pnl = {f"{c}_cny": float(v) for c, v in by_category.items()}
-    operating = float(ledger.loc[~ledger["category"].isin(CAPITALISED), "amount_cny"].sum())
+    category = ledger["category"]
+    fixed = float(ledger.loc[category.isin(FIXED), "amount_cny"].sum())
+    operating = float(ledger.loc[~category.isin((*CAPITALISED, *FIXED)), "amount_cny"].sum())
     pnl["cogs_cny"] = counts.cogs_cny
     pnl["write_off_cny"] = counts.write_off_cny
     pnl["net_revenue_cny"] = pnl["sales_cny"] + pnl["vat_cny"]
     pnl["gross_margin_cny"] = (pnl["net_revenue_cny"] + pnl["refund_cny"] - counts.cogs_cny
                                - counts.write_off_cny)
     pnl["contribution_margin_cny"] = operating - counts.cogs_cny - counts.write_off_cny
+    pnl["operating_profit_cny"] = pnl["contribution_margin_cny"] + fixed
     return pnl
 
 
@@ -212,7 +219,7 @@ def conservation(stock: Stock, pipeline: Pipeline, ledger: pd.DataFrame) -> dict
                  + u.defective + u.bulk_lost + u.bulk_damaged + u.cleared)
     pnl = profit_and_loss(u, ledger)
     inventory_change = stock.total_value() + transit_value - u.opening_value_cny
-    money = float(ledger["amount_cny"].sum()) - (pnl["contribution_margin_cny"] - inventory_change)
+    money = float(ledger["amount_cny"].sum()) - (pnl["operating_profit_cny"] - inventory_change)
     return {"units_residual": float(units_in - units_out), "money_residual_cny": money,
             "units_in": float(units_in), "ledger_total_cny": float(ledger["amount_cny"].sum())}
 
@@ -264,6 +271,8 @@ def kpis(net: Network, stock: Stock, paid_order_share: np.ndarray,
         "gross_margin_pct": _pct(pnl["gross_margin_cny"], net_revenue),
         "contribution_margin_cny": pnl["contribution_margin_cny"],
         "contribution_margin_pct": _pct(pnl["contribution_margin_cny"], net_revenue),
+        "operating_profit_cny": pnl["operating_profit_cny"],
+        "operating_profit_pct": _pct(pnl["operating_profit_cny"], net_revenue),
         "landed_cost_per_unit_cny": {k: round(float(v), 2) for k, v in landed.items()},
         "logistics_cost_per_unit_cny": _ratio(
             -sum(pnl[f"{c}_cny"] for c in LOGISTICS), units_shipped),
@@ -287,6 +296,13 @@ def kpis(net: Network, stock: Stock, paid_order_share: np.ndarray,
             len(steady_tickets)),
         "cs_mean_first_response_hours": float(steady_tickets["first_response_hours"].mean())
         if len(steady_tickets) else 0.0,
+        "cs_satisfaction": _ratio(satisfied(
+            steady_tickets["first_response_hours"].to_numpy(),
+            steady_tickets["resolution_hours"].to_numpy(), steady_tickets["disputed"].to_numpy(),
+            spec.first_response_sla_hours, spec.resolution_sla_hours).sum(), len(steady_tickets)),
+        "disputes": int(steady_tickets["disputed"].sum()),
+        "dispute_rate": _ratio(steady_tickets["disputed"].sum(), int(steady.sum())),
+        "dispute_cost_cny": float(tickets["dispute_cost_cny"].sum()),
         "ad_spend_cny": ad_spend,
         "roas": _ratio(attributed, ad_spend),
         "inventory_turnover": turnover,

@@ -13,7 +13,7 @@ import zlib
 import numpy as np
 
 STREAMS = ("traffic", "demand", "fulfilment", "transit", "customs", "returns", "supply",
-           "bulk", "service", "fx", "customers")
+           "bulk", "service", "fx", "customers", "inquiries", "disputes")
 
 
 class Streams:

@@ -2,8 +2,8 @@
 and each market's rating, which moves with the delivery experience customers report.
 
 A rating is a rolling score: each day it moves toward that day's experience (5 stars
-less the penalties of late, lost and returned deliveries per delivery) with time constant
-``rating_memory_days``; conversion follows it (``sim.demand``).
+less the penalties of late, lost and returned deliveries, and of disputes, per delivery)
+with time constant ``rating_memory_days``; conversion follows it (``sim.demand``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ class Sales:
         """Listings with an order today that nothing could fill."""
         self.rating = np.full(n_markets, initial_rating)
         self.events = np.zeros((4, n_markets, n_days))
+        self.penalty_stars = np.zeros((n_markets, n_days))
+        """Stars lost to other events [market, day]: disputes (``sim.disputes``)."""
 
     def carry_backlog(self, market: np.ndarray, sku: np.ndarray, route: np.ndarray) -> None:
         """Orders taken before day 0 (an opening state's backlog), one unit each: placed
@@ -71,7 +73,7 @@ class Sales:
         delivered, late, lost, returned = self.events[:, :, t]
         experienced = delivered + lost
         penalty = (late * spec.late_rating_penalty + lost * spec.lost_rating_penalty
-                   + returned * spec.return_rating_penalty)
+                   + returned * spec.return_rating_penalty + self.penalty_stars[:, t])
         score = np.clip(5.0 - penalty / np.maximum(experienced, 1), 1.0, 5.0)
         weight = 1.0 - np.exp(-1.0 / spec.rating_memory_days)
         self.rating = np.where(experienced > 0, self.rating + weight * (score - self.rating),

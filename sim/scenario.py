@@ -816,6 +816,45 @@ class TicketRates(Frozen):
     per_return: Probability = Field(description="chance a return raises a ticket")
 
 
+class Roster(Window):
+    """A dated staffing window (a peak-season roster): this many agents on every shift of
+    its days."""
+
+    agents: Annotated[int, NumberOnly, Field(ge=1, le=MAX_AGENTS)] = Field(
+        description="agents on every shift of the window")
+
+
+class Staffing(Frozen):
+    """What the agents cost and how many work when (``sim.staffing``). Rosters replace
+    ``service.agents``: by month where ``agents_by_month`` is given, then by dated window
+    (a later window wins where windows overlap)."""
+
+    cost_per_agent_hour_cny: UnitMoney = Field(
+        description="wage and on-costs of an agent per hour on duty",
+        json_schema_extra=measured_in("CNY per agent-hour"))
+    agents_by_month: Annotated[list[Annotated[int, NumberOnly, Field(ge=1, le=MAX_AGENTS)]],
+                               Field(min_length=12, max_length=12)] | None = Field(
+        None, description="agents on every shift, January to December; null: service.agents")
+    rosters: Entries[Roster] = Field([], description="dated windows with their own agents; "
+                                                     "replaced whole under extends")
+
+
+class Disputes(Frozen):
+    """Tickets about an order whose first response comes after the SLA may become a claim
+    against the seller (an A-to-z claim, a chargeback) (``sim.disputes``)."""
+
+    probability: Probability = Field(
+        description="chance a late-answered order ticket becomes a dispute")
+    cost_per_dispute_cny: UnitMoney = Field(
+        description="claim or chargeback fee and handling per dispute",
+        json_schema_extra=measured_in("CNY per dispute"))
+    refund_share: Probability = Field(
+        description="share of what the customer still pays for the order (not yet refunded) "
+                    "that a dispute refunds", json_schema_extra=measured_in("fraction"))
+    rating_penalty: Stars = Field(description="stars a dispute costs the market's rating, "
+                                              "counted like a late delivery's")
+
+
 class Service(Frozen):
     """Customer service: a queue of tickets worked by agents during their shift."""
 
@@ -828,6 +867,24 @@ class Service(Frozen):
     first_response_sla_hours: Hours = Field(description="target time to a first answer")
     resolution_sla_hours: Hours = Field(description="target time to resolve a ticket")
     tickets: TicketRates = Field(description="ticket rates")
+    staffing: Staffing | None = Field(
+        None, description="agent cost and seasonal rosters; null: service.agents, unpaid")
+    disputes: Disputes | None = Field(
+        None, description="late answers that become claims; null: none do")
+
+
+class Overhead(Frozen):
+    """A fixed monthly cost (staff, tools, rent), paid on the same day every month."""
+
+    merge_key: ClassVar[tuple[str, ...]] = ("name",)
+    """What names an entry when a file that ``extends:`` another merges its list."""
+
+    name: Name = Field(description="what the cost is, e.g. office_rent")
+    amount_per_month: Annotated[float, NumberOnly, _finite(ge=0, le=MAX_AMOUNT)] = Field(
+        description="paid each month in ``currency``")
+    currency: Currency = Field(BASE_CURRENCY, description="currency it is paid in")
+    day_of_month: Annotated[int, NumberOnly, Field(ge=1, le=28)] = Field(
+        1, description="day of the month it is booked and paid")
 
 
 class Finance(Frozen):
@@ -845,6 +902,9 @@ class Finance(Frozen):
         json_schema_extra=measured_in("fraction per year"))
     initial_cash_cny: Annotated[float, NumberOnly, _finite(ge=-MAX_AMOUNT, le=MAX_AMOUNT)] = Field(
         description="cash on day 0")
+    overheads: Entries[Overhead] = Field(
+        [], description="fixed monthly costs below the contribution margin (``sim.overheads``); "
+                        "they merge by name under extends")
 
 
 # ----------------------------------------------------------------------------- ageing stock
@@ -1255,6 +1315,9 @@ def reference_problems(sc: Scenario):
     for name, spec in sc.modes.items():
         if spec.currency not in currencies:
             yield f"modes.{name}.currency", f"no market trades in {spec.currency}"
+    for i, overhead in enumerate(sc.finance.overheads):
+        if overhead.currency not in currencies:
+            yield f"finance.overheads.{i}.currency", f"no market trades in {overhead.currency}"
     yield from _lane_problems(sc)
     for i, disruption in enumerate(sc.disruptions):
         for mode in disruption.modes:

@@ -2,7 +2,8 @@
 
 Units:  opening stock + bought = on hand + in transit + shipped - restocked
                                  + defective + lost and damaged in bulk transit
-Money:  sum of every ledger flow = contribution margin - change in inventory value
+Money:  sum of every ledger flow = operating profit - change in inventory value
+        (operating profit: contribution margin less the fixed costs, agents and overheads)
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.ledger import CAPITALISED
+from sim.ledger import CAPITALISED, FIXED
 from sim.model import simulate
 from tests.conftest import load
 
@@ -37,7 +38,9 @@ def test_reported_margins_are_the_ledger_by_category(baseline_run):
     ledger, summary = baseline_run.ledger, baseline_run.summary
     pnl = summary["profit_and_loss_cny"]
     by_category = ledger.groupby("category", observed=False)["amount_cny"].sum()
-    operating = by_category.drop(list(CAPITALISED)).sum()
+    operating = by_category.drop([*CAPITALISED, *FIXED]).sum()
+    assert summary["operating_profit_cny"] == pytest.approx(
+        summary["contribution_margin_cny"] + by_category[list(FIXED)].sum(), rel=1e-12)
     assert summary["net_revenue_cny"] == pytest.approx(by_category["sales"] + by_category["vat"])
     assert summary["contribution_margin_cny"] == pytest.approx(
         operating - pnl["cogs"] - pnl["write_off"], rel=1e-12)

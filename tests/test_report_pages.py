@@ -123,12 +123,13 @@ def test_the_statement_adds_up_to_each_subtotal_exactly():
            "commission": -100.3, "ads": -200.3, "liquidation": 5.3, "purchase": -999.0}
     lines = statement(pnl)
     assert [(line.label, line.value) for line in lines if line.total] == [
-        ("Net revenue (ex VAT)", 900), ("Gross margin", 539), ("Contribution margin", 244)]
+        ("Net revenue (ex VAT)", 900), ("Gross margin", 539), ("Contribution margin", 244),
+        ("Operating profit", 244)]
     assert all(line.value <= 0 for line in lines[3:6] if not line.total)
     assert "Purchases from suppliers" not in [line.label for line in lines]
 
 
-def test_the_run_pages_pnl_adds_up_to_the_contribution_margin(pages):
+def test_the_run_pages_pnl_adds_up_to_contribution_and_operating_profit(pages):
     summary = json.loads((pages["run"] / "summary.json").read_text(encoding="utf-8"))
     tables = Tables(text_of(pages["run"])).tables
     statements = [t for t in tables if t["title"] in ("Profit and loss",
@@ -149,11 +150,13 @@ def test_the_run_pages_pnl_adds_up_to_the_contribution_margin(pages):
                     subtotals.append(value)
                 else:
                     running += value
-            assert len(subtotals) == 3
+            assert len(subtotals) == 4
     statement_table = next(t for t in tables if t["title"] == "Profit and loss")
-    margin = [row for row, total in statement_table["rows"] if total][-1]
+    margin, operating = [row for row, total in statement_table["rows"] if total][-2:]
     assert margin[0] == "Contribution margin"
     assert int(margin[1].replace(",", "")) == round(summary["contribution_margin_cny"])
+    assert operating[0] == "Operating profit"
+    assert int(operating[1].replace(",", "")) == round(summary["operating_profit_cny"])
 
 
 @pytest.mark.parametrize("kind", list(SECTIONS))

@@ -9,8 +9,8 @@ its effect on the margin, the stock bought is a memo below the statement, and th
 lines add up to each rounded subtotal exactly (rounding differences go to the block's
 largest line, as printed accounts do).
 
-There are no fixed costs in a scenario, so contribution margin is the last subtotal;
-operating profit would follow it once fixed costs exist.
+Costs that follow no order (customer-service agents, monthly overheads: ``sim.ledger.FIXED``)
+sit below the contribution margin and lead to operating profit, the last subtotal.
 """
 
 from __future__ import annotations
@@ -44,9 +44,14 @@ BLOCKS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
                              ("liquidation", "Proceeds of liquidated returns"),
                              ("aged_surcharge", "Aged-stock surcharges"),
                              ("clearance_fee", "Clearance fees on aged stock"),
-                             ("clearance_proceeds", "Proceeds of liquidated aged stock"))),
+                             ("clearance_proceeds", "Proceeds of liquidated aged stock"),
+                             ("dispute_fee", "Dispute and claim fees"))),
+    ("Operating profit", (("agent_wages", "Customer-service agents"),
+                          ("overheads", "Overheads (staff, tools, rent)"))),
 )
 """Each subtotal and the lines (summary category, label) that lead to it from the last."""
+CONTRIBUTION = BLOCKS[2]
+"""The block ending in the contribution margin (the figure the markets are compared by)."""
 
 POSITIVE_COSTS = ("cogs", "write_off")
 """Summary lines reported as positive costs: their sign flips on the statement."""
@@ -115,8 +120,10 @@ def by_columns(columns: Mapping[str, Mapping[str, float]], title: str) -> Part:
     first = statements[0]
     rows = [[line.label, *(number(s[i].value) for s in statements)]
             for i, line in enumerate(first)]
+    totals = [i for i, line in enumerate(first) if line.total]
+    revenue, contribution = totals[0], totals[BLOCKS.index(CONTRIBUTION)]
     margins = ["contribution / net revenue", *(
-        f"{100 * s[-1].value / s[len(BLOCKS[0][1])].value:.1f} %"
-        if s[len(BLOCKS[0][1])].value else "-" for s in statements)]
+        f"{100 * s[contribution].value / s[revenue].value:.1f} %"
+        if s[revenue].value else "-" for s in statements)]
     return Part(title, ["line", *names], [*rows, margins], [False, *[True] * len(names)],
                 totals=tuple(i for i, line in enumerate(first) if line.total))

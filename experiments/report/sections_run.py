@@ -89,7 +89,8 @@ def page(result: Result, figures: Path) -> Page:
             [Figure(figures_run.service(tickets, daily, service["first_response_sla_hours"],
                                         service["resolution_sla_hours"],
                                         figures / "service.png"),
-                    "Backlog and slowest tickets per day; dashed: the SLA.")]))
+                    "Backlog and slowest tickets per day; dashed: the SLA."),
+             *_service_against_target(summary)]))
     sections.append(_appendix(summary))
     return Page(f"xbsim run: {scenario['name']}", scenario.get("description") or
                 "one simulated run", facts, sections,
@@ -130,6 +131,28 @@ def _headline(summary: dict[str, Any], days: int, timely: pd.DataFrame,
              "bad" if summary["min_cash_cny"] < 0 else "")])
 
 
+def _service_against_target(summary: dict[str, Any]) -> list[Part]:
+    """Satisfaction against the sources' 85 % target, the disputes late answers caused and
+    what the desk cost (``sim.disputes``, ``sim.staffing``); none for results written
+    before these KPIs existed."""
+    if "cs_satisfaction" not in summary:
+        return []
+    satisfaction = summary["cs_satisfaction"]
+    wages = -summary["profit_and_loss_cny"].get("agent_wages", 0.0)
+    rows = [["Satisfaction: answered and resolved within the SLAs, not disputed",
+             percent(satisfaction), "target 85 %: " + ("met" if satisfaction >= 0.85
+                                                       else "MISSED")],
+            ["First response within the SLA", percent(summary["cs_first_response_sla"]), ""],
+            ["Resolved within the SLA", percent(summary["cs_resolution_sla"]), ""],
+            ["Disputes (order tickets answered late that escalated)",
+             count(summary["disputes"]), f"{number(100 * summary['dispute_rate'], 2)} % of "
+                                         "orders"],
+            ["Dispute fees and refunds", money(summary["dispute_cost_cny"]), ""],
+            ["Agents' wages", money(wages), "below the contribution margin"]]
+    return [Part("Service against the target", ["measure", "value", "note"], rows,
+                 [False, True, False])]
+
+
 def _cost_per_unit(summary: dict[str, Any]) -> float:
     """Every cost on the statement per unit sold: net revenue less contribution, less
     refunds (a refund is revenue given back, not a cost of the unit)."""
@@ -146,8 +169,8 @@ def _money(summary: dict[str, Any], orders: pd.DataFrame, ledger: pd.DataFrame,
         "kpis", "Profit and loss",
         "Money over the whole horizon on an accrual basis, in CNY along the simulated "
         "exchange rates. Money in is positive, costs negative; each subtotal is the sum of "
-        "the lines above it. The scenario has no fixed costs, so the contribution margin is "
-        "the last line (operating profit would follow it).",
+        "the lines above it. Agents' wages and overheads follow no order: they come below the "
+        "contribution margin, on the way to operating profit.",
         [pnl.statement_part(lines), pnl.stock_memo(lines),
          Part("What a unit costs: three figures, three scopes", ["figure", "CNY per unit",
                                                                   "includes"],
