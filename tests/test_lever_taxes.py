@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from optimize.channel_data import channel_data
 from sim.loader import ScenarioError
 from sim.model import simulate
 from sim.network import compile_network
@@ -206,6 +207,34 @@ def test_export_rebate_booked_with_its_delay():
         entries["amount_cny"].sum())
     bulk_only = run(REBATE.replace("parcels: true", "parcels: false"))
     assert rows(bulk_only, "export_rebate", "DE").empty
+
+
+# ----------------------------------------------------------------------------- optimiser
+def test_channel_optimiser_prices_each_week_at_the_rates_in_force():
+    """US duty 10 % then 30 % from day 49, DE's de minimis gone from day 30, a bulk-only
+    rebate. A sea load sent mid-week w (day 7w + 3) reaches US customs ~32 days later (first
+    mile 2 + half the 3.5-day wait between departures 1.75 + sea 28), so weeks 2 on cost
+    0.2 x unit cost more, less the rebate in every week; a postal parcel sold mid-week
+    arrives ~19 days later (processing 0.5 + transit 18 + inspections 0.1), so from week 2
+    on it pays 0.04 x its value ex VAT."""
+    base = {r.name: r for r in channel_data(load("tiny")).routes}
+    changed = {r.name: r for r in channel_data(load(
+        "tiny", "markets.US.taxes={changes: [{start: 2026-02-19, duty_rate: 0.30}]}",
+        f"markets.DE.taxes={{changes: [{{start: {CHANGE}, de_minimis_value: 0}}]}}",
+        REBATE.replace("parcels: true", "parcels: false"))).routes}
+    tiny = load("tiny")
+    unit_cost = np.array([tiny.skus[s].unit_cost_cny for s in ("TEE", "LAMP", "CABLE")])
+    rebate = unit_cost / 1.13 * np.array([0.13, 0.09, 0.0])
+    from_week_2 = np.arange(8) >= 2
+    sea = "SZ->US_WH sea_fcl"
+    np.testing.assert_allclose(changed[sea].unit_cost - base[sea].unit_cost,
+                               0.2 * unit_cost[:, None] * from_week_2 - rebate[:, None],
+                               atol=1e-9)
+    postal = "SZ->DE postal"
+    ex_vat = np.array([tiny.skus[s].price["DE"] for s in ("TEE", "LAMP", "CABLE")]) \
+        / 1.19 * FX_EUR
+    np.testing.assert_allclose(changed[postal].unit_cost - base[postal].unit_cost,
+                               0.04 * ex_vat[:, None] * from_week_2, atol=1e-9)
 
 
 # ----------------------------------------------------------------------------- checks
