@@ -2,15 +2,17 @@
 capacities and penalties, as arrays prepared once from a scenario.
 
 Costs are landed per unit in CNY (``sim.economics`` formulas on the compiled network's
-rate cards): freight by leg with peak surcharges, duties (import duty on bulk, parcel duty
-above the de minimis value), warehouse fees, and the capital cost of the goods while in
-transit; holding is storage plus capital cost per unit-week on hand; a lost sale is the net
-revenue the simulator books (price ex VAT less commission and payment fee on the
-VAT-inclusive price) times a penalty factor. Delivery-time percentiles and means are
-sampled from the scenario's own distributions; demand is the simulator's expected demand
-(``sim.demand.expected_units_by_day``). Opening stock overseas is the scenario's days of
-cover, or an opening state's stock on hand where the state names the warehouse (the static
-model leaves the state's goods in transit aside). The model itself is ``optimize.core``.
+rate cards): freight by leg with peak surcharges, duties at the rates in force the week the
+goods reach customs (import duty on bulk, parcel duty above the de minimis value), the
+capital cost of import VAT until its recovery, the export rebate a parcel forgoes, warehouse
+fees, and the capital cost of the goods while in transit; holding is storage plus capital
+cost per unit-week on hand; a lost sale is the net revenue the simulator books (price ex VAT
+less commission and payment fee on the VAT-inclusive price) times a penalty factor.
+Delivery-time percentiles and means are sampled from the scenario's own distributions;
+demand is the simulator's expected demand (``sim.demand.expected_units_by_day``). Opening
+stock overseas is the scenario's days of cover, or an opening state's stock on hand where
+the state names the warehouse (the static model leaves the state's goods in transit aside).
+The model itself is ``optimize.core``.
 """
 
 from __future__ import annotations
@@ -176,9 +178,11 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True,
                 pick = sc.warehouses[lane.origin].pick_pack_fee_per_order / units_per_order \
                     * fx(sc.warehouses[lane.origin].currency)
                 held = capital(float(days.mean()))
-                rebate = taxes.rebate_per_unit * taxes.rebate_parcels
+                # Route costs leave the product out, so an export rebate would pay for
+                # shipping more; a parcel not declared for it forgoes what a bulk load earns.
+                forgone = taxes.rebate_per_unit * (not taxes.rebate_parcels)
                 cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
-                        + (duty + pick + held[:, None]) - rebate[:, None])
+                        + (duty + pick + held[:, None]) + forgone[:, None])
                 promise = sc.policies.fulfilment[lane.destination].promise_days
                 routes.append(Route("direct", lane.origin, lane.destination, mode, lane_name,
                                     cost, float(days.mean()), float(np.quantile(days, q)),
@@ -206,8 +210,7 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True,
                                              in_force(taxes.duty_rate, m, to_customs))
                 fees = (duty + h_spec.inbound_fee_per_unit * fx(h_spec.currency) + held[:, None])
                 cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
-                        + (legs[:, None] + fees) + import_vat_capital(duty, m, to_customs)
-                        - taxes.rebate_per_unit[:, None])
+                        + (legs[:, None] + fees) + import_vat_capital(duty, m, to_customs))
                 container_cost = (spec.cost_per_container * fx(spec.currency) * surcharge(mode)
                                   if spec.container_volume_m3 else None)
                 routes.append(Route("bulk", lane.origin, lane.destination, mode, lane_name,
