@@ -100,6 +100,10 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
     Kpi("capital_cost_cny", "Capital cost of inventory", "CNY", -1, "{:,.0f}"),
     Kpi("final_cash_cny", "Cash at end", "CNY", 1, "{:,.0f}", headline=True),
     Kpi("min_cash_cny", "Lowest cash", "CNY", 1, "{:,.0f}"),
+    Kpi("import_vat_paid_cny", "Import VAT paid at clearance (recovered later)", "CNY", 0,
+        "{:,.0f}"),
+    Kpi("peak_tax_receivable_cny", "Peak tax refunds due (import VAT, export rebates)", "CNY",
+        -1, "{:,.0f}"),
 )}
 """Scalar KPIs in table order."""
 

@@ -2,15 +2,17 @@
 capacities and penalties, as arrays prepared once from a scenario.
 
 Costs are landed per unit in CNY (``sim.economics`` formulas on the compiled network's
-rate cards): freight by leg with peak surcharges, duties (import duty on bulk, parcel duty
-above the de minimis value), warehouse fees, and the capital cost of the goods while in
-transit; holding is storage plus capital cost per unit-week on hand; a lost sale is the net
-revenue the simulator books (price ex VAT less commission and payment fee on the
-VAT-inclusive price) times a penalty factor. Delivery-time percentiles and means are
-sampled from the scenario's own distributions; demand is the simulator's expected demand
-(``sim.demand.expected_units_by_day``). Opening stock overseas is the scenario's days of
-cover, or an opening state's stock on hand where the state names the warehouse (the static
-model leaves the state's goods in transit aside). The model itself is ``optimize.core``.
+rate cards): freight by leg with peak surcharges, duties at the rates in force the week the
+goods reach customs (import duty on bulk, parcel duty above the de minimis value), the
+capital cost of import VAT until its recovery, the export rebate a parcel forgoes, warehouse
+fees, and the capital cost of the goods while in transit; holding is storage plus capital
+cost per unit-week on hand; a lost sale is the net revenue the simulator books (price ex VAT
+less commission and payment fee on the VAT-inclusive price) times a penalty factor.
+Delivery-time percentiles and means are sampled from the scenario's own distributions;
+demand is the simulator's expected demand (``sim.demand.expected_units_by_day``). Opening
+stock overseas is the scenario's days of cover, or an opening state's stock on hand where
+the state names the warehouse (the static model leaves the state's goods in transit aside).
+The model itself is ``optimize.core``.
 """
 
 from __future__ import annotations
@@ -132,6 +134,24 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True,
     def capital(days: float) -> np.ndarray:
         return economics.capital_cost(unit_cost, capital_rate, days)
 
+    taxes = net.taxes
+    mid_week = 7 * np.arange(weeks) + 3
+
+    def in_force(rates: np.ndarray, m: int, lag_days: float = 0.0) -> np.ndarray:
+        """Market m's rate in force [week] on the middle day of each week, or ``lag_days``
+        later (when goods sold or sent that week reach customs)."""
+        return rates[m, np.minimum(mid_week + round(lag_days), rates.shape[1] - 1)]
+
+    def import_vat_capital(duty: np.ndarray, m: int, lag_days: float) -> np.ndarray | float:
+        """The capital cost of import VAT [sku, week] from clearance, ``lag_days`` after a
+        load leaves, to its recovery on the VAT return (none where it is not modelled)."""
+        cleared = np.minimum(mid_week + round(lag_days), taxes.vat_recovery_day.shape[1] - 1)
+        recovered = taxes.vat_recovery_day[m, cleared]
+        if (recovered < 0).all():
+            return 0.0
+        vat = economics.import_vat(unit_cost[:, None], duty, taxes.vat_rate[m, cleared])
+        return economics.capital_cost(vat, capital_rate, np.maximum(recovered - cleared, 0))
+
     units_per_order = 1.0 + sc.conversion.extra_units_per_order_mean
     routes: list[Route] = []
     for lane_name, lane in sc.lanes.items():
@@ -144,17 +164,25 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True,
                         + spec.transit_days.sample(rng, DAYS_SAMPLES)
                         + (rng.random(DAYS_SAMPLES) < market.customs.inspection_probability)
                         * market.customs.inspection_delay_days.sample(rng, DAYS_SAMPLES))
-                ex_vat = economics.price_ex_vat(
-                    net.catalog.price[markets.index(lane.destination)], market.vat_rate)
-                # An average order of units_per_order units is the parcel customs assess.
-                duty = economics.parcel_duty(ex_vat * units_per_order, market.duty_rate,
-                                             market.de_minimis_value) \
+                m = markets.index(lane.destination)
+                ex_vat = economics.price_ex_vat(net.catalog.price[m][:, None],
+                                                in_force(taxes.vat_rate, m)[None, :])
+                # An average order of units_per_order units is the parcel customs assess,
+                # at the rates in force when it arrives [sku, week].
+                arrival = float(days.mean())
+                duty = economics.parcel_duty(
+                    ex_vat * units_per_order, in_force(taxes.duty_rate, m, arrival),
+                    in_force(taxes.de_minimis, m, arrival),
+                    in_force(taxes.low_value_duty, m, arrival)) \
                     / units_per_order * fx(market.currency)
                 pick = sc.warehouses[lane.origin].pick_pack_fee_per_order / units_per_order \
                     * fx(sc.warehouses[lane.origin].currency)
                 held = capital(float(days.mean()))
+                # Route costs leave the product out, so an export rebate would pay for
+                # shipping more; a parcel not declared for it forgoes what a bulk load earns.
+                forgone = taxes.rebate_per_unit * (not taxes.rebate_parcels)
                 cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
-                        + (duty + pick + held)[:, None])
+                        + (duty + pick + held[:, None]) + forgone[:, None])
                 promise = sc.policies.fulfilment[lane.destination].promise_days
                 routes.append(Route("direct", lane.origin, lane.destination, mode, lane_name,
                                     cost, float(days.mean()), float(np.quantile(days, q)),
@@ -175,10 +203,14 @@ def channel_data(scenario: Scenario, enforce_promise: bool = True,
                 legs = (lane.first_mile_cost_per_m3_cny + lane.final_delivery_cost_per_m3_cny) \
                     * volume
                 held = capital(float(days.mean()))
-                fees = (economics.import_duty(unit_cost, market.duty_rate)
-                        + h_spec.inbound_fee_per_unit * fx(h_spec.currency) + held)
+                m = markets.index(h_spec.market)
+                to_customs = float(lane.first_mile_days.mean() + 3.5 / spec.departures_per_week
+                                   + spec.transit_days.mean())
+                duty = economics.import_duty(unit_cost[:, None],
+                                             in_force(taxes.duty_rate, m, to_customs))
+                fees = (duty + h_spec.inbound_fee_per_unit * fx(h_spec.currency) + held[:, None])
                 cost = (per_unit_freight(mode)[:, None] * surcharge(mode)[None, :]
-                        + (legs + fees)[:, None])
+                        + (legs[:, None] + fees) + import_vat_capital(duty, m, to_customs))
                 container_cost = (spec.cost_per_container * fx(spec.currency) * surcharge(mode)
                                   if spec.container_volume_m3 else None)
                 routes.append(Route("bulk", lane.origin, lane.destination, mode, lane_name,

@@ -58,7 +58,9 @@ def open_disputes(t: int, net: Network, rng: np.random.Generator, tickets: Answe
     cost_cny[chosen] = fee
     claimed = spec.refund_share * tickets.open_value[chosen]
     if claimed.any():
-        cost_cny[chosen] += refund(net, ledger, market, claimed, day)
+        # VAT at the rate of the ticket's day: the nearest day the ticket knows to the sale.
+        ticket_day = net.timeline.day(tickets.arrival[chosen] / 24.0)
+        cost_cny[chosen] += refund(net, ledger, market, claimed, day, ticket_day)
     np.add.at(sales.penalty_stars, (market, day), spec.rating_penalty)
     return disputed, cost_cny
 

@@ -13,8 +13,11 @@ a plan's prediction and the simulation's ledger on the same terms.
     commission            = commission rate x price incl. VAT
     payment fee           = payment fee rate x price incl. VAT
     net revenue per unit  = price ex VAT - commission - payment fee
-    parcel duty           = duty rate x value ex VAT   if value ex VAT > de minimis, else 0
+    parcel duty           = duty rate x value ex VAT   if value ex VAT > de minimis,
+                            else the low-value flat duty (0 unless a tax change sets it)
     import duty (bulk)    = duty rate x customs value (the goods' product cost)
+    import VAT (bulk)     = VAT rate x (customs value + import duty)   (recovered later)
+    export VAT rebate     = purchase value / (1 + purchase VAT) x rebate rate
     landed cost per unit  = product + inbound freight + import duty (bulk, capitalised)
                             + parcel duty + outbound freight + pick and pack
     liquidation recovery  = recovery fraction x unit cost      (stock sold off)
@@ -87,15 +90,28 @@ def net_revenue_per_unit(price: Values, vat_rate: Values, commission_rate: Value
                       - payment_fee(price, payment_fee_rate))
 
 
-def parcel_duty(value_ex_vat: Values, duty_rate: Values, de_minimis: Values) -> np.ndarray:
-    """Duty on a direct parcel: nothing at or below the de minimis value, else on the whole
-    value ex VAT."""
-    return np.where(value_ex_vat > de_minimis, duty_rate * value_ex_vat, 0.0)
+def parcel_duty(value_ex_vat: Values, duty_rate: Values, de_minimis: Values,
+                low_value_duty: Values = 0.0) -> np.ndarray:
+    """Duty on a direct parcel: the flat low-value duty (none by default) at or below the
+    de minimis value, else the rate on the whole value ex VAT."""
+    return np.where(value_ex_vat > de_minimis, duty_rate * value_ex_vat, low_value_duty)
 
 
 def import_duty(customs_value: Values, duty_rate: Values) -> np.ndarray:
     """Duty on goods cleared in bulk into an overseas warehouse (no de minimis)."""
     return np.asarray(duty_rate * customs_value)
+
+
+def import_vat(customs_value: Values, import_duty_: Values, vat_rate: Values) -> np.ndarray:
+    """VAT on goods cleared in bulk: on the customs value plus the duty, as the EU and UK
+    levy it; paid at clearance and recovered as input VAT on the next return."""
+    return np.asarray(vat_rate * (customs_value + import_duty_))
+
+
+def export_rebate(purchase_value: Values, purchase_vat_rate: Values,
+                  rebate_rate: Values) -> np.ndarray:
+    """China's export VAT rebate: the purchase value ex VAT times the goods' rebate rate."""
+    return np.asarray(purchase_value / (1.0 + purchase_vat_rate) * rebate_rate)
 
 
 def capital_cost(value: Values, annual_rate: float, days: Values) -> np.ndarray:

@@ -10,7 +10,7 @@ it changes:
 
     serve_demand   orders in line (backlog first), routed, filled    Sales, Stock, Router
     dispatch       stock issued, carrier queues, transit, losses      Stock, Pipeline
-    book_sale      sales, VAT, fees, freight, parcel duty             Ledger
+    book_sale      sales, VAT, fees, freight, parcel duty, rebates    Ledger
     book_returns   refunds, return costs, dispositions, restocks      Ledger, Pipeline
     raise_tickets  service tickets for delays, losses and returns     ServiceState
 """
@@ -37,6 +37,7 @@ from sim.rng import Streams
 from sim.sales import DELIVERED, LATE, LOST, RETURNED, Sales
 from sim.service import ServiceState
 from sim.shipping import carrier_queue_wait, extra_transit
+from sim.taxes import rebate_exports
 
 ORDER_TIME_OF_DAY = 0.5
 """Orders are placed, on average, at noon; delivery days are counted from then."""
@@ -203,7 +204,7 @@ def ship_orders(t: int, net: Network, streams: Streams, orders: Cohort, router: 
     draws = draw_returns(streams.returns, net.scenario.returns,
                          net.catalog.return_probability[sku], sent.late, sent.damaged,
                          sent.lost, sent.delivery_time, ~sent.direct)
-    refunds = book_returns(net, ledger, pipeline, sent, draws)
+    refunds = book_returns(net, ledger, pipeline, sent, draws, t)
 
     returned_day = net.timeline.day(np.nan_to_num(draws.dispatch_time))
     delivered = ~sent.lost
@@ -292,13 +293,16 @@ def dispatch(t: int, net: Network, streams: Streams, orders: Cohort, router: Rou
 
 
 def book_sale(t: int, net: Network, ledger: Ledger, sent: Dispatched) -> dict[str, np.ndarray]:
-    """Sales, VAT, commission, fees, freight and parcel duty of the shipped orders; lost
-    parcels are refunded."""
+    """Sales, VAT, commission, fees, freight and parcel duty of the shipped orders, and the
+    export rebate of the direct parcels; lost parcels are refunded. VAT is the rate in force
+    on the sale's day; parcel duty the rates in force when the parcel arrives (customs apply
+    the rates of the day they accept its declaration)."""
     fin = net.scenario.finance
     orders, mode, direct, warehouse = sent.orders, sent.mode, sent.direct, sent.warehouse
     market, sku, units = orders.market, orders.sku, orders.units
     ship_day, delivery_day = sent.ship_day, sent.delivery_day
-    vat_rate = net.market.vat_rate[market]
+    taxes = net.taxes
+    vat_rate = taxes.vat_rate[market, t]
     currency = net.market.currency[market]
     gross = orders.price * units
     cash = payout_day(np.full(len(market), t), fin.payout_cycle_days)
@@ -331,37 +335,41 @@ def book_sale(t: int, net: Network, ledger: Ledger, sent: Dispatched) -> dict[st
                                  ship_day, ship_day, market)
 
     value_ex_vat = economics.price_ex_vat(gross, vat_rate)
-    de_minimis = net.market.de_minimis[market]
-    dutiable = direct & (value_ex_vat > de_minimis)
-    duty = economics.parcel_duty(value_ex_vat, net.market.duty_rate[market], de_minimis)
+    at_arrival = (market, delivery_day)
+    de_minimis, low_value = taxes.de_minimis[at_arrival], taxes.low_value_duty[at_arrival]
+    duty = economics.parcel_duty(value_ex_vat, taxes.duty_rate[at_arrival], de_minimis,
+                                 low_value)
+    dutiable = direct & ((value_ex_vat > de_minimis) | (low_value > 0))
     parcel_duty_cny = np.zeros(len(market))
     if dutiable.any():
         parcel_duty_cny[dutiable] = -ledger.book(
             "parcel_duty", currency[dutiable], -duty[dutiable], delivery_day[dutiable],
             delivery_day[dutiable], market[dutiable])
+    rebate_exports(taxes, ledger, "parcel", sku[direct], units[direct], ship_day[direct],
+                   market[direct])
     lost = sent.lost
     if lost.any():
-        refund(net, ledger, market[lost], gross[lost], delivery_day[lost])
+        refund(net, ledger, market[lost], gross[lost], delivery_day[lost], t)
     return {"revenue": gross, "revenue_cny": revenue_cny, "freight_cny": freight_cny,
             "pick_pack_cny": pick_pack_cny, "parcel_duty_cny": parcel_duty_cny,
             "fees_cny": pick_pack_cny - commission - payment - coupon}
 
 
 def refund(net: Network, ledger: Ledger, market: np.ndarray, gross: np.ndarray,
-           day: np.ndarray) -> np.ndarray:
-    """Refund customers (deducted from the next payout) and reclaim the VAT in the price;
-    returns the refund in CNY (positive)."""
+           day: np.ndarray, sale_day: int | np.ndarray) -> np.ndarray:
+    """Refund customers (deducted from the next payout) and reclaim the VAT in the price
+    at the rate of the sale's day; returns the refund in CNY (positive)."""
     currency = net.market.currency[market]
     cash = payout_day(day, net.scenario.finance.payout_cycle_days)
-    vat = economics.vat_in_price(gross, net.market.vat_rate[market])
+    vat = economics.vat_in_price(gross, net.taxes.vat_rate[market, sale_day])
     ledger.book("vat", currency, vat, day, cash, market)
     return -ledger.book("refund", currency, -gross, day, cash, market)
 
 
 def book_returns(net: Network, ledger: Ledger, pipeline: Pipeline, sent: Dispatched,
-                 draws: ReturnDraws) -> np.ndarray:
-    """Refunds, return costs and dispositions; restocks are scheduled into the pipeline.
-    Returns each order's refund in CNY."""
+                 draws: ReturnDraws, sale_day: int) -> np.ndarray:
+    """Refunds, return costs and dispositions of orders sold on ``sale_day``; restocks are
+    scheduled into the pipeline. Returns each order's refund in CNY."""
     r = draws.returned
     market, sku, units = sent.orders.market, sent.orders.sku, sent.orders.units
     refund_cny = np.zeros(len(market))
@@ -373,7 +381,7 @@ def book_returns(net: Network, ledger: Ledger, pipeline: Pipeline, sent: Dispatc
     received = day(draws.receipt_time[r])
     decided = day(draws.decision_time[r])
     refund_cny[r] = refund(net, ledger, m, spec.refund_fraction * sent.orders.price[r] * u,
-                           received)
+                           received, sale_day)
     ledger.book("return_shipping", 0, -spec.return_shipping_cost_per_unit_cny * u,
                 received, received, m)
     disposition = draws.disposition[r]

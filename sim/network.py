@@ -30,6 +30,7 @@ from sim.demand import expected_daily_units
 from sim.inventory import Policies
 from sim.pricing import list_prices
 from sim.scenario import BASE_CURRENCY, Scenario, daily_units_capacity
+from sim.taxes import TaxTable, compile_taxes
 
 
 def _read_only(obj: object) -> None:
@@ -56,7 +57,8 @@ class Catalog:
 
 @dataclass(frozen=True)
 class MarketTable:
-    """Per market [market]: money, taxes, customs and the scenario's fulfilment route."""
+    """Per market [market]: money, taxes, customs and the scenario's fulfilment route. The
+    rates are the scenario's own; those in force on a day are ``Network.taxes``."""
 
     currency: np.ndarray
     vat_rate: np.ndarray
@@ -130,6 +132,8 @@ class Network:
     timeline: Timeline
     catalog: Catalog
     market: MarketTable
+    taxes: TaxTable
+    """Duty, VAT and de minimis in force per market and day; the export rebate per SKU."""
     mode: ModeTable
     warehouse: WarehouseTable
     routes: RouteTable
@@ -222,7 +226,8 @@ def compile_network(scenario: Scenario) -> Network:
         scenario=sc, markets=markets, skus=skus, warehouses=warehouses, modes=modes,
         channels=channels, currencies=currencies,
         timeline=Timeline.build(sc, markets, modes),
-        catalog=catalog, market=market, mode=mode, warehouse=warehouse, routes=routes,
+        catalog=catalog, market=market, taxes=compile_taxes(sc, markets, skus), mode=mode,
+        warehouse=warehouse, routes=routes,
         suppliers=[SupplierSpec(name, warehouses.index(s.warehouse), shutdown_windows(sc, name))
                    for name, s in sc.suppliers.items()],
         policies=Policies.compile(sc, warehouses, skus, modes, planning_units),
@@ -233,7 +238,7 @@ def compile_network(scenario: Scenario) -> Network:
         fx_start=np.array([1.0] + [rate[c] for c in currencies[1:]]),
         fx_volatility=np.array([0.0] + [volatility[c] for c in currencies[1:]]),
         ageing=compile_ageing(sc, warehouses, warehouse.is_origin))
-    for group in (catalog, market, mode, warehouse, routes, network.policies,
+    for group in (catalog, market, network.taxes, mode, warehouse, routes, network.policies,
                   network.timeline):
         _read_only(group)
     for array in (planning_units, network.supply_cover_days, network.currency_of_channel,

@@ -177,19 +177,27 @@ def _queue_at_day_end(tickets: pd.DataFrame, days: int) -> np.ndarray:
     return np.searchsorted(arrived, ends) - np.searchsorted(answered, ends)
 
 
-def _working_capital(ledger: pd.DataFrame, daily: pd.DataFrame, days: int) -> np.ndarray:
-    """Inventory (on hand and in transit) + receivables - payables, per day, in CNY."""
-    def outstanding(rows: pd.DataFrame) -> np.ndarray:
-        accrued = np.bincount(rows["accrual_day"].clip(upper=days), rows["amount_cny"],
-                              minlength=days + 1)[:days]
-        settled = np.bincount(rows["cash_day"].clip(upper=days), rows["amount_cny"],
-                              minlength=days + 1)[:days]
-        return np.cumsum(accrued) - np.cumsum(settled)
+TAX_REFUNDS = ("import_vat", "export_rebate")
+"""Ledger categories of taxes paid or earned now and refunded later (``sim.taxes``)."""
 
-    trade = ledger["category"].isin(["sales", "vat", "commission", "payment_fee", "refund"])
+
+def _outstanding(rows: pd.DataFrame, days: int) -> np.ndarray:
+    """Accrued but not yet settled, at each day's end [day], CNY."""
+    accrued = np.bincount(rows["accrual_day"].clip(upper=days), rows["amount_cny"],
+                          minlength=days + 1)[:days]
+    settled = np.bincount(rows["cash_day"].clip(upper=days), rows["amount_cny"],
+                          minlength=days + 1)[:days]
+    return np.cumsum(accrued) - np.cumsum(settled)
+
+
+def _working_capital(ledger: pd.DataFrame, daily: pd.DataFrame, days: int) -> np.ndarray:
+    """Inventory (on hand and in transit) + receivables (trade, tax refunds) - payables,
+    per day, in CNY."""
+    trade = ledger["category"].isin(["sales", "vat", "commission", "payment_fee", "refund",
+                                     *TAX_REFUNDS])
     purchases = ledger["category"] == "purchase"
-    receivables = outstanding(ledger[trade])
-    payables = -outstanding(ledger[purchases])
+    receivables = _outstanding(ledger[trade], days)
+    payables = -_outstanding(ledger[purchases], days)
     return (daily["inventory_value_cny"] + daily["in_transit_value_cny"]).to_numpy() \
         + receivables - payables
 
@@ -248,8 +256,9 @@ def kpis(net: Network, stock: Stock, paid_order_share: np.ndarray,
     # Ad-attributed revenue: each market-day's net revenue times the share of its orders
     # that paid traffic brought (paid sessions weighted by their conversion multiplier).
     market_code = orders["market"].cat.codes.to_numpy().astype(np.int64)
-    vat_share = 1.0 / (1.0 + net.market.vat_rate[market_code])
-    cell = market_code * days + orders["order_day"].to_numpy()
+    order_day = orders["order_day"].to_numpy()
+    vat_share = 1.0 / (1.0 + net.taxes.vat_rate[market_code, order_day])
+    cell = market_code * days + order_day
     revenue = np.bincount(cell, orders["revenue_cny"] * vat_share,
                           minlength=len(net.markets) * days)
     attributed = float(np.dot(revenue, paid_order_share[:, :days].ravel()))
@@ -316,7 +325,17 @@ def kpis(net: Network, stock: Stock, paid_order_share: np.ndarray,
         "capital_cost_cny": float(stock_value.sum() * sc.finance.annual_capital_cost_rate / 365),
         "final_cash_cny": float(daily["cash_cny"].iloc[-1]),
         "min_cash_cny": float(daily["cash_cny"].min()),
+        **_tax_timing(result.ledger, days),
     }
+
+
+def _tax_timing(ledger: pd.DataFrame, days: int) -> dict[str, float]:
+    """Import VAT paid at clearance, and the most cash waiting for tax refunds (import VAT
+    to recover, export rebates to receive) at a day's end."""
+    rows = ledger[ledger["category"].isin(TAX_REFUNDS)]
+    paid = rows[(rows["category"] == "import_vat") & (rows["amount_cny"] < 0)]
+    return {"import_vat_paid_cny": -float(paid["amount_cny"].sum()),
+            "peak_tax_receivable_cny": float(_outstanding(rows, days).max(initial=0.0))}
 
 
 def _cash_conversion_cycle(ledger: pd.DataFrame, stock_value: np.ndarray,

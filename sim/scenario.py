@@ -221,6 +221,67 @@ class Customs(Frozen):
                                                 json_schema_extra=measured_in("days"))
 
 
+class TaxChange(Frozen):
+    """Rates a market applies from a date on, until a later change: a new tariff, a VAT
+    change, the end of a duty exemption. Fields left out keep their earlier value."""
+
+    start: Date = Field(description="first day the new rates apply")
+    duty_rate: Probability | None = Field(
+        None, description="import duty on the customs value (bulk) or value ex VAT (parcels)",
+        json_schema_extra=measured_in("fraction"))
+    vat_rate: Probability | None = Field(
+        None, description="VAT in prices, on sales and on bulk imports",
+        json_schema_extra=measured_in("fraction"))
+    de_minimis_value: UnitMoney | None = Field(
+        None, description="direct parcels whose value (ex VAT) is at most this pay no "
+                          "ad valorem duty", json_schema_extra=measured_in("market currency"))
+    low_value_duty_per_parcel: UnitMoney | None = Field(
+        None, description="flat duty a direct parcel at or below the de minimis value pays "
+                          "(EU: EUR 3 per tariff item from 1 July 2026; an order is one SKU)",
+        json_schema_extra=measured_in("market currency"))
+    source: str = Field("", description="the law or announcement the change follows")
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> TaxChange:
+        if all(getattr(self, f) is None for f in TAX_RATES):
+            raise ValueError(f"a tax change sets at least one of {', '.join(TAX_RATES)}")
+        return self
+
+
+TAX_RATES = ("duty_rate", "vat_rate", "de_minimis_value", "low_value_duty_per_parcel")
+"""The rates a ``TaxChange`` may set, each a [market, day] array of ``sim.taxes``."""
+
+
+class ImportVat(Frozen):
+    """Import VAT on bulk loads: paid at clearance, recovered as input VAT on the VAT return
+    of the period the clearance falls in (a cash-timing cost, not a margin cost)."""
+
+    return_period_months: Literal[1, 3, 12] = Field(
+        description="months a VAT return covers: 1 monthly, 3 quarterly, 12 yearly "
+                    "(calendar periods)")
+    recovered_days_after_period: DaysCount = Field(
+        description="days from the period's end to the return that recovers the VAT (its "
+                    "filing deadline, offset against VAT due or refunded)")
+
+
+class MarketTaxes(Frozen):
+    """A market's taxes over time: dated rate changes and import VAT's cash timing."""
+
+    changes: Entries[TaxChange] = Field(
+        [], description="dated changes, in date order; rates before the first are the "
+                        "market's own")
+    import_vat: ImportVat | None = Field(
+        None, description="import VAT paid on bulk loads at clearance and recovered later; "
+                          "null: not modelled (deferred or postponed accounting)")
+
+    @model_validator(mode="after")
+    def _in_date_order(self) -> MarketTaxes:
+        starts = [c.start for c in self.changes]
+        if any(b <= a for a, b in zip(starts, starts[1:], strict=False)):
+            raise ValueError("tax changes must be in date order, one per date")
+        return self
+
+
 class Market(Frozen):
     """A selling country: its currency, taxes, customs and the traffic it brings."""
 
@@ -247,6 +308,9 @@ class Market(Frozen):
         json_schema_extra=measured_in("orders/session"))
     stockout: Literal["lost_sales", "backorder"] = Field(
         description="what an order finds when nothing can ship it: lost, or waiting for stock")
+    taxes: MarketTaxes | None = Field(
+        None, description="dated tax changes and import VAT timing; null: the rates above "
+                          "all run long, import VAT not modelled")
 
 
 class Sku(Frozen):
@@ -887,6 +951,23 @@ class Overhead(Frozen):
         1, description="day of the month it is booked and paid")
 
 
+class ExportRebate(Frozen):
+    """China's export VAT rebate (出口退税): goods bought with VAT and exported earn back part
+    of it, the purchase value ex VAT times the rebate rate of their tax code, paid by the tax
+    office some months after the export is declared."""
+
+    purchase_vat_rate: Probability = Field(
+        description="VAT in the suppliers' prices (China: 13 %)",
+        json_schema_extra=measured_in("fraction"))
+    rate_by_category: dict[Name, Probability] = Field(
+        description="rebate rate of each SKU category; a category left out earns none",
+        json_schema_extra=measured_in("fraction"))
+    delay_days: DaysCount = Field(description="days from export to the rebate's payment")
+    parcels: bool = Field(
+        description="direct parcels are declared for the rebate too (9610 with VAT "
+                    "invoices); false: bulk exports only (9810, to overseas warehouses)")
+
+
 class Finance(Frozen):
     """Marketplace fees, payouts and the cost of money."""
 
@@ -905,6 +986,8 @@ class Finance(Frozen):
     overheads: Entries[Overhead] = Field(
         [], description="fixed monthly costs below the contribution margin (``sim.overheads``); "
                         "they merge by name under extends")
+    export_rebate: ExportRebate | None = Field(
+        None, description="China's export VAT rebate on goods shipped abroad; null: none")
 
 
 # ----------------------------------------------------------------------------- ageing stock
@@ -1319,6 +1402,10 @@ def reference_problems(sc: Scenario):
         if overhead.currency not in currencies:
             yield f"finance.overheads.{i}.currency", f"no market trades in {overhead.currency}"
     yield from _lane_problems(sc)
+    rebate = sc.finance.export_rebate
+    for category in rebate.rate_by_category if rebate is not None else ():
+        if category not in {sku.category for sku in sc.skus.values()}:
+            yield f"finance.export_rebate.rate_by_category.{category}", "unknown category"
     for i, disruption in enumerate(sc.disruptions):
         for mode in disruption.modes:
             if mode not in sc.modes:

@@ -4,8 +4,9 @@ A bulk shipment is a SimPy process travelling legs: first mile to the port, a wa
 mode's next departure with room on it (departures per week, volume per departure, cut by
 capacity crunches and congestion), the main leg (sea FCL in whole containers, sea LCL per m3,
 rail, air by chargeable weight, plus peak surcharges and disruption delays), customs
-clearance with random inspection and import duty, and final delivery to the warehouse, where
-lost and damaged units are written off.
+clearance with random inspection, import duty and import VAT (at the rates in force on the
+clearance day, ``sim.taxes``), and final delivery to the warehouse, where lost and damaged
+units are written off. The load's export earns China's VAT rebate when its main leg departs.
 
 Parcels (direct from origin, or last mile from an overseas warehouse) are the many: they are
 dispatched as one daily numpy cohort per day with the carrier's daily capacity as a queue.
@@ -29,6 +30,7 @@ from sim.network import Network
 from sim.pipeline import BulkShipment, Pipeline
 from sim.records import Records
 from sim.scenario import BulkMode
+from sim.taxes import pay_import_vat, rebate_exports
 
 
 def _allocate(shipment: BulkShipment, volume_per_unit: np.ndarray, part: int,
@@ -85,6 +87,8 @@ def bulk_shipment(env: simpy.Environment, net: Network, rng: np.random.Generator
     main_leg *= 1.0 + net.timeline.surcharge[k, day]
     cny = ledger.book("inbound_freight", net.mode.currency[k], -main_leg, day, day)
     _allocate(shipment, volume_per_unit, 1, -float(cny))
+    rebate_exports(net.taxes, ledger, "bulk", shipment.skus, shipment.units, day,
+                   net.markets.index(warehouse.market))
     transit = float(mode.transit_days.sample(rng, 1)[0])
     transit += float(extra_transit(rng, net.timeline.disruption, np.array([k]),
                                    np.array([day]))[0])
@@ -97,9 +101,10 @@ def bulk_shipment(env: simpy.Environment, net: Network, rng: np.random.Generator
     m = net.markets.index(warehouse.market)
     currency = net.market.currency[m]
     customs_value = shipment.value[:, 0] / ledger.fx[currency, day]
-    duty = economics.import_duty(customs_value, market.duty_rate)
+    duty = economics.import_duty(customs_value, net.taxes.duty_rate[m, day])
     cny = ledger.book("import_duty", currency, -duty, day, day, m)
     shipment.value[:, 2] -= cny
+    pay_import_vat(net.taxes, ledger, m, currency, customs_value, duty, day)
     yield env.timeout(customs)
 
     day = int(env.now)

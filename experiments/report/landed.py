@@ -28,7 +28,7 @@ from experiments.report.plots import panel_grid, save_figure
 
 LEDGER_STEPS: dict[str, tuple[str, ...]] = {
     "outbound freight": ("parcel_freight", "last_mile"),
-    "duties & VAT": ("parcel_duty", "vat"),
+    "duties & VAT": ("parcel_duty", "vat", "import_vat", "export_rebate"),
     "warehouse fees": ("pick_pack", "storage", "inbound_fee", "aged_surcharge", "clearance_fee",
                        "clearance_proceeds"),
     "returns": ("return_shipping", "disposition", "liquidation"),

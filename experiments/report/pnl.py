@@ -45,7 +45,9 @@ BLOCKS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
                              ("aged_surcharge", "Aged-stock surcharges"),
                              ("clearance_fee", "Clearance fees on aged stock"),
                              ("clearance_proceeds", "Proceeds of liquidated aged stock"),
-                             ("dispute_fee", "Dispute and claim fees"))),
+                             ("dispute_fee", "Dispute and claim fees"),
+                             ("import_vat", "Import VAT paid less recovered (exchange rate)"),
+                             ("export_rebate", "Export VAT rebates (China)"))),
     ("Operating profit", (("agent_wages", "Customer-service agents"),
                           ("overheads", "Overheads (staff, tools, rent)"))),
 )
