@@ -17,6 +17,7 @@ a plan's prediction and the simulation's ledger on the same terms.
     import duty (bulk)    = duty rate x customs value (the goods' product cost)
     landed cost per unit  = product + inbound freight + import duty (bulk, capitalised)
                             + parcel duty + outbound freight + pick and pack
+    pick and pack         = fee per order + handling labour per unit x units
 
 Commission base. Marketplaces charge their referral fee on the total price the buyer pays,
 VAT included: Amazon's referral fee is "a percentage of the total sales price", which in
@@ -95,6 +96,12 @@ def parcel_duty(value_ex_vat: Values, duty_rate: Values, de_minimis: Values) -> 
 def import_duty(customs_value: Values, duty_rate: Values) -> np.ndarray:
     """Duty on goods cleared in bulk into an overseas warehouse (no de minimis)."""
     return np.asarray(duty_rate * customs_value)
+
+
+def pick_pack(fee_per_order: Values, labour_per_unit: Values, units: Values) -> np.ndarray:
+    """A warehouse's charge for one order: its fee per order, plus handling labour per unit
+    where the seller staffs the warehouse itself (a 3PL's fee covers its labour)."""
+    return np.asarray(fee_per_order + labour_per_unit * units)
 
 
 def capital_cost(value: Values, annual_rate: float, days: Values) -> np.ndarray:

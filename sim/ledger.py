@@ -17,6 +17,7 @@ CATEGORIES = (
     "sales", "vat", "commission", "payment_fee", "refund", "parcel_freight", "last_mile",
     "parcel_duty", "pick_pack", "storage", "inbound_fee", "ads", "return_shipping",
     "disposition", "liquidation", "purchase", "inbound_freight", "import_duty",
+    "insurance", "undeliverable",
 )
 _CATEGORY_CODE = {name: code for code, name in enumerate(CATEGORIES)}
 CAPITALISED = ("purchase", "inbound_freight", "import_duty")

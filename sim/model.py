@@ -34,6 +34,7 @@ import numpy as np
 import simpy
 
 from sim import charges, demand, fulfilment, replenishment
+from sim.exceptions import Exceptions
 from sim.execution import PlanBook, Router, execute, execute_first_period
 from sim.integrity import whole_units
 from sim.inventory import Policies, Stock
@@ -82,6 +83,7 @@ class Run:
     ledger: Ledger
     records: Records
     logistics: replenishment.Logistics
+    exceptions: Exceptions
 
 
 def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None,
@@ -123,7 +125,8 @@ def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None
                     sc.conversion.initial_rating),
         service=ServiceState(sc.service, net.timeline.weekday), ledger=ledger,
         records=records,
-        logistics=replenishment.Logistics(env, net, streams, stock, pipeline, ledger, records))
+        logistics=replenishment.Logistics(env, net, streams, stock, pipeline, ledger, records),
+        exceptions=Exceptions(net))
     if state is not None:
         take_over(net, state, run.logistics, run.sales)
     return run
@@ -193,9 +196,10 @@ def daily_operations(env: simpy.Environment, run: Run) -> Process:
         ad_cny = charges.spend_on_ads(t, net, ledger, run.demand.ad_spend[:, t])
         on_shelves = stock.on_hand.copy()
         shipped, flows = fulfilment.serve_demand(t, net, streams, run.demand, run.sales, stock,
-                                                 router, run.plans.book, run.service)
+                                                 router, run.plans.book, run.service,
+                                                 run.exceptions.health)
         fulfilment.ship_orders(t, net, streams, shipped, router, stock, run.pipeline, ledger,
-                               run.sales, run.service, run.records)
+                               run.sales, run.service, run.records, run.exceptions)
         run.records.issued(t, on_shelves - stock.on_hand)
         charges.charge_storage(t, net, ledger, stock)
         run.sales.update_rating(t, net.scenario.conversion)

@@ -13,7 +13,7 @@ import zlib
 import numpy as np
 
 STREAMS = ("traffic", "demand", "fulfilment", "transit", "customs", "returns", "supply",
-           "bulk", "service", "fx")
+           "bulk", "service", "fx", "exceptions")
 
 
 class Streams:

@@ -38,7 +38,9 @@ BLOCKS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
                              ("ads", "Advertising"),
                              ("return_shipping", "Return shipping"),
                              ("disposition", "Handling returned goods"),
-                             ("liquidation", "Proceeds of liquidated returns"))),
+                             ("liquidation", "Proceeds of liquidated returns"),
+                             ("insurance", "Shipping insurance (premiums less claims)"),
+                             ("undeliverable", "Undeliverable parcels (return or disposal)"))),
 )
 """Each subtotal and the lines (summary category, label) that lead to it from the last."""
 
