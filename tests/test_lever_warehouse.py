@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sim.account_health import AccountHealth
 from sim.model import simulate
@@ -175,3 +177,26 @@ def test_every_lever_on_still_balances():
     summary = result.summary
     assert summary["reshipped_parcels"] > 0 and summary["undeliverable_parcels"] > 0
     assert summary["order_defect_rate"] > 0 and summary["peak_pick_queue_units"] > 0
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31 - 1), capacity=st.floats(20, 400), flex=st.floats(0, 1),
+       loss=st.floats(0, 0.3), undeliverable=st.floats(0, 0.3),
+       policy=st.sampled_from(["refund", "reship"]), action=st.sampled_from(["return", "dispose"]),
+       stockout=st.sampled_from(["lost_sales", "backorder"]))
+def test_conservation_holds_for_any_exceptions(seed, capacity, flex, loss, undeliverable, policy,
+                                               action, stockout):
+    result = simulate(load(
+        "tiny", f"warehouses.US_WH.picking={{units_per_day: {capacity}, peak_flex: {flex}}}",
+        f"warehouses.SZ.picking={{units_per_day: {capacity / 2}, labour_cost_per_unit: 1}}",
+        f"modes.postal.loss_probability={loss}", f"modes.us_last_mile.loss_probability={loss}",
+        f"markets.US.stockout={stockout}",
+        f"exceptions={{lost_parcels: {policy}, insurance: {{premium_rate: 0.02}}, "
+        f"undeliverable: {{postal: {{probability: {undeliverable}, action: {action}, "
+        f"fee_per_parcel_cny: 10, return_days: {{dist: uniform, low: 2, high: 9}}}}}}, "
+        f"account_health: {{defects: {{lost: 1, undeliverable: 1, late: 0.5}}, "
+        f"breach_factor: 0.6}}}}"), seed=seed, days=40)
+    assert result.conservation["units_residual"] == 0
+    scale = max(abs(result.summary["net_revenue_cny"]), 1.0)
+    assert abs(result.conservation["money_residual_cny"]) < 1e-9 * scale
+    assert not (result.orders["undeliverable"] & result.orders["lost"]).any()
