@@ -31,6 +31,7 @@ LEDGER_STEPS: dict[str, tuple[str, ...]] = {
     "duties & VAT": ("parcel_duty", "vat"),
     "warehouse fees": ("pick_pack", "storage", "inbound_fee"),
     "returns": ("return_shipping", "disposition", "liquidation"),
+    "exceptions": ("insurance", "undeliverable"),
     "ads": ("ads",),
     "commission & fees": ("commission", "payment_fee"),
 }
