@@ -3,7 +3,8 @@
 - *Lost parcels* are refunded (the customer gets the price back) or reshipped: a
   replacement of the same units leaves the same warehouse by the same mode on the day the
   loss is known, or as soon as stock allows, with its own pick and pack, freight, queue and
-  transit (it may be lost again). A replacement earns nothing and is not a new order.
+  transit (it may be lost again). A replacement earns nothing, pays no second parcel duty
+  and is not a new order; it waits for stock as long as it must.
 - *Undeliverable parcels* (address, refusal, unclaimed) happen with a probability per mode;
   the customer is refunded, and the goods come back to the warehouse that sent them (on the
   shelf ``return_days`` after the failed delivery) or are disposed of where they failed,
@@ -42,7 +43,6 @@ class Exceptions:
         self.undeliverable = np.array([0.0 if u is None else u.probability for u in spec])
         self.undeliverable_fee = np.array([0.0 if u is None else u.fee_per_parcel_cny
                                            for u in spec])
-        self.returned = np.array([u is not None and u.action == "return" for u in spec])
         self.return_days = {k: u.return_days for k, u in enumerate(spec)
                             if u is not None and u.return_days is not None}
         insurance = ex.insurance
