@@ -21,6 +21,7 @@ a plan's prediction and the simulation's ledger on the same terms.
     landed cost per unit  = product + inbound freight + import duty (bulk, capitalised)
                             + parcel duty + outbound freight + pick and pack
     liquidation recovery  = recovery fraction x unit cost      (stock sold off)
+    pick and pack         = fee per order + handling labour per unit x units
 
 Commission base. Marketplaces charge their referral fee on the total price the buyer pays,
 VAT included: Amazon's referral fee is "a percentage of the total sales price", which in
@@ -112,6 +113,12 @@ def export_rebate(purchase_value: Values, purchase_vat_rate: Values,
                   rebate_rate: Values) -> np.ndarray:
     """China's export VAT rebate: the purchase value ex VAT times the goods' rebate rate."""
     return np.asarray(purchase_value / (1.0 + purchase_vat_rate) * rebate_rate)
+
+
+def pick_pack(fee_per_order: Values, labour_per_unit: Values, units: Values) -> np.ndarray:
+    """A warehouse's charge for one order: its fee per order, plus handling labour per unit
+    where the seller staffs the warehouse itself (a 3PL's fee covers its labour)."""
+    return np.asarray(fee_per_order + labour_per_unit * units)
 
 
 def capital_cost(value: Values, annual_rate: float, days: Values) -> np.ndarray:

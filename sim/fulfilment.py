@@ -9,22 +9,27 @@ arrays or the ledger. Each step below takes the network and the one or two state
 it changes:
 
     serve_demand   orders in line (backlog first), routed, filled    Sales, Stock, Router
-    dispatch       stock issued, carrier queues, transit, losses      Stock, Pipeline
+    dispatch       stock issued, pick/pack and carrier queues,        Stock, Pipeline
+                   transit, losses, undeliverable parcels
     book_sale      sales, VAT, fees, freight, parcel duty, rebates    Ledger
+    settle_exceptions  refunds, insurance, undeliverable parcels,    Ledger, Exceptions
+                   replacements of lost parcels (``sim.exceptions``)
     book_returns   refunds, return costs, dispositions, restocks      Ledger, Pipeline
     raise_tickets  service tickets for delays, losses and returns     ServiceState
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from sim import economics
+from sim.account_health import AccountHealth
 from sim.allocation import allocate
 from sim.customers import CustomerBase
 from sim.demand import DemandModel
+from sim.exceptions import Exceptions
 from sim.execution import PlanBook, Router
 from sim.inventory import Stock
 from sim.ledger import Ledger
@@ -74,6 +79,12 @@ class Dispatched:
     late: np.ndarray
     lost: np.ndarray
     damaged: np.ndarray
+    undeliverable: np.ndarray
+
+    def part(self, pick: slice) -> Dispatched:
+        """The orders in ``pick`` (a cohort shipped with the day's replacements)."""
+        orders = Cohort(*(getattr(self.orders, f.name)[pick] for f in fields(Cohort)))
+        return Dispatched(orders, *(getattr(self, f.name)[pick] for f in fields(self)[1:]))
 
 
 def payout_day(day: np.ndarray | int, cycle: int) -> np.ndarray:
@@ -83,14 +94,16 @@ def payout_day(day: np.ndarray | int, cycle: int) -> np.ndarray:
 
 def serve_demand(t: int, net: Network, streams: Streams, demand: DemandModel, sales: Sales,
                  stock: Stock, router: Router, book: PlanBook, service: ServiceState,
-                 listings: Listings, customers: CustomerBase
+                 listings: Listings, customers: CustomerBase, health: AccountHealth
                  ) -> tuple[Cohort, dict[str, float]]:
     """Today's orders: draw them (ranked listings, returning buyers), fill backorders then
-    new orders; returns the orders to ship today and the day's flows."""
+    new orders; returns the orders to ship today and the day's flows (the account-health
+    factor on conversion among them)."""
     sc = net.scenario
     cv = sc.conversion
     n_skus = net.n_skus
-    rating_effect = (sales.rating / cv.initial_rating) ** cv.rating_elasticity
+    standing = health.factor(t)
+    rating_effect = (sales.rating / cv.initial_rating) ** cv.rating_elasticity * standing
     rank = listings.rank(sales.rating)
     returning = customers.returning(t)
     market, sku, units = demand.draw_orders(t, rating_effect, rank, returning)
@@ -144,7 +157,9 @@ def serve_demand(t: int, net: Network, streams: Streams, demand: DemandModel, sa
     return shipped, {"orders": n_new, "units_demanded": int(units.sum()),
                      "units_filled": int(units[new_filled].sum()),
                      "units_shipped": int(all_units[filled].sum()),
-                     "lost_sales_units": int(units[lost].sum())}
+                     "lost_sales_units": int(units[lost].sum()),
+                     **{f"account_health_{m}": float(f) for m, f in zip(net.markets, standing,
+                                                                         strict=True)}}
 
 
 def per_listing(market: np.ndarray, sku: np.ndarray, shape: tuple[int, ...],
@@ -194,20 +209,32 @@ def fall_back(t: int, net: Network, stock: Stock, router: Router, book: PlanBook
 
 def ship_orders(t: int, net: Network, streams: Streams, orders: Cohort, router: Router,
                 stock: Stock, pipeline: Pipeline, ledger: Ledger, sales: Sales,
-                service: ServiceState, records: Records, customers: CustomerBase) -> None:
-    """Dispatch filled orders by their routes today and draw everything that follows."""
-    if len(orders.market) == 0:
+                service: ServiceState, records: Records, customers: CustomerBase,
+                exceptions: Exceptions) -> None:
+    """Dispatch filled orders by their routes today, with the replacements of lost parcels
+    the stock left can fill, and draw everything that follows."""
+    n = len(orders.market)
+    cohort = with_replacements(t, net, orders, router, stock, exceptions)
+    if len(cohort.market) == 0:
         return
-    sent = dispatch(t, net, streams, orders, router, stock, pipeline)
+    everything = dispatch(t, net, streams, cohort, router, stock, pipeline, exceptions)
+    if len(cohort.market) > n:
+        book_replacements(t, net, ledger, pipeline, streams, exceptions,
+                          everything.part(slice(n, None)))
+    if n == 0:
+        return
+    sent = everything.part(slice(0, n))
     money = book_sale(t, net, ledger, sent)
+    settle_exceptions(net, ledger, pipeline, streams.exceptions, exceptions, sent,
+                      money["revenue"], t)
     market, sku = orders.market, orders.sku
+    delivered = ~sent.lost & ~sent.undeliverable
     draws = draw_returns(streams.returns, net.scenario.returns,
                          net.catalog.return_probability[sku], sent.late, sent.damaged,
-                         sent.lost, sent.delivery_time, ~sent.direct)
+                         ~delivered, sent.delivery_time, ~sent.direct)
     refunds = book_returns(net, ledger, pipeline, sent, draws, t)
 
     returned_day = net.timeline.day(np.nan_to_num(draws.dispatch_time))
-    delivered = ~sent.lost
     sales.count(DELIVERED, market, sent.delivery_day, delivered)
     sales.count(LATE, market, sent.delivery_day, sent.late & delivered)
     sales.count(LOST, market, sent.delivery_day, sent.lost)
@@ -219,6 +246,10 @@ def ship_orders(t: int, net: Network, streams: Streams, orders: Cohort, router: 
                   money["revenue"])
 
     placed = orders.order_day + ORDER_TIME_OF_DAY
+    dispatch_days = sent.ship_time - placed
+    defect = exceptions.health.observe(streams.exceptions, market, sent.ship_day,
+                                       dispatch_days, sent.delivery_day, sent.lost,
+                                       sent.undeliverable, sent.late)
     value = sent.value
     records.orders.add(
         order_day=orders.order_day, ship_day=sent.ship_day, market=market, sku=sku,
@@ -226,7 +257,9 @@ def ship_orders(t: int, net: Network, streams: Streams, orders: Cohort, router: 
         mode=sent.mode, direct=sent.direct, promise_days=promise,
         promised_day=np.floor(placed + promise).astype(np.int64),
         delivery_day=sent.delivery_day, delivery_days=sent.delivery_time - placed,
-        on_time=~sent.late & delivered, lost=sent.lost, damaged=sent.damaged,
+        dispatch_days=dispatch_days, on_time=~sent.late & delivered, lost=sent.lost,
+        damaged=sent.damaged, undeliverable=sent.undeliverable,
+        reshipped=sent.lost & exceptions.reship[market], defect=defect,
         returned=draws.returned, return_day=np.where(draws.returned, returned_day, -1),
         disposition=draws.disposition, revenue=money["revenue"],
         revenue_cny=money["revenue_cny"], product_cost_cny=value[:, 0],
@@ -239,10 +272,28 @@ def ship_orders(t: int, net: Network, streams: Streams, orders: Cohort, router: 
     )
 
 
+def with_replacements(t: int, net: Network, orders: Cohort, router: Router, stock: Stock,
+                      exceptions: Exceptions) -> Cohort:
+    """Today's orders followed by the replacements due that the stock they leave can fill;
+    the others wait for tomorrow."""
+    due = exceptions.due(t)
+    if not len(due["day"]):
+        return orders
+    n_skus = net.n_skus
+    key = router.warehouse[orders.route] * n_skus + orders.sku
+    left = stock.on_hand.ravel() - np.bincount(key, orders.units, minlength=stock.on_hand.size)
+    ok = allocate(router.warehouse[due["route"]] * n_skus + due["sku"], due["units"],
+                  np.arange(len(due["day"])), np.maximum(left, 0))
+    exceptions.wait(t, {name: column[~ok] for name, column in due.items()})
+    return Cohort(*(np.concatenate([getattr(orders, f.name), due[f.name][ok]])
+                    for f in fields(Cohort)))
+
+
 def dispatch(t: int, net: Network, streams: Streams, orders: Cohort, router: Router,
-             stock: Stock, pipeline: Pipeline) -> Dispatched:
-    """Issue the orders' stock and send them: processing, the carrier's queue, transit,
-    disruptions, customs inspections of direct parcels, losses and damage."""
+             stock: Stock, pipeline: Pipeline, exceptions: Exceptions) -> Dispatched:
+    """Issue the orders' stock and send them: the warehouse's pick/pack queue, processing,
+    the carrier's queue, transit, disruptions, customs inspections of direct parcels,
+    losses, damage and undeliverable parcels."""
     sc = net.scenario
     rng = streams.transit
     market, sku, units = orders.market, orders.sku, orders.units
@@ -266,12 +317,15 @@ def dispatch(t: int, net: Network, streams: Streams, orders: Cohort, router: Rou
         if pick.any():
             dist = sc.policies.fulfilment[name].order_processing_days
             processing[pick] = dist.sample(rng, int(pick.sum()))
+    picked, pipeline.pick_queue = carrier_queue_wait(  # the packing line (sim.picking)
+        units, warehouse, pipeline.pick_queue,
+        net.warehouse.pick_capacity[:, t: t + CARRIER_LOOKAHEAD_DAYS])
     timeline = net.timeline
     factor = timeline.capacity[:, t: t + CARRIER_LOOKAHEAD_DAYS]
     capacity = np.where(factor > 0, net.mode.daily_capacity[:, None] * factor, 0.0)
     wait, pipeline.carrier_queue = carrier_queue_wait(units, mode, pipeline.carrier_queue,
                                                       capacity)
-    ship_time = t + ORDER_TIME_OF_DAY + processing + wait
+    ship_time = t + ORDER_TIME_OF_DAY + picked + processing + wait
     ship_day = timeline.day(ship_time)
     transit = np.zeros(n)
     for k in np.unique(mode):
@@ -288,17 +342,20 @@ def dispatch(t: int, net: Network, streams: Streams, orders: Cohort, router: Rou
         > net.market.promise_days[market]
     lost = rng.random(n) < net.mode.loss_probability[mode]
     damaged = ~lost & (rng.random(n) < net.mode.damage_probability[mode])
+    undeliverable = exceptions.draw_undeliverable(streams.exceptions, mode, lost)
     return Dispatched(orders, warehouse, mode, direct, value, ship_time, ship_day,
-                      delivery_time, timeline.day(delivery_time), late, lost, damaged)
+                      delivery_time, timeline.day(delivery_time), late, lost, damaged,
+                      undeliverable)
 
 
 def book_sale(t: int, net: Network, ledger: Ledger, sent: Dispatched) -> dict[str, np.ndarray]:
     """Sales, VAT, commission, fees, freight and parcel duty of the shipped orders, and the
-    export rebate of the direct parcels; lost parcels are refunded. VAT is the rate in force
+    export rebate of the direct parcels (lost and undeliverable parcels are settled by
+    ``settle_exceptions``). VAT is the rate in force
     on the sale's day; parcel duty the rates in force when the parcel arrives (customs apply
     the rates of the day they accept its declaration)."""
     fin = net.scenario.finance
-    orders, mode, direct, warehouse = sent.orders, sent.mode, sent.direct, sent.warehouse
+    orders, direct = sent.orders, sent.direct
     market, sku, units = orders.market, orders.sku, orders.units
     ship_day, delivery_day = sent.ship_day, sent.delivery_day
     taxes = net.taxes
@@ -317,22 +374,7 @@ def book_sale(t: int, net: Network, ledger: Ledger, sent: Dispatched) -> dict[st
     payment = ledger.book("payment_fee", currency,
                           -economics.payment_fee(gross, fin.payment_fee_rate), t, cash, market)
 
-    rates = net.mode
-    freight = economics.freight_per_unit(
-        rates.cost_per_unit[mode], rates.cost_per_kg[mode], rates.cost_per_m3[mode],
-        rates.chargeable_kg_per_m3[mode], net.catalog.weight[sku],
-        net.catalog.volume[sku]) * units
-    freight *= 1.0 + net.timeline.surcharge[mode, ship_day]
-    freight_cny = np.zeros(len(market))
-    for direct_route, category in ((True, "parcel_freight"), (False, "last_mile")):
-        pick = direct == direct_route
-        if pick.any():
-            freight_cny[pick] = -ledger.book(
-                category, rates.currency[mode[pick]], -freight[pick], ship_day[pick],
-                ship_day[pick], market[pick])
-    fee = net.warehouse.pick_pack_fee[warehouse]
-    pick_pack_cny = -ledger.book("pick_pack", net.warehouse.currency[warehouse], -fee,
-                                 ship_day, ship_day, market)
+    freight_cny, pick_pack_cny = book_delivery(net, ledger, sent)
 
     value_ex_vat = economics.price_ex_vat(gross, vat_rate)
     at_arrival = (market, delivery_day)
@@ -347,12 +389,62 @@ def book_sale(t: int, net: Network, ledger: Ledger, sent: Dispatched) -> dict[st
             delivery_day[dutiable], market[dutiable])
     rebate_exports(taxes, ledger, "parcel", sku[direct], units[direct], ship_day[direct],
                    market[direct])
-    lost = sent.lost
-    if lost.any():
-        refund(net, ledger, market[lost], gross[lost], delivery_day[lost], t)
     return {"revenue": gross, "revenue_cny": revenue_cny, "freight_cny": freight_cny,
             "pick_pack_cny": pick_pack_cny, "parcel_duty_cny": parcel_duty_cny,
             "fees_cny": pick_pack_cny - commission - payment - coupon}
+
+
+def book_delivery(net: Network, ledger: Ledger, sent: Dispatched
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Freight and pick and pack of dispatched parcels, in CNY (positive) per order."""
+    orders, mode, direct, warehouse = sent.orders, sent.mode, sent.direct, sent.warehouse
+    market, sku, units = orders.market, orders.sku, orders.units
+    ship_day = sent.ship_day
+    rates = net.mode
+    freight = economics.freight_per_unit(
+        rates.cost_per_unit[mode], rates.cost_per_kg[mode], rates.cost_per_m3[mode],
+        rates.chargeable_kg_per_m3[mode], net.catalog.weight[sku],
+        net.catalog.volume[sku]) * units
+    freight *= 1.0 + net.timeline.surcharge[mode, ship_day]
+    freight_cny = np.zeros(len(market))
+    for direct_route, category in ((True, "parcel_freight"), (False, "last_mile")):
+        pick = direct == direct_route
+        if pick.any():
+            freight_cny[pick] = -ledger.book(
+                category, rates.currency[mode[pick]], -freight[pick], ship_day[pick],
+                ship_day[pick], market[pick])
+    fee = economics.pick_pack(net.warehouse.pick_pack_fee[warehouse],
+                              net.warehouse.labour_per_unit[warehouse], units)
+    pick_pack_cny = -ledger.book("pick_pack", net.warehouse.currency[warehouse], -fee,
+                                 ship_day, ship_day, market)
+    return freight_cny, pick_pack_cny
+
+
+def settle_exceptions(net: Network, ledger: Ledger, pipeline: Pipeline,
+                      rng: np.random.Generator, exceptions: Exceptions, sent: Dispatched,
+                      gross: np.ndarray, sale_day: int) -> None:
+    """Refund the customers of lost (unless reshipped) and undeliverable parcels, then book
+    the exceptions' own costs (``gross``: each order's value in market currency)."""
+    o = sent.orders
+    refunded = exceptions.refunded(o.market, sent.lost, sent.undeliverable)
+    if refunded.any():
+        refund(net, ledger, o.market[refunded], gross[refunded], sent.delivery_day[refunded],
+               sale_day)
+    exceptions.settle(net, ledger, pipeline, rng, order_day=o.order_day, market=o.market,
+                      sku=o.sku, units=o.units, route=o.route, price=o.price,
+                      warehouse=sent.warehouse, mode=sent.mode, value=sent.value, gross=gross,
+                      ship_day=sent.ship_day, delivery_day=sent.delivery_day, lost=sent.lost,
+                      undeliverable=sent.undeliverable)
+
+
+def book_replacements(t: int, net: Network, ledger: Ledger, pipeline: Pipeline,
+                      streams: Streams, exceptions: Exceptions, sent: Dispatched) -> None:
+    """Replacements of lost parcels: freight and pick and pack, and their own exceptions;
+    no sale."""
+    book_delivery(net, ledger, sent)
+    o = sent.orders
+    settle_exceptions(net, ledger, pipeline, streams.exceptions, exceptions, sent,
+                      o.price * o.units, t)
 
 
 def refund(net: Network, ledger: Ledger, market: np.ndarray, gross: np.ndarray,

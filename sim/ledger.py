@@ -21,6 +21,7 @@ CATEGORIES = (
     "aged_surcharge", "clearance_fee", "clearance_proceeds",
     "dispute_fee", "agent_wages", "overheads",
     "import_vat", "export_rebate",
+    "insurance", "undeliverable",
 )
 _CATEGORY_CODE = {name: code for code, name in enumerate(CATEGORIES)}
 CAPITALISED = ("purchase", "inbound_freight", "import_duty")

@@ -47,6 +47,7 @@ from sim import (
     staffing,
 )
 from sim.customers import CustomerBase
+from sim.exceptions import Exceptions
 from sim.execution import PlanBook, Router, execute, execute_first_period
 from sim.integrity import whole_units
 from sim.inventory import Policies, Stock
@@ -98,6 +99,7 @@ class Run:
     ledger: Ledger
     records: Records
     logistics: replenishment.Logistics
+    exceptions: Exceptions
 
 
 def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None,
@@ -148,7 +150,8 @@ def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None
         service=ServiceState(sc.service, net.timeline.weekday, len(net.markets),
                              staffing.agents_by_day(sc, net.timeline.n_days)), ledger=ledger,
         records=records,
-        logistics=replenishment.Logistics(env, net, streams, stock, pipeline, ledger, records))
+        logistics=replenishment.Logistics(env, net, streams, stock, pipeline, ledger, records),
+        exceptions=Exceptions(net))
     if state is not None:
         take_over(net, state, run.logistics, run.sales)
     staffing.pay_agents(sc, ledger, run.service.agents, run.service.clock.hours_per_day)
@@ -232,9 +235,11 @@ def daily_operations(env: simpy.Environment, run: Run) -> Process:
         on_shelves = stock.on_hand.copy()
         shipped, flows = fulfilment.serve_demand(t, net, streams, run.demand, run.sales, stock,
                                                  router, run.plans.book, run.service,
-                                                 run.listings, run.customers)
+                                                 run.listings, run.customers,
+                                                 run.exceptions.health)
         fulfilment.ship_orders(t, net, streams, shipped, router, stock, run.pipeline, ledger,
-                               run.sales, run.service, run.records, run.customers)
+                               run.sales, run.service, run.records, run.customers,
+                               run.exceptions)
         run.records.issued(t, on_shelves - stock.on_hand)
         own_route = stock.on_hand[net.routes.warehouse[: len(net.markets)]]
         sold = fulfilment.per_listing(shipped.market, shipped.sku, own_route.shape,

@@ -24,6 +24,7 @@ from dataclasses import dataclass, fields, is_dataclass
 
 import numpy as np
 
+from sim import picking
 from sim.ageing import AgeingTable, compile_ageing
 from sim.calendar import Timeline, shutdown_windows
 from sim.demand import expected_daily_units
@@ -91,6 +92,9 @@ class WarehouseTable:
     pick_pack_fee: np.ndarray
     storage_fee: np.ndarray
     inbound_fee: np.ndarray
+    labour_per_unit: np.ndarray
+    pick_capacity: np.ndarray
+    """Units picked and packed a day [warehouse, day] (``sim.picking``); inf: no limit."""
     is_origin: np.ndarray
     origin: int
     """The first origin warehouse: where returns sent back to origin go."""
@@ -207,12 +211,15 @@ def compile_network(scenario: Scenario) -> Network:
         loss_probability=np.array([k.loss_probability for k in mode_specs]),
         damage_probability=np.array([k.damage_probability for k in mode_specs]),
         daily_capacity=np.array([daily_units_capacity(k) or np.inf for k in mode_specs]))
+    timeline = Timeline.build(sc, markets, modes)
     whs = [sc.warehouses[w] for w in warehouses]
     warehouse = WarehouseTable(
         currency=np.array([currencies.index(w.currency) for w in whs]),
         pick_pack_fee=np.array([w.pick_pack_fee_per_order for w in whs]),
         storage_fee=np.array([w.storage_fee_per_m3_day for w in whs]),
         inbound_fee=np.array([w.inbound_fee_per_unit for w in whs]),
+        labour_per_unit=picking.labour_per_unit(sc, warehouses),
+        pick_capacity=picking.daily_capacity(sc, warehouses, markets, timeline),
         is_origin=np.array([w.kind == "origin" for w in whs]),
         origin=next(i for i, w in enumerate(whs) if w.kind == "origin"),
         lane_of={(warehouses.index(lane.destination), modes.index(k)): name
@@ -225,7 +232,7 @@ def compile_network(scenario: Scenario) -> Network:
     network = Network(
         scenario=sc, markets=markets, skus=skus, warehouses=warehouses, modes=modes,
         channels=channels, currencies=currencies,
-        timeline=Timeline.build(sc, markets, modes),
+        timeline=timeline,
         catalog=catalog, market=market, taxes=compile_taxes(sc, markets, skus), mode=mode,
         warehouse=warehouse, routes=routes,
         suppliers=[SupplierSpec(name, warehouses.index(s.warehouse), shutdown_windows(sc, name))

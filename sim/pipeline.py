@@ -58,6 +58,8 @@ class Pipeline:
         """m3 booked on departure ``index`` of a mode, (mode, index) -> m3."""
         self.carrier_queue = np.zeros(len(network.modes))
         """Parcel units waiting for each mode's carrier at the end of the day."""
+        self.pick_queue = np.zeros(len(network.warehouses))
+        """Units waiting to be picked and packed at each warehouse at the end of the day."""
         self.restock_units = np.zeros((n, len(network.warehouses), network.n_skus),
                                       dtype=np.int64)
         """Returned units due back on a shelf [day, warehouse, sku]."""

@@ -22,7 +22,8 @@ ORDER_COLUMNS = {
     "units": "int64", "price": "float64", "warehouse": "int16", "mode": "int16",
     "direct": "bool", "promise_days": "float64", "promised_day": "int32",
     "delivery_day": "int32",
-    "delivery_days": "float64", "on_time": "bool", "lost": "bool", "damaged": "bool",
+    "delivery_days": "float64", "dispatch_days": "float64", "on_time": "bool", "lost": "bool",
+    "damaged": "bool", "undeliverable": "bool", "reshipped": "bool", "defect": "bool",
     "returned": "bool", "return_day": "int32", "disposition": "int8", "revenue": "float64",
     "revenue_cny": "float64", "product_cost_cny": "float64", "inbound_freight_cny": "float64",
     "import_duty_cny": "float64", "parcel_duty_cny": "float64",
@@ -49,7 +50,9 @@ def daily_columns(network: Network) -> dict[str, str]:
     columns.update({"in_transit_units": "int64", "on_order_units": "int64",
                     "inventory_value_cny": "float64", "in_transit_value_cny": "float64",
                     "ad_spend_cny": "float64", "carrier_queue_units": "float64"})
+    columns.update({f"pick_queue_{w}": "float64" for w in network.warehouses})
     columns.update({f"rating_{m}": "float64" for m in network.markets})
+    columns.update({f"account_health_{m}": "float64" for m in network.markets})
     return columns
 
 
@@ -162,6 +165,8 @@ def record_day(t: int, network: Network, records: Records, flows: dict[str, floa
                     "inventory_value_cny": stock.total_value(),
                     "in_transit_value_cny": transit_value, "ad_spend_cny": ad_cny,
                     "carrier_queue_units": float(pipeline.carrier_queue.sum())})
+    for w, name in enumerate(network.warehouses):
+        columns[f"pick_queue_{name}"] = float(pipeline.pick_queue[w])
     for m, name in enumerate(network.markets):
         columns[f"rating_{name}"] = float(sales.rating[m])
     records.daily.add(**columns)

@@ -246,7 +246,8 @@ def kpis(net: Network, stock: Stock, paid_order_share: np.ndarray,
     orders, daily, tickets = result.orders, result.daily, result.tickets
     steady = orders["order_day"].to_numpy() >= warm
     lost = orders["lost"].to_numpy()
-    delivered = steady & ~lost
+    undeliverable = orders["undeliverable"].to_numpy()
+    delivered = steady & ~lost & ~undeliverable
     n_delivered = int(delivered.sum())
     delivery_days = orders["delivery_days"].to_numpy()[delivered]
     day_rows = daily[daily["day"] >= warm]
@@ -296,6 +297,7 @@ def kpis(net: Network, stock: Stock, paid_order_share: np.ndarray,
         "return_rate": _ratio((orders["returned"].to_numpy() & delivered).sum(), n_delivered),
         "refund_cost_cny": -pnl["refund_cny"],
         "lost_parcels": int((lost & steady).sum()),
+        **exception_kpis(net, orders[steady], day_rows),
         "cs_tickets": int(len(steady_tickets)),
         "cs_first_response_sla": _ratio(
             (steady_tickets["first_response_hours"] <= spec.first_response_sla_hours).sum(),
@@ -336,6 +338,21 @@ def _tax_timing(ledger: pd.DataFrame, days: int) -> dict[str, float]:
     paid = rows[(rows["category"] == "import_vat") & (rows["amount_cny"] < 0)]
     return {"import_vat_paid_cny": -float(paid["amount_cny"].sum()),
             "peak_tax_receivable_cny": float(_outstanding(rows, days).max(initial=0.0))}
+
+
+def exception_kpis(net: Network, orders: pd.DataFrame, days: pd.DataFrame) -> dict[str, Any]:
+    """Warehouse work and exceptions (``sim.picking``, ``sim.exceptions``,
+    ``sim.account_health``) over the steady orders and days."""
+    queue = days[[f"pick_queue_{w}" for w in net.warehouses]].sum(axis=1)
+    standing = days[[f"account_health_{m}" for m in net.markets]].to_numpy()
+    return {
+        "dispatched_within_24h": _ratio((orders["dispatch_days"] <= 1.0).sum(), len(orders)),
+        "peak_pick_queue_units": float(queue.max()) if len(queue) else 0.0,
+        "reshipped_parcels": int(orders["reshipped"].sum()),
+        "undeliverable_parcels": int(orders["undeliverable"].sum()),
+        "order_defect_rate": _ratio(orders["defect"].sum(), len(orders)),
+        "account_health_cut_days": int((standing < 1.0).sum()),
+    }
 
 
 def _cash_conversion_cycle(ledger: pd.DataFrame, stock_value: np.ndarray,

@@ -13,7 +13,7 @@ import zlib
 import numpy as np
 
 STREAMS = ("traffic", "demand", "fulfilment", "transit", "customs", "returns", "supply",
-           "bulk", "service", "fx", "customers", "inquiries", "disputes")
+           "bulk", "service", "fx", "customers", "inquiries", "disputes", "exceptions")
 
 
 class Streams:

@@ -649,6 +649,27 @@ class Supplier(Frozen):
     payment_terms_days: DaysCount = Field(description="days from delivery to payment")
 
 
+class Picking(Frozen):
+    """Pick/pack throughput: orders wait their turn (first in, first out) when a day's
+    units exceed what the warehouse can pick and pack.
+
+    capacity on day t = units_per_day x (1 + peak_flex x (peak_t - 1)), where peak_t is the
+    largest peak-event multiplier of the warehouse's markets that day (every market for an
+    origin): 0 keeps the capacity flat, 1 staffs up in step with every sales event.
+    """
+
+    units_per_day: UnitsPerDay = Field(
+        description="units picked and packed on a normal day", json_schema_extra=measured_in(
+            "units/day"))
+    peak_flex: Probability = Field(
+        0.0, description="share of a peak event's traffic lift the capacity follows "
+                         "(temporary staff, overtime)", json_schema_extra=measured_in("fraction"))
+    labour_cost_per_unit: UnitMoney = Field(
+        0.0, description="handling labour per unit on top of pick_pack_fee_per_order (an own "
+                         "warehouse; a 3PL's fee covers its labour: 0)",
+        json_schema_extra=measured_in("warehouse currency"))
+
+
 class _Stockpoint(Frozen):
     """A stock point; fees in its currency."""
 
@@ -663,6 +684,8 @@ class _Stockpoint(Frozen):
     capacity_m3: Size | None = Field(
         None, description="volume the warehouse holds; null: unlimited")
     initial_stock_days: Days = Field(description="opening stock in days of demand")
+    picking: Picking | None = Field(
+        None, description="pick/pack throughput and labour; null: unlimited, no labour cost")
 
 
 class OriginWarehouse(_Stockpoint):
@@ -850,6 +873,87 @@ class Returns(Frozen):
             raise ValueError("'restock' needs a 'liquidate', 'dispose' or 'return_to_origin' "
                              "entry: returns of direct parcels have no overseas shelf")
         return self
+
+
+LostParcelPolicy = Literal["refund", "reship"]
+
+
+class Insurance(Frozen):
+    """Shipping insurance: each insured parcel pays a premium on its order value; a lost
+    insured parcel's claim pays that value back ``claim_days`` after the loss."""
+
+    premium_rate: Probability = Field(description="premium on the order value (price incl. VAT)",
+                                      json_schema_extra=measured_in("fraction"))
+    modes: Annotated[list[Name], Field(max_length=MAX_ENTRIES)] | None = Field(
+        None, description="parcel and last-mile modes insured; null: every one")
+    claim_days: DaysCount = Field(30, description="from the loss to the insurer's payment")
+
+
+class Undeliverable(Frozen):
+    """Parcels a carrier cannot deliver (address, refusal, unclaimed): the customer is
+    refunded; the goods come back to the warehouse that sent them, or are disposed of abroad,
+    for a fee per parcel."""
+
+    probability: Probability = Field(description="chance a parcel of the mode is undeliverable")
+    action: Literal["return", "dispose"] = Field(
+        description="back on the sending warehouse's shelf, or destroyed where it failed")
+    fee_per_parcel_cny: UnitMoney = Field(description="return freight or disposal fee")
+    return_days: Distribution | None = Field(
+        None, description="failed delivery to back on the shelf (action return)",
+        json_schema_extra=measured_in("days"))
+
+    @model_validator(mode="after")
+    def _return_takes_time(self) -> Undeliverable:
+        if self.action == "return" and self.return_days is None:
+            raise ValueError("action 'return' needs return_days")
+        return self
+
+
+class Defects(Frozen):
+    """Chance an exception becomes an order defect (an A-to-z claim, a chargeback or
+    negative feedback), dated on the day the customer learns of it."""
+
+    lost: Probability = Field(description="per lost parcel")
+    undeliverable: Probability = Field(description="per undeliverable parcel")
+    late: Probability = Field(description="per parcel delivered after the promise")
+
+
+class AccountHealth(Frozen):
+    """The marketplace's account-health targets per market: a late-shipment rate over a
+    rolling window and an order defect rate over another; while either is above its limit
+    the market's conversion is multiplied by ``breach_factor``."""
+
+    handling_days: PromiseDays = Field(
+        1.0, description="an order shipped later than this after it was placed ships late")
+    late_shipment_window_days: PositiveDaysCount = Field(
+        30, description="days the late-shipment rate looks back over")
+    late_shipment_limit: Probability = Field(
+        0.04, description="the highest late-shipment rate in good standing",
+        json_schema_extra=measured_in("fraction"))
+    defect_window_days: PositiveDaysCount = Field(
+        60, description="days the order defect rate looks back over")
+    defect_rate_limit: Probability = Field(
+        0.01, description="the highest order defect rate in good standing",
+        json_schema_extra=measured_in("fraction"))
+    defects: Defects = Field(description="which exceptions become order defects")
+    breach_factor: Probability = Field(
+        description="factor on conversion while a limit is breached (0: suspended)",
+        json_schema_extra=measured_in("x"))
+
+
+class Exceptions(Frozen):
+    """Lost and undeliverable parcels, shipping insurance and the account health they
+    feed."""
+
+    lost_parcels: LostParcelPolicy = Field(
+        "refund", description="a lost parcel is refunded, or reshipped from stock")
+    lost_parcels_by_market: dict[Name, LostParcelPolicy] = Field(
+        {}, description="the policy of a market that differs from lost_parcels")
+    insurance: Insurance | None = Field(None, description="shipping insurance; null: none")
+    undeliverable: ByName[Undeliverable] = Field(
+        {}, description="undeliverable parcels per parcel or last-mile mode")
+    account_health: AccountHealth | None = Field(
+        None, description="late-shipment and defect limits; null: never breached")
 
 
 class Shift(Frozen):
@@ -1343,6 +1447,8 @@ class Scenario(Frozen):
     disruptions: Entries[Disruption] = Field(
         [], description="port congestion, closures; they merge by name under extends")
     returns: Returns
+    exceptions: Exceptions = Field(Exceptions(), description="lost and undeliverable parcels, "
+                                   "insurance, account health")
     service: Service
     finance: Finance
     policies: Policies
@@ -1412,6 +1518,7 @@ def reference_problems(sc: Scenario):
                 yield f"disruptions.{i}.modes", f"unknown mode '{mode}'"
     yield from _policy_problems(sc)
     yield from _ageing_problems(sc)
+    yield from _exception_problems(sc)
     for kind in ("changes", "promotions"):
         for i, entry in enumerate(getattr(sc.pricing, kind)):
             yield from _selection_problems(sc, f"pricing.{kind}.{i}", entry)
@@ -1437,6 +1544,20 @@ def _ageing_problems(sc: Scenario):
         for name in clearance.warehouses or []:
             if name not in sc.warehouses:
                 yield f"ageing.clearance.{i}.warehouses", f"unknown warehouse '{name}'"
+
+
+def _exception_problems(sc: Scenario):
+    ex = sc.exceptions
+    for market in ex.lost_parcels_by_market:
+        if market not in sc.markets:
+            yield f"exceptions.lost_parcels_by_market.{market}", "unknown market"
+    insured = ex.insurance.modes or [] if ex.insurance is not None else []
+    for path, modes in (("exceptions.insurance.modes", insured),
+                        ("exceptions.undeliverable", list(ex.undeliverable))):
+        for mode in modes:
+            spec = sc.modes.get(mode)
+            if spec is None or spec.family == "bulk":
+                yield path, f"'{mode}' is not a parcel or last-mile mode"
 
 
 def _currency_problems(sc: Scenario):

@@ -37,7 +37,8 @@ PLACEHOLDERS = {"markets": "MARKET", "skus": "SKU", "ad_channels": "CHANNEL",
                 "suppliers": "SUPPLIER", "warehouses": "WAREHOUSE", "modes": "MODE",
                 "lanes": "LANE", "fulfilment": "MARKET", "ad_spend": "CHANNEL",
                 "price": "MARKET", "reference_price": "MARKET", "market_shares": "MARKET",
-                "disposition": "DISPOSITION", "weekly_spend_per_day": "WEEK"}
+                "disposition": "DISPOSITION", "weekly_spend_per_day": "WEEK",
+                "undeliverable": "MODE"}
 """What the keys of a mapping name, for the dotted path patterns (default CHANNEL: the
 optimiser settings keyed by ad channel)."""
 

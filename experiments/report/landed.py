@@ -32,6 +32,7 @@ LEDGER_STEPS: dict[str, tuple[str, ...]] = {
     "warehouse fees": ("pick_pack", "storage", "inbound_fee", "aged_surcharge", "clearance_fee",
                        "clearance_proceeds"),
     "returns": ("return_shipping", "disposition", "liquidation"),
+    "exceptions": ("insurance", "undeliverable"),
     "ads": ("ads",),
     "commission & fees": ("commission", "payment_fee"),
 }

@@ -47,7 +47,9 @@ BLOCKS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
                              ("clearance_proceeds", "Proceeds of liquidated aged stock"),
                              ("dispute_fee", "Dispute and claim fees"),
                              ("import_vat", "Import VAT paid less recovered (exchange rate)"),
-                             ("export_rebate", "Export VAT rebates (China)"))),
+                             ("export_rebate", "Export VAT rebates (China)"),
+                             ("insurance", "Shipping insurance (premiums less claims)"),
+                             ("undeliverable", "Undeliverable parcels (return or disposal)"))),
     ("Operating profit", (("agent_wages", "Customer-service agents"),
                           ("overheads", "Overheads (staff, tools, rent)"))),
 )
