@@ -400,10 +400,10 @@ def _cli_case(argv: list[str], out: Path) -> tuple[str, str]:
     lines = err.splitlines()
     errors = [line for line in lines if "error: " in line]
     if code == 0:
-        return _run_summary(out, argv) if argv[0] == "run" else ("ran", "")
+        return _run_summary(out, argv) if argv[:1] == ["run"] else ("ran", "")
     if "Traceback" in err:
         return "traceback", err[-600:]
-    if argv[0] == "validate" and code == 2 and lines and all(
+    if argv[:1] == ["validate"] and code == 2 and lines and all(
             line.startswith(("error: ", "warning: ")) for line in lines):
         return "refused", ""  # validate lists every problem, one line each
     if code not in (1, 2) or len(errors) != 1 or lines[-1] != errors[0]:
