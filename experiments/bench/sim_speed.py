@@ -13,7 +13,12 @@ Prints, all measured in this one run on this machine:
     ``load_scenario`` overrides): wall time (target < 30 s);
 (c) a deliberately naive first-draft model of the same demand, one SimPy process per order with
     scalar random draws and Python-list records, and the speed-up of the cohort model over it
-    (target >= 20x).
+    (target >= 20x);
+(d) what the commerce levers cost (prices and promotions, ranking, returning buyers, service
+    rosters and disputes, warehouse work, exceptions, taxes over time, ageing stock, fixed
+    costs): the baseline year as a whole process with every lever as the baseline sets it,
+    against the same scenario with every lever neutral (the model before them), alternated
+    run by run (target < 2x).
 
 The naive model replays the baseline run's own orders (day, market, SKU, units, warehouse,
 mode) so both models see the same demand, and does the same per-order bookkeeping; it skips
@@ -28,15 +33,17 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import simpy
+import yaml
 
 from experiments.bench.summary import print_summary, verdict
 from sim import economics
-from sim.loader import load_scenario
+from sim.loader import load_scenario, validate
 from sim.model import simulate
 from sim.results import RunResult
 from sim.scenario import BulkMode, Scenario, daily_units_capacity
@@ -59,6 +66,7 @@ NAIVE_SCALED_DAYS = 30
 TARGET_PROCESS_S = 5.0
 TARGET_SCALED_S = 30.0
 TARGET_RATIO = 20.0
+TARGET_LEVERS = 2.0
 
 
 # ---------------------------------------------------------------------------- scenarios
@@ -103,6 +111,24 @@ def time_simulate(scenario: Scenario, repeats: int, days: int
         result = simulate(scenario, seed=SEED, days=days)
         walls.append(time.perf_counter() - started)
     return walls, result
+
+
+def without_levers(scenario: Scenario) -> Scenario:
+    """The scenario with every commerce lever neutral: the model before the levers."""
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for section in ("pricing", "ranking", "customers", "exceptions", "ageing"):
+        data.pop(section, None)
+    for market in data["markets"].values():
+        market.pop("taxes", None)
+    for warehouse in data["warehouses"].values():
+        warehouse.pop("picking", None)
+    for field in ("staffing", "disputes"):
+        data["service"].pop(field, None)
+    for field in ("overheads", "export_rebate"):
+        data["finance"].pop(field, None)
+    for rule in data["policies"]["replenishment"]:
+        rule.pop("seasonal", None)
+    return validate(data)
 
 
 def time_fresh_process(file: Path, days: int) -> float:
@@ -367,6 +393,18 @@ def main() -> None:
           f"{1e6 / naive_rate:.1f} us = {ratio_marginal:.0f}x; cohort fixed cost per day "
           f"~{(wall - marginal_s * n_orders) / days * 1e3:.2f} ms")
 
+    print("\n== (d) the commerce levers: whole process, levers on against levers neutral")
+    with tempfile.TemporaryDirectory() as tmp:
+        neutral_file = Path(tmp) / "levers_off.yaml"
+        neutral_file.write_text(yaml.safe_dump(without_levers(base).model_dump(
+            mode="json", by_alias=True, exclude_none=True), sort_keys=False), encoding="utf-8")
+        pairs = [(time_fresh_process(file, days), time_fresh_process(neutral_file, days))
+                 for _ in range(PROCESS_REPEATS)]
+    on = statistics.median(p[0] for p in pairs)
+    off = statistics.median(p[1] for p in pairs)
+    print(f"levers on s: {', '.join(f'{p[0]:.2f}' for p in pairs)} (median {on:.2f}); "
+          f"levers neutral s: {', '.join(f'{p[1]:.2f}' for p in pairs)} (median {off:.2f})")
+
     rows = [
         ("(a) baseline simulate() wall s", f"{wall:.2f}", "-", "-"),
         ("(a) baseline orders/s", f"{base_rate:,.0f}", "-", "-"),
@@ -384,6 +422,8 @@ def main() -> None:
          f">= {TARGET_RATIO:g}x", verdict(ratio_b >= TARGET_RATIO)),
         ("(c) per extra order", f"{ratio_marginal:.0f}x", f">= {TARGET_RATIO:g}x",
          verdict(ratio_marginal >= TARGET_RATIO)),
+        ("(d) whole process, levers on / neutral", f"{on / off:.2f}x",
+         f"< {TARGET_LEVERS:g}x", verdict(on / off < TARGET_LEVERS)),
     ]
     print_summary(f"{file.name}, {days} days; whole process = slowest of "
                   f"{PROCESS_REPEATS} fresh runs", rows, began)
