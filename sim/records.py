@@ -85,8 +85,7 @@ class WeeklyTrace:
 class ListingDays:
     """Per listing and day [market, sku, day]: sessions, units asked for, sold and lost,
     stock on hand where the market's own route ships from, and the day's price; the table
-    that says which SKU ran out where, and what it cost. Counts are int32 to keep a large
-    catalogue's year in memory."""
+    that says which SKU ran out where, and what it cost."""
 
     COLUMNS = ("sessions", "units_demanded", "units_sold", "lost_sales_units",
                "stock_on_hand", "price")
@@ -94,7 +93,7 @@ class ListingDays:
     def __init__(self, n_markets: int, n_skus: int, n_days: int) -> None:
         shape = (n_markets, n_skus, n_days)
         self.columns = {name: np.zeros(shape, dtype=np.float64 if name in (
-            "sessions", "price") else np.int32) for name in self.COLUMNS}
+            "sessions", "price") else np.int64) for name in self.COLUMNS}
 
     def add(self, t: int, **values: np.ndarray) -> None:
         """The day's values [market, sku] by column."""

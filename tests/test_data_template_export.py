@@ -222,7 +222,8 @@ def test_run_round_trip(run_dir):
     assert code == 0 and out == f"workbook: {run_dir / 'results.xlsx'}\n"
     check_every_table(run_dir, run_dir / "results.xlsx")
     contents, sheets = read_back(run_dir / "results.xlsx")
-    assert contents.sheet.tolist()[:5] == ["daily", "ledger", "orders", "shipments", "tickets"]
+    assert contents.sheet.tolist()[:6] == ["daily", "ledger", "listings", "orders", "shipments",
+                                           "tickets"]
     summary = sheets["summary"].set_index("key")["value"]
     assert summary["orders"] == len(pd.read_parquet(run_dir / "orders.parquet"))
     assert pd.api.types.is_datetime64_any_dtype(sheets["orders"]["order_date"])

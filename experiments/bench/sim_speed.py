@@ -42,8 +42,9 @@ import simpy
 import yaml
 
 from experiments.bench.summary import print_summary, verdict
+from experiments.studies.levers import without_levers
 from sim import economics
-from sim.loader import load_scenario, validate
+from sim.loader import load_scenario
 from sim.model import simulate
 from sim.results import RunResult
 from sim.scenario import BulkMode, Scenario, daily_units_capacity
@@ -111,24 +112,6 @@ def time_simulate(scenario: Scenario, repeats: int, days: int
         result = simulate(scenario, seed=SEED, days=days)
         walls.append(time.perf_counter() - started)
     return walls, result
-
-
-def without_levers(scenario: Scenario) -> Scenario:
-    """The scenario with every commerce lever neutral: the model before the levers."""
-    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
-    for section in ("pricing", "ranking", "customers", "exceptions", "ageing"):
-        data.pop(section, None)
-    for market in data["markets"].values():
-        market.pop("taxes", None)
-    for warehouse in data["warehouses"].values():
-        warehouse.pop("picking", None)
-    for field in ("staffing", "disputes"):
-        data["service"].pop(field, None)
-    for field in ("overheads", "export_rebate"):
-        data["finance"].pop(field, None)
-    for rule in data["policies"]["replenishment"]:
-        rule.pop("seasonal", None)
-    return validate(data)
 
 
 def time_fresh_process(file: Path, days: int) -> float:

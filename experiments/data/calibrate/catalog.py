@@ -34,6 +34,27 @@ WAREHOUSE_FIELDS = ("kind", "market", "currency", "storage_fee_per_m3_day",
 SUPPLIER_FIELDS = ("warehouse", "moq_units", "capacity_units_per_day", "payment_terms_days")
 
 
+UNFITTED_LEVERS = {
+    "ranking": ("velocity_elasticity", "stockout_penalty", "rating_elasticity",
+                "review_elasticity"),
+    "customers": ("repurchase_probability", "on_time_bonus"),
+}
+"""Levers the fit does not estimate, by the fields that make them act (all zero: neutral)."""
+
+
+def _neutral_levers(base: Scenario, fit: Fit) -> None:
+    """The history's levels were fitted with the ranking the seller had and with its
+    returning buyers among its orders; the fit estimates neither lever, so carrying the
+    base's on top would count them twice: the calibrated scenario starts with both
+    neutral, and says so."""
+    for lever, fields in UNFITTED_LEVERS.items():
+        spec = getattr(base, lever)
+        if any(getattr(spec, name) for name in fields):
+            fit.values.update({f"{lever}.{name}": 0.0 for name in fields})
+            fit.warnings.append(f"the {lever} lever is not fitted: it is neutral in the "
+                                f"calibrated scenario (set {lever}.* to turn it on)")
+
+
 def fit_catalog(tables: Mapping[str, pd.DataFrame], base: Scenario) -> Fit:
     """SKUs, suppliers, markets and warehouses by dotted path (each a whole mapping)."""
     fit = Fit("catalog")
@@ -48,6 +69,7 @@ def fit_catalog(tables: Mapping[str, pd.DataFrame], base: Scenario) -> Fit:
         fit.values["markets"] = markets
     if "warehouses" in tables:
         fit.values["warehouses"] = warehouses
+    _neutral_levers(base, fit)
     fit.tables = {"parameters": prices,
                   "price_by_month": _price_by_month(orders, skus, markets, fx)}
     source = "skus table" if "skus" in tables else "orders (no skus table)"

@@ -101,6 +101,7 @@ def prune(document: dict[str, Any], base: Mapping[str, Any]) -> list[str]:
     _prune_channels(document, markets, notes)
     _prune_lanes(document, markets, notes)
     _prune_policies(document, markets, notes)
+    _prune_pricing(document, base, notes)
     if "plan" in document and (set(document.get("skus", {})) != set(base.get("skus", {}))
                                or markets != set(base.get("markets", {}))):
         del document["plan"]
@@ -174,6 +175,22 @@ def _prune_policies(document: dict[str, Any], markets: set[str], notes: list[str
         kept.append(rule)
     if "replenishment" in policies:
         policies["replenishment"] = kept
+
+
+def _prune_pricing(document: dict[str, Any], base: Mapping[str, Any],
+                   notes: list[str]) -> None:
+    """The base's price changes and promotions are its own business's dated decisions: a
+    calibrated catalogue that is not the base's starts without them (its history's price
+    moves are read as the elasticity)."""
+    if set(document.get("skus", {})) == set(base.get("skus", {})):
+        return
+    pricing = document.get("pricing", {})
+    for kind in ("changes", "promotions"):
+        for entry in pricing.get(kind, []):
+            notes.append(f"the base's {kind.removesuffix('s')} {entry.get('name')} (made "
+                         "for its catalogue): add your own under pricing")
+        if kind in pricing:
+            pricing[kind] = []
 
 
 # ----------------------------------------------------------------------------- writing
