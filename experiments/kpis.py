@@ -77,6 +77,8 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
     Kpi("return_rate", "Return rate", "% of delivered", -1, "{:.1%}", headline=True),
     Kpi("refund_cost_cny", "Refunds", "CNY", -1, "{:,.0f}"),
     Kpi("lost_parcels", "Lost parcels", "orders", -1, "{:,.0f}"),
+    Kpi("listings_below_landed_cost", "Listings sold under their landed cost (market x SKU)",
+        "", -1, "{:,.0f}"),
     Kpi("conversion_rate", "Conversion rate (orders / sessions)", "%", 1, "{:.2%}"),
     Kpi("average_order_value_cny", "Average order value (incl. VAT)", "CNY", 1, "{:,.2f}"),
     Kpi("repurchase_rate", "Repurchase rate (returning buyers' share of orders)", "%", 1,

@@ -87,6 +87,16 @@ class CustomerBase:
         self.outcomes += np.bincount(cell, q, minlength=self.outcomes.size).reshape(
             self.outcomes.shape)
 
+    def complained(self, t: int, market: np.ndarray) -> None:
+        """Buyers whose complaint became a dispute on day t [one market per dispute]: their
+        chance to come back falls by the dispute penalty (the day's flow stays >= 0)."""
+        penalty = self.spec.dispute_penalty
+        if not self.active or not penalty or not len(market):
+            return
+        day = min(t, self.outcomes.shape[1] - 1)
+        cut = penalty * np.bincount(market, minlength=len(self.buyers))
+        self.outcomes[:, day] = np.maximum(self.outcomes[:, day] - cut, 0.0)
+
     def placed(self, t: int, market: np.ndarray, returning: np.ndarray) -> None:
         """Today's new orders, each flagged first purchase or returning buyer."""
         n = len(self.buyers)

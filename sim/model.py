@@ -289,8 +289,10 @@ def customer_service(env: simpy.Environment, run: Run) -> Process:
         yield env.timeout(t + 0.95 - env.now)
         tickets = run.service.serve(t, run.streams.service)
         if tickets is not None:
-            run.service.record(tickets, *disputes.open_disputes(
-                t, run.network, run.streams.disputes, tickets, run.ledger, run.sales))
+            disputed, cost = disputes.open_disputes(t, run.network, run.streams.disputes,
+                                                    tickets, run.ledger, run.sales)
+            run.service.record(tickets, disputed, cost)
+            run.customers.complained(t, tickets.market[disputed])
 
 
 def cut_horizon(scenario: Scenario, days: int) -> Scenario:

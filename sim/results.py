@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import ageing
+from sim import ageing, economics
 from sim.customers import CustomerBase
 from sim.disputes import satisfied
 from sim.integrity import check_run
@@ -150,6 +150,7 @@ def commerce_kpis(net: Network, result: RunResult, customers: CustomerBase) -> d
     placed = orders["order_day"].to_numpy() >= warm
     contribution = float(result.summary["contribution_margin_cny"])
     return {
+        "listings_below_landed_cost": listings_below_landed_cost(net, orders),
         "conversion_rate": _ratio(first + returning, sessions),
         "average_order_value_cny": _ratio(orders.loc[placed, "revenue_cny"].sum(),
                                           int(placed.sum())),
@@ -158,6 +159,26 @@ def commerce_kpis(net: Network, result: RunResult, customers: CustomerBase) -> d
         "customer_lifetime_value_cny": _ratio(contribution, first),
         "acquisition_cost_cny": _ratio(float(result.summary["ad_spend_cny"]), first),
     }
+
+
+def listings_below_landed_cost(net: Network, orders: pd.DataFrame) -> int:
+    """Market-SKU pairs whose sales left less than their landed cost: net revenue (the price
+    paid less VAT, commission and payment fee, at the booking's exchange rate) under the
+    landed cost of the units shipped, summed over the run."""
+    if orders.empty:
+        return 0
+    fin = net.scenario.finance
+    market = orders["market"].cat.codes.to_numpy()
+    day = np.minimum(orders["order_day"].to_numpy(), net.taxes.vat_rate.shape[1] - 1)
+    revenue = orders["revenue"].to_numpy()
+    to_cny = np.divide(orders["revenue_cny"].to_numpy(), revenue, out=np.zeros(len(revenue)),
+                       where=revenue > 0)
+    net_cny = economics.net_revenue_per_unit(
+        orders["price"].to_numpy(), net.taxes.vat_rate[market, day], fin.commission_rate,
+        fin.payment_fee_rate) * orders["units"].to_numpy() * to_cny
+    margin = pd.Series(net_cny - orders["landed_cost_cny"].to_numpy()).groupby(
+        [orders["market"].to_numpy(), orders["sku"].to_numpy()]).sum()
+    return int((margin < 0).sum())
 
 
 def gross_cny(stock: Stock, pipeline: Pipeline, ledger: pd.DataFrame) -> float:

@@ -618,6 +618,9 @@ class Customers(Frozen):
     late_penalty: Probability = Field(0.0, description="taken off when it arrived late")
     lost_penalty: Probability = Field(0.0, description="taken off when the parcel was lost")
     return_penalty: Probability = Field(0.0, description="taken off when it came back")
+    dispute_penalty: Probability = Field(
+        0.0, description="taken off when the buyer's complaint was answered so late that it "
+                         "became a dispute (``service.disputes``)")
     mean_days_to_repurchase: Annotated[float, NumberOnly, _finite(ge=1, le=MAX_DAYS)] = Field(
         90.0, description="mean delay from delivery to the next purchase")
     owned_channel: OwnedChannel | None = Field(None, description="email or private groups")

@@ -201,3 +201,34 @@ def test_units_and_money_balance_with_every_demand_lever_on(
     assert abs(result.conservation["money_residual_cny"]) < 1e-6 * max(
         1.0, abs(result.conservation["ledger_total_cny"]))
     assert np.isfinite(result.listings.select_dtypes("number").to_numpy()).all()
+
+
+def test_complaints_that_became_disputes_keep_buyers_away() -> None:
+    """One agent, every late answer a dispute: a dispute penalty lowers the repurchase rate;
+    without disputes it changes nothing."""
+    desk = ("service.agents=1", "service.disputes={probability: 1, cost_per_dispute_cny: 0, "
+            "refund_share: 0, rating_penalty: 0}", "customers.repurchase_probability=0.3",
+            "customers.mean_days_to_repurchase=10")
+
+    def run(penalty: float, *more: str) -> dict:
+        sc = load("tiny", *desk, f"customers.dispute_penalty={penalty}", *more)
+        return simulate(sc, seed=7, days=90).summary
+
+    def returning(summary: dict) -> float:
+        return summary["repurchase_rate"] * (summary["new_customers"]
+                                             / (1.0 - summary["repurchase_rate"]))
+
+    kept, cut = run(0.0), run(0.3)
+    assert cut["repurchase_rate"] < kept["repurchase_rate"]
+    # Each dispute takes 0.3 off one buyer's chance to come back: within the horizon (mean
+    # delay 10 days of 90) nearly all of those purchases would have fallen inside it.
+    lost = returning(kept) - returning(cut)
+    assert 0.5 * 0.3 * cut["disputes"] < lost < 1.5 * 0.3 * cut["disputes"]
+    assert run(0.3, "service.disputes=null") == run(0.0, "service.disputes=null")
+
+
+def test_listings_sold_under_their_landed_cost_are_counted() -> None:
+    assert simulate(load("tiny"), seed=1, days=30).summary["listings_below_landed_cost"] == 0
+    cut = load("tiny", "pricing.changes=[{name: clearance, start: 2026-01-01, days: 60, "
+                       "skus: [CABLE], price_factor: 0.1}]")
+    assert simulate(cut, seed=1, days=30).summary["listings_below_landed_cost"] == 2
