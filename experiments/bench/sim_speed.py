@@ -99,6 +99,9 @@ def scaled_overrides(scenario: Scenario, factor: float) -> list[str]:
     # Overseas warehouses cap transfers by their m3; 10x the flow needs 10x the room.
     out += [f"warehouses.{w}.capacity_m3={room * factor}"
             for w, spec in scenario.warehouses.items() if (room := spec.capacity_m3) is not None]
+    # And their packing lines 10x the orders (else late parcels sink the rating, and demand).
+    out += [f"warehouses.{w}.picking.units_per_day={spec.picking.units_per_day * factor}"
+            for w, spec in scenario.warehouses.items() if spec.picking is not None]
     return out
 
 
