@@ -2,9 +2,10 @@
 
 A case is valid input broken one way. Six kinds:
 
-  document  the tiny scenario (``tests/data/tiny.yaml``) with fields replaced, renamed or
-            deleted (wrong types, signs, zero, tiny, huge, NaN and infinite numbers,
-            booleans, text, empty values, unknown names, impossible dates);
+  document  the tiny scenario with every commerce lever on (``tests/data/tiny_levers.yaml``,
+            resolved) with fields replaced, renamed or deleted (wrong types, signs, zero,
+            tiny, huge, NaN and infinite numbers, booleans, text, empty values, unknown
+            names, impossible dates);
   override  a ``--set`` override of one dotted path;
   yaml      raw YAML (aliases, duplicate keys, deep nesting, odd keys);
   plan      a small valid plan for the tiny scenario, mutated the same way (weeks out of
@@ -68,11 +69,12 @@ from hypothesis import strategies as st
 
 from experiments.cli.main import main as xbsim
 from sim.integrity import RunIntegrityError
-from sim.loader import ScenarioError, load_scenario
+from sim.loader import ScenarioError, load_scenario, resolve_document
 from sim.model import simulate
 
 TINY = Path(__file__).resolve().parents[1] / "tests" / "data" / "tiny.yaml"
-DOCUMENT: dict[str, Any] = yaml.safe_load(TINY.read_text(encoding="utf-8"))
+DOCUMENT: dict[str, Any] = resolve_document(TINY.with_name("tiny_levers.yaml"))
+"""The document cases start from: tiny with every lever on, its ``extends`` resolved."""
 KINDS = ("document", "override", "yaml", "plan", "sweep", "flags")
 OUTCOMES = ("ran", "refused", "multi-line", "traceback", "non-finite", "unbalanced", "hang",
             "memory")
