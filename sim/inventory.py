@@ -14,7 +14,7 @@ where IP, the inventory position, is on hand + on order/in transit - backorders.
 days of cover are converted at the planning run-rate, or at each review's calendar for a
 seasonal rule (``sim.cover``).
 
-Units on hand may carry their ages (``sim.ageing.Lots``): receipts join this week's lot and
+Units on hand may carry their ages (``sim.lots.Lots``): receipts join this week's lot and
 issues take the oldest lots first.
 """
 
@@ -30,7 +30,7 @@ from sim.integrity import whole_units
 from sim.scenario import BaseStockPolicy, RQPolicy, Scenario, SSPolicy
 
 if TYPE_CHECKING:
-    from sim.ageing import Lots
+    from sim.lots import Lots
 
 VALUE_PARTS = ("product", "freight", "duty")
 NO_POLICY, SS, RQ, BASE_STOCK = 0, 1, 2, 3

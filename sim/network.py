@@ -25,10 +25,10 @@ from dataclasses import dataclass, fields, is_dataclass
 import numpy as np
 
 from sim import picking
-from sim.ageing import AgeingTable, compile_ageing
 from sim.calendar import Timeline, shutdown_windows
 from sim.demand import expected_daily_units
 from sim.inventory import Policies
+from sim.lots import AgeingTable, compile_ageing
 from sim.pricing import list_prices
 from sim.scenario import BASE_CURRENCY, Scenario, daily_units_capacity
 from sim.taxes import TaxTable, compile_taxes

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import ageing
-from sim.ageing import Lots
 from sim.loader import ScenarioError
+from sim.lots import Lots
 from sim.model import simulate
 from sim.network import compile_network
 from sim.state import OnHand, OpeningState
