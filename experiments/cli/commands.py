@@ -84,7 +84,7 @@ def _print_run(args: argparse.Namespace, result: RunResult, out: Path) -> None:
     print(f"{result.scenario.name}: {result.scenario.horizon.days} days, seed {args.seed}, "
           f"{result.summary['orders']:,} orders in {result.wall_seconds:.2f} s")
     print(kpi_table(result.summary))
-    print(f"\nresults: {out}/ (orders, daily, shipments, ledger, tickets .parquet; "
+    print(f"\nresults: {out}/ ({', '.join(result.tables())} .parquet; "
           "summary.json; manifest.json)")
 
 
