@@ -43,21 +43,20 @@ optimize/rolling), with every figure a number; ``build_channels_model`` returns 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
 from optimize.bookings import booking_list
 from optimize.channel_data import ChannelData, channel_data
-from optimize.core import (
-    ChannelModel,
-    CoreOptions,
-    build_core,
-)
+from optimize.core import ChannelModel, ChannelSolution, CoreOptions, build_core
+from optimize.core_arrays import ArrayChannelModel, build_core_arrays
+from optimize.matrix import solve_arrays_or_explain
 from optimize.outcome import Outcome
-from optimize.solve import SolveOptions, solve_or_explain
+from optimize.solve import SolveOptions, SolveReport, solve_or_explain
 from sim.plan import FulfilmentLine, Plan, ShipmentLine
 from sim.scenario import Scenario
 from sim.state import OpeningState
@@ -65,60 +64,110 @@ from sim.state import OpeningState
 RoutingKind = Literal["channels", "frontier", "rolling"]
 """Plan kinds ``plan_from`` writes: each takes over routing and overseas replenishment."""
 
-def build_channels_model(data: ChannelData, elastic: bool = False) -> ChannelModel:
-    """The MILP of the module docstring over the horizon's weeks, every figure a number
-    (``optimize.core``); pure: the same data gives the same model."""
-    return build_core(data, CoreOptions(
-        weeks=data.weeks, closing=data.keep_closing_stock, contracts=True, elastic=elastic,
-        allow_lost_sales=data.allow_lost_sales, name="channels"))
+Backend = Literal["arrays", "pyomo"]
+"""How a channel model is built: from numpy arrays (the default, any size) or with Pyomo
+(the readable reference, for tests and small instances)."""
+
+Built = ChannelModel | ArrayChannelModel
+"""A built channel model on either path; readers use its ``solution()`` arrays."""
+
+def build_channels_model(data: ChannelData, elastic: bool = False,
+                         backend: Backend = "arrays") -> Built:
+    """The MILP of the module docstring over the horizon's weeks, every figure a number;
+    pure: the same data gives the same model. ``backend`` "arrays" builds the matrix from
+    numpy arrays (``optimize.core_arrays``: seconds at a thousand SKUs), "pyomo" the
+    readable reference (``optimize.core``); both are the same LP."""
+    if backend == "pyomo":
+        return build_core(data, channel_options(data, elastic))
+    return build_core_arrays(data, channel_options(data, elastic))
+
+
+def channel_options(data: ChannelData, elastic: bool = False) -> CoreOptions:
+    """The static plan's rows: the horizon's weeks, closing stock, contracts."""
+    return CoreOptions(weeks=data.weeks, closing=data.keep_closing_stock, contracts=True,
+                       elastic=elastic, allow_lost_sales=data.allow_lost_sales,
+                       name="channels")
+
+
+def solve_built(build: Callable[[bool], Built], options: SolveOptions
+                ) -> tuple[Built, SolveReport]:
+    """Build, solve (explaining an infeasible model in words) and load the plan, on the
+    build's own path: Pyomo through APPSI, arrays through highspy."""
+    started = time.perf_counter()
+    first = build(False)
+    build_s = time.perf_counter() - started
+
+    def again(elastic: bool) -> Any:
+        return build(True) if elastic else first
+
+    if isinstance(first, ArrayChannelModel):
+        built, report, solver = solve_arrays_or_explain(again, options)
+        assert solver.solution is not None
+        built.load(solver.solution)
+    else:
+        built, report, _ = solve_or_explain(again, options)
+    report.build_s = build_s
+    return built, report
 
 
 # ----------------------------------------------------------------------------- results
-def flows_table(built: ChannelModel, first_week: int = 1) -> pd.DataFrame:
+def flows_table(built: Built, first_week: int = 1) -> pd.DataFrame:
     """Units per (week, SKU, route) with their cost, from a solved model.
 
     A model over a window numbers its weeks from 1 at calendar week ``first_week``; weeks
     past the horizon are costed at the last week's rates, as the window model costs them.
     """
-    data = built.data
-    rows = []
-    for (s, r, w), var in built.model.flow.items():
-        units = var.value or 0.0
-        if units > 1e-6:
-            route = data.routes[r]
-            week = first_week + w - 1
-            rows.append((week, data.skus[s], route.kind, route.origin, route.destination,
-                         route.mode, units,
-                         units * route.unit_cost[s, min(week, data.weeks) - 1],
-                         route.mean_days))
-    return pd.DataFrame(rows, columns=["week", "sku", "kind", "origin", "destination", "mode",
-                                       "units", "cost_cny", "mean_days"])
+    data, used = built.data, built.sets.used
+    flow = built.solution().flow
+    s, u, w = np.nonzero(flow > 1e-6)
+    units = flow[s, u, w]
+    week = first_week + w
+    routes = [data.routes[r] for r in used]
+    cost = (np.stack([route.unit_cost for route in routes])[u, s, np.minimum(week, data.weeks) - 1]
+            if routes else np.zeros(0))
+
+    def attribute(name: str) -> np.ndarray:
+        return np.array([getattr(route, name) for route in routes] or [""], dtype=object)[u]
+
+    return pd.DataFrame({
+        "week": week.astype(np.int64), "sku": np.array(data.skus, dtype=object)[s],
+        "kind": attribute("kind"), "origin": attribute("origin"),
+        "destination": attribute("destination"), "mode": attribute("mode"),
+        "units": units, "cost_cny": units * cost,
+        "mean_days": np.array([route.mean_days for route in routes] or [0.0])[u]})
 
 
-def cost_breakdown(built: ChannelModel, flows: pd.DataFrame) -> dict[str, float]:
+def term_costs(data: ChannelData, solution: ChannelSolution, box_cost: np.ndarray
+               ) -> dict[str, float]:
+    """The objective's terms other than route costs (CNY); ``box_cost`` is the CNY per
+    container [fcl route, week] of the model's weeks."""
+    return {"containers": float((box_cost * solution.containers).sum()),
+            "holding": float((data.holding[:, :, None] * solution.inv).sum()),
+            "lost_sales_penalty": float((data.lost_penalty[:, :, None] * solution.lost).sum()),
+            "safety_stock_penalty": solution.safety_shortfall,
+            "terminal_shortfall": solution.terminal_shortfall}
+
+
+def cost_breakdown(built: Built, flows: pd.DataFrame) -> dict[str, float]:
     """Cost by component in CNY, and per unit of demand served (a static model's)."""
-    m, data = built.model, built.data
-    routes = data.routes
-    containers = sum(float(routes[r].container_costs()[w - 1]) * (var.value or 0.0)
-                     for (r, w), var in m.containers.items())
-    holding = sum(float(data.holding[s, h]) * (var.value or 0.0)
-                  for (s, h, w), var in m.inv.items())
-    lost_units = sum(var.value or 0.0 for var in m.lost.values())
-    lost_cost = sum(float(data.lost_penalty[s, mk]) * (var.value or 0.0)
-                    for (s, mk, w), var in m.lost.items())
-    fixed = sum(data.contracts[(routes[r].lane, routes[r].mode)][0] * (var.value or 0.0)
-                for r, var in m.use_mode.items())
-    below = float(pyo.value(m.safety_shortfall)) if built.safety else 0.0
+    data, routes, sol = built.data, built.data.routes, built.solution()
+    weeks = built.weeks
+    box_cost = np.array([routes[r].container_costs()[:weeks] for r in built.sets.fcl]
+                        ).reshape(len(built.sets.fcl), weeks)
+    terms = term_costs(data, sol, box_cost)
+    fees = np.array([data.contracts[(routes[r].lane, routes[r].mode)][0]
+                     for r in built.contract_routes])
+    lost_units = float(sol.lost.sum())
     served = float(data.demand.sum()) - lost_units
     costs = route_costs(flows) | {
-        "containers": containers,
-        "holding": holding,
-        "contracts": fixed,
-        "lost_sales_penalty": lost_cost,
-        "safety_stock_penalty": below,
+        "containers": terms["containers"],
+        "holding": terms["holding"],
+        "contracts": float(fees @ sol.use_mode) if fees.size else 0.0,
+        "lost_sales_penalty": terms["lost_sales_penalty"],
+        "safety_stock_penalty": terms["safety_stock_penalty"],
     }
     costs["total"] = sum(costs.values())
-    logistics = costs["total"] - lost_cost - below
+    logistics = costs["total"] - costs["lost_sales_penalty"] - costs["safety_stock_penalty"]
     # under one unit served is solver noise (e.g. 1e-9 units), not a divisor
     costs["logistics_per_unit_served"] = logistics / served if served >= 1.0 else 0.0
     costs["lost_units"] = lost_units
@@ -141,7 +190,7 @@ def delivered_days(flows: pd.DataFrame) -> float:
     return float(np.average(customer["mean_days"], weights=customer["units"]))
 
 
-def plan_from(built: ChannelModel, flows: pd.DataFrame, kind: RoutingKind,
+def plan_from(built: Built, flows: pd.DataFrame, kind: RoutingKind,
               objective: float, costs: dict[str, float], solver: dict[str, Any],
               first_week: int = 1, predict: bool = True) -> Plan:
     """The solved model as a Plan; ``flows`` from ``flows_table`` (calendar weeks), the
@@ -150,7 +199,7 @@ def plan_from(built: ChannelModel, flows: pd.DataFrame, kind: RoutingKind,
 
     Lines are built without re-validation (``model_construct``): they come typed from the
     solved model, and a year's plan has thousands of them, re-planned every week."""
-    m, data = built.model, built.data
+    data = built.data
     columns = ("week", "sku", "kind", "origin", "destination", "mode", "units")
     shipments, fulfilment = [], []
     for week, sku, route_kind, origin, destination, mode, units in zip(
@@ -165,9 +214,10 @@ def plan_from(built: ChannelModel, flows: pd.DataFrame, kind: RoutingKind,
                 week=int(week), sku=sku, market=destination,
                 route="direct" if route_kind == "direct" else "warehouse", mode=mode,
                 warehouse=origin, units=units, scenario=None))
-    containers = {f"{data.routes[r].name} week {first_week + w - 1}":
-                  float(round(var.value or 0.0))
-                  for (r, w), var in m.containers.items() if (var.value or 0.0) > 0.5}
+    boxes = built.solution().containers
+    containers = {f"{data.routes[r].name} week {first_week + w}": float(round(boxes[i, w]))
+                  for i, r in enumerate(built.sets.fcl) for w in range(built.weeks)
+                  if boxes[i, w] > 0.5}
     return Plan(kind=kind, takes_over=["routing", "overseas_replenishment"],
                 scenario=data.scenario, scenario_hash=data.scenario_hash,
                 weeks=data.weeks, objective_cny=objective, costs_cny=costs,
@@ -176,31 +226,30 @@ def plan_from(built: ChannelModel, flows: pd.DataFrame, kind: RoutingKind,
                 solver=solver)
 
 
-def predicted_kpis(built: ChannelModel, flows: pd.DataFrame,
+def predicted_kpis(built: Built, flows: pd.DataFrame,
                    costs: dict[str, float]) -> dict[str, float]:
     """What the plan expects, named as the simulation's KPIs so ``xbsim evaluate`` can put
     them side by side: fill rate, on-time rate (each route's share of deliveries within the
     promise), mean delivery days and logistics cash cost per unit served (the plan's costs
     without the capital cost it also weighs, which the ledger does not book)."""
-    m, data = built.model, built.data
-    served = demand = on_time = capital = 0.0
-    for (s, r, _), var in m.flow.items():
-        units, route = var.value or 0.0, data.routes[r]
-        if route.capital is not None:
-            capital += units * float(route.capital[s])
-        if route.kind != "bulk":
-            served += units
-            on_time += units * route.on_time
+    data, sol = built.data, built.solution()
+    routes = [data.routes[r] for r in built.sets.used]
+    by_route = sol.flow.sum(axis=2)                     # units [sku, used route]
+    customer = np.array([route.kind != "bulk" for route in routes], dtype=bool)
+    on_time = np.array([route.on_time for route in routes])
+    served = float(by_route[:, customer].sum())
+    punctual = float(by_route[:, customer].sum(axis=0) @ on_time[customer])
+    capital = sum(float(by_route[:, u] @ route.capital) for u, route in enumerate(routes)
+                  if route.capital is not None)
     if data.holding_capital is not None:
-        capital += sum(float(data.holding_capital[s, h]) * (var.value or 0.0)
-                       for (s, h, _), var in m.inv.items())
-    demand = served + sum(var.value or 0.0 for var in m.lost.values())
+        capital += float((data.holding_capital[:, :, None] * sol.inv).sum())
+    demand = served + float(sol.lost.sum())
     # Contract fees are yearly commitments the simulation does not book per unit.
     cash = (costs["total"] - costs["lost_sales_penalty"]
             - costs.get("safety_stock_penalty", 0.0) - costs.get("terminal_shortfall", 0.0)
             - costs.get("contracts", 0.0) - capital)
     return {"fill_rate": served / demand if demand else 1.0,
-            "on_time_rate": on_time / served if served else 1.0,
+            "on_time_rate": punctual / served if served else 1.0,
             "mean_delivery_days": delivered_days(flows),
             "logistics_cost_per_unit_cny": cash / served if served else 0.0}
 
@@ -211,22 +260,24 @@ reaches 2 % in 15-25 s of HiGHS but is still 1.5 % from its bound after 300 s at
 other models use; the status says how far from optimal the plan is proven."""
 
 
-def bookings(built: ChannelModel, flows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def bookings(built: Built, flows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """The plan's bulk lines as a booking list (``optimize.bookings``)."""
-    routes = built.data.routes
-    boxes = {(routes[r].origin, routes[r].destination, routes[r].mode, w): var.value or 0.0
-             for (r, w), var in built.model.containers.items()}
+    routes, values = built.data.routes, built.solution().containers
+    boxes = {(routes[r].origin, routes[r].destination, routes[r].mode, w + 1):
+             float(values[i, w]) for i, r in enumerate(built.sets.fcl)
+             for w in range(built.weeks)}
     return booking_list(flows[flows["kind"] == "bulk"], boxes, scenario.horizon.start_date,
                         scenario.planning.booking_lead_days)
 
 
 def optimize_channels(scenario: Scenario, options: SolveOptions | None = None,
-                      state: OpeningState | None = None) -> Outcome:
+                      state: OpeningState | None = None, backend: Backend = "arrays"
+                      ) -> Outcome:
     """Choose routes, shipments and containers for the scenario's horizon, from the
     opening stock of ``state`` when one is given."""
     data = channel_data(scenario, state=state)
-    built, report, _ = solve_or_explain(lambda elastic: build_channels_model(data, elastic),
-                                        options or DEFAULT_OPTIONS)
+    built, report = solve_built(lambda elastic: build_channels_model(data, elastic, backend),
+                                options or DEFAULT_OPTIONS)
     flows = flows_table(built)
     costs = cost_breakdown(built, flows)
     solver = {"status": report.status, "gap": report.gap, "build_s": report.build_s,

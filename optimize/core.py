@@ -127,6 +127,42 @@ class ChannelModel(BuiltModel):
     def weeks(self) -> int:
         return self.options.weeks
 
+    def solution(self) -> ChannelSolution:
+        """The values of the solved Pyomo model as arrays."""
+        m, data, sets = self.model, self.data, self.sets
+        S, H, W = len(data.skus), len(data.warehouses), self.weeks
+        has_short = hasattr(m, "short")
+        return ChannelSolution(
+            flow=_values(m.flow, (S, len(sets.used), W)),
+            inv=_values(m.inv, (S, H, W)),
+            lost=_values(m.lost, (S, len(data.markets), W)),
+            containers=_values(m.containers, (len(sets.fcl), W)),
+            use_mode=_values(m.use_mode, (len(self.contract_routes),))
+            if self.contract_routes else np.zeros(0),
+            short=_values(m.short, (S, H)) if has_short else np.zeros((S, H)),
+            safety_shortfall=float(pyo.value(m.safety_shortfall)) if self.safety else 0.0,
+            terminal_shortfall=float(pyo.value(m.terminal_shortfall)) if has_short else 0.0)
+
+
+@dataclass(frozen=True)
+class ChannelSolution:
+    """A solved channel model's plan as arrays, whichever way it was built: what the plan,
+    cost and KPI readers (``optimize.channels``) need. ``flow`` is [sku, route of
+    ``RouteSets.used``, week]; the shortfall terms are their costs in CNY."""
+
+    flow: np.ndarray                 # units [sku, used route, week]
+    inv: np.ndarray                  # units [sku, warehouse, week]
+    lost: np.ndarray                 # units [sku, market, week]
+    containers: np.ndarray           # [fcl route, week]
+    use_mode: np.ndarray             # [contract route]
+    short: np.ndarray                # units below the terminal target [sku, warehouse]
+    safety_shortfall: float = 0.0
+    terminal_shortfall: float = 0.0
+
+
+def _values(var: Any, shape: tuple[int, ...]) -> np.ndarray:
+    return np.array([v.value or 0.0 for v in var.values()], dtype=float).reshape(shape)
+
 
 class _Numbers:
     """Fixed figures, indexed like the Param they stand in for."""

@@ -187,6 +187,14 @@ def _summed(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n_rows: int
     return unique % max(n_rows, 1), unique // max(n_rows, 1), summed
 
 
+def _flat(ids: np.ndarray, lower: Any, upper: Any) -> tuple[np.ndarray, ...]:
+    """Ids and bounds broadcast to the ids' shape, flat and contiguous for highspy."""
+    ids = np.asarray(ids)
+    return (ids.astype(np.int32).ravel(),
+            np.ascontiguousarray(np.broadcast_to(np.asarray(lower, float), ids.shape)).ravel(),
+            np.ascontiguousarray(np.broadcast_to(np.asarray(upper, float), ids.shape)).ravel())
+
+
 _CONDITIONS = {
     highspy.HighsModelStatus.kOptimal: "optimal",
     highspy.HighsModelStatus.kTimeLimit: "maxTimeLimit",
@@ -215,6 +223,7 @@ class ArraySolver:
         self.highs: highspy.Highs | None = None
         self.solution: np.ndarray | None = None
         self.handoff_s = 0.0
+        self.solves = 0
 
     def _instance(self) -> highspy.Highs:
         if self.highs is None:
@@ -237,28 +246,24 @@ class ArraySolver:
         self._instance().changeColsCost(cols.size, cols, np.asarray(costs, float).ravel())
 
     def change_row_bounds(self, rows: np.ndarray, lower: Any, upper: Any) -> None:
-        rows = np.asarray(rows, dtype=np.int32).ravel()
-        lower = np.broadcast_to(np.asarray(lower, float), rows.shape)
-        upper = np.broadcast_to(np.asarray(upper, float), rows.shape)
+        rows, lower, upper = _flat(rows, lower, upper)
         # (missing from highspy's type stubs, present in its binding)
         change = self._instance().changeRowsBounds  # type: ignore[attr-defined]
-        change(rows.size, rows, np.ascontiguousarray(lower), np.ascontiguousarray(upper))
+        change(rows.size, rows, lower, upper)
 
     def change_col_bounds(self, cols: np.ndarray, lower: Any, upper: Any) -> None:
-        cols = np.asarray(cols, dtype=np.int32).ravel()
-        lower = np.broadcast_to(np.asarray(lower, float), cols.shape)
-        upper = np.broadcast_to(np.asarray(upper, float), cols.shape)
-        self._instance().changeColsBounds(cols.size, cols, np.ascontiguousarray(lower),
-                                          np.ascontiguousarray(upper))
+        cols, lower, upper = _flat(cols, lower, upper)
+        self._instance().changeColsBounds(cols.size, cols, lower, upper)
 
     def solve(self, build_s: float = 0.0) -> SolveReport:
         """Solve (or re-solve) and keep the solution in ``solution``; raises ``SolveError``
         subclasses as ``optimize.solve.Solver`` does."""
-        first = self.highs is None
+        first = not self.solves
         highs = self._instance()
         handoff = self.handoff_s if first else 0.0
+        self.solves += 1
         started = time.perf_counter()
-        before = 0.0 if first else float(highs.getRunTime())
+        before = float(highs.getRunTime())
         if self.solution is not None and self.model.is_mip:
             start = highspy.HighsSolution()
             start.col_value = self.solution.tolist()

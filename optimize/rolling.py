@@ -67,8 +67,10 @@ import numpy as np
 import pyomo.environ as pyo
 
 from optimize.channel_data import ChannelData, channel_data
-from optimize.channels import flows_table, plan_from, route_costs
+from optimize.channels import Backend, Built, flows_table, plan_from, route_costs, term_costs
 from optimize.core import ChannelModel, CoreOptions, build_core, origin_names, route_sets
+from optimize.core_arrays import ArrayChannelModel, build_core_arrays
+from optimize.matrix import ArraySolver
 from optimize.solve import SolveOptions, Solver, SolveReport
 from sim.demand import expected_units_by_day
 from sim.plan import Plan
@@ -129,14 +131,18 @@ class Window:
 
 
 # ----------------------------------------------------------------------------- model
-def build_rolling_model(data: ChannelData, weeks: int, terminal_penalty: np.ndarray
-                        ) -> ChannelModel:
-    """The window MILP of the module docstring over ``weeks`` weeks, every moving figure a
-    mutable parameter (zero until ``RollingPlanner`` sets it; ``optimize.core``);
-    ``terminal_penalty`` is q in CNY per unit [sku, warehouse]. Pure: the same arguments
-    give the same model."""
-    return build_core(data, CoreOptions(weeks=weeks, mutable=True, origin_supply=True,
-                                        terminal_penalty=terminal_penalty, name="rolling"))
+def build_rolling_model(data: ChannelData, weeks: int, terminal_penalty: np.ndarray,
+                        backend: Backend = "arrays") -> Built:
+    """The window MILP of the module docstring over ``weeks`` weeks, every moving figure
+    zero until ``RollingPlanner`` sets it: mutable parameters on the Pyomo path
+    (``optimize.core``), row bounds and column costs on the array path
+    (``optimize.core_arrays``); ``terminal_penalty`` is q in CNY per unit [sku, warehouse].
+    Pure: the same arguments give the same model."""
+    options = CoreOptions(weeks=weeks, mutable=True, origin_supply=True,
+                          terminal_penalty=terminal_penalty, name="rolling")
+    if backend == "pyomo":
+        return build_core(data, options)
+    return build_core_arrays(data, options)
 
 
 def _assign(param: pyo.Param, values: np.ndarray) -> None:
@@ -186,13 +192,14 @@ class RollingPlanner:
     persistence saves). ``terminal_weight`` prices a unit short of the terminal target as
     that share of a lost sale (0: no terminal condition). ``options`` default to a 2 % gap
     within ``ROLLING_TIME_LIMIT_S``.
-    ``stats`` says where the time went; ``built`` holds the last solved window (``model``
-    its Pyomo model).
+    ``backend`` "arrays" (the default) holds the window as arrays in one highspy instance;
+    "pyomo" as a Pyomo model behind APPSI (the reference; both give the same plans).
+    ``stats`` says where the time went; ``built`` holds the last solved window.
     """
 
     def __init__(self, scenario: Scenario, settings: Replan | None = None,
                  options: SolveOptions | None = None, persistent: bool = True,
-                 terminal_weight: float = 0.5) -> None:
+                 terminal_weight: float = 0.5, backend: Backend = "arrays") -> None:
         if terminal_weight < 0:
             raise ValueError('"terminal_weight" must be >= 0.')
         settings = settings or scenario.policies.replan or Replan()
@@ -200,6 +207,7 @@ class RollingPlanner:
         self.window_weeks = settings.window_weeks
         self.forecast_weeks = settings.forecast_weeks
         self.persistent = persistent
+        self.backend: Backend = backend
         # 2 %: a weekly re-plan on a forecast, re-solved every review (kept when the
         # SolveOptions default tightened to 0.1 %).
         self.options = options or SolveOptions(time_limit_s=ROLLING_TIME_LIMIT_S,
@@ -222,14 +230,10 @@ class RollingPlanner:
         """q in CNY per unit short of the terminal target [sku, warehouse]."""
         self._space = np.array([data.warehouse_m3.get(name, np.inf)
                                 for name in data.warehouses])
-        self.built: ChannelModel | None = self._build() if persistent else None
+        self.built: Built | None = self._build() if persistent else None
         """The window model: built once, or (not persistent) at every review."""
         self._solver = WindowSolver(self.options)
-
-    @property
-    def model(self) -> pyo.ConcreteModel | None:
-        """The Pyomo model of the last window (None before a non-persistent first plan)."""
-        return self.built.model if self.built is not None else None
+        self._arrays: ArraySolver | None = None
 
     # --------------------------------------------------------------------- forecast
     def pipeline_lead(self, warehouse: str, mode: str) -> int:
@@ -311,52 +315,76 @@ class RollingPlanner:
                       np.maximum(target - arrivals[:, :, J], 0.0), space, ratio, origin_stock)
 
     # --------------------------------------------------------------------- solve
-    def _build(self) -> ChannelModel:
-        return build_rolling_model(self.data, self.window_weeks, self.terminal_penalty)
+    def _build(self) -> Built:
+        return build_rolling_model(self.data, self.window_weeks, self.terminal_penalty,
+                                   self.backend)
 
-    def _load(self, built: ChannelModel, window: Window) -> None:
-        """Set every mutable parameter of the window model to the window's figures."""
-        m, data, sets = built.model, self.data, self.sets
-        weeks = self._calendar(window.first_week, self.window_weeks)
-        routes = data.routes
-        _assign(m.demand, window.demand)
-        _assign(m.opening, window.opening)
-        _assign(m.arrivals, window.arrivals)
-        _assign(m.target, window.target)
-        _assign(m.unit_cost, np.stack([routes[r].unit_cost[:, weeks] for r in sets.used],
-                                      axis=1))
-        _assign(m.container_cost, np.array([routes[r].container_costs()[weeks]
-                                            for r in sets.fcl]))
-        _assign(m.parcel_cap, np.array([data.parcel_capacity[k][weeks]
-                                        for k in sets.parcel_modes]))
-        _assign(m.bulk_cap, np.array([data.bulk_capacity_m3[k][weeks]
-                                      for k in sets.bulk_modes]))
-        _assign(m.space, window.space)
-        _assign(m.origin_stock, window.origin_stock)
+    def _figures(self, window: Window) -> dict[str, np.ndarray]:
+        """Every moving figure of the window, shaped as the model's mutable parameters."""
+        data, sets, routes = self.data, self.sets, self.data.routes
+        J = self.window_weeks
+        weeks = self._calendar(window.first_week, J)
+        return {
+            "demand": window.demand, "opening": window.opening, "arrivals": window.arrivals,
+            "target": window.target,
+            "unit_cost": np.stack([routes[r].unit_cost[:, weeks] for r in sets.used], axis=1),
+            "container_cost": np.array([routes[r].container_costs()[weeks]
+                                        for r in sets.fcl]).reshape(len(sets.fcl), J),
+            "parcel_cap": np.array([data.parcel_capacity[k][weeks]
+                                    for k in sets.parcel_modes]).reshape(-1, J),
+            "bulk_cap": np.array([data.bulk_capacity_m3[k][weeks]
+                                  for k in sets.bulk_modes]).reshape(-1, J),
+            "space": window.space, "origin_stock": window.origin_stock}
+
+    def _load(self, built: Built, figures: dict[str, np.ndarray], carried: Built | None
+              ) -> None:
+        """Set the window's figures on the model; a rebuilt model starts from the plan
+        ``carried`` as a persistent one would."""
+        if isinstance(built, ArrayChannelModel):
+            if self._arrays is None or self._arrays.model is not built.matrix:
+                previous = self._arrays.solution if self._arrays is not None else None
+                self._arrays = ArraySolver(built.matrix, self.options)
+                self._arrays.solution = previous
+            built.set_window(self._arrays, **figures)
+            return
+        assert isinstance(built, ChannelModel)
+        if carried is not None:
+            assert isinstance(carried, ChannelModel)
+            _carry_over(carried.model, built.model)
+        for name, values in figures.items():
+            _assign(getattr(built.model, name), values)
+
+    def _solve(self, built: Built) -> SolveReport:
+        """Solve the loaded window on its own path and keep the plan on ``built``."""
+        if isinstance(built, ArrayChannelModel):
+            assert self._arrays is not None
+            report = self._arrays.solve()
+            assert self._arrays.solution is not None
+            built.load(self._arrays.solution)
+            return report
+        assert isinstance(built, ChannelModel)
+        return self._solver.solve(built.model)
 
     def replan(self, state: OperationState) -> Plan:
         """A plan for the window's weeks from ``state.week`` on (absolute week numbers)."""
         started = time.perf_counter()
         window = self.window(state)
         building = time.perf_counter()
-        built = self.built
+        built, carried = self.built, None
         if built is None or not self.persistent:
-            rebuilt = self._build()
-            if built is not None:
-                _carry_over(built.model, rebuilt.model)
-            self.built = built = rebuilt
-        model = built.model
-        self._load(built, window)
+            carried, built = built, self._build()
+            self.built = built
+        figures = self._figures(window)
+        self._load(built, figures, carried)
         update_s = time.perf_counter() - building
-        report = self._solver.solve(model)
+        report = self._solve(built)
         flows = flows_table(built, window.first_week)
+        terms = term_costs(self.data, built.solution(), figures["container_cost"])
         costs = route_costs(flows) | {
-            "containers": float(pyo.value(model.container_total)),
-            "holding": float(pyo.value(model.holding)),
-            "lost_sales_penalty": float(pyo.value(model.lost_sales)),
-            "terminal_shortfall": float(pyo.value(model.terminal_shortfall)),
-            "safety_stock_penalty": (float(pyo.value(model.safety_shortfall))
-                                     if built.safety else 0.0)}
+            "containers": terms["containers"], "holding": terms["holding"],
+            "lost_sales_penalty": terms["lost_sales_penalty"],
+            "terminal_shortfall": terms["terminal_shortfall"],
+            "safety_stock_penalty": terms["safety_stock_penalty"]}
         costs["total"] = sum(costs.values())
         solver = {"status": report.status, "gap": report.gap, "update_s": update_s,
                   "handoff_s": report.handoff_s, "highs_s": report.highs_s}

@@ -25,12 +25,12 @@ import pyomo.environ as pyo
 from optimize.channel_data import ChannelData, channel_data
 from optimize.channels import (
     DEFAULT_OPTIONS,
-    build_channels_model,
+    channel_options,
     cost_breakdown,
     flows_table,
     plan_from,
 )
-from optimize.core import ChannelModel
+from optimize.core import ChannelModel, build_core
 from optimize.outcome import Outcome
 from optimize.solve import SolveError, SolveOptions, Solver, SolveReport
 from sim.scenario import Scenario
@@ -59,7 +59,9 @@ class FrontierModel:
     @staticmethod
     def build(data: ChannelData, metric: Metric, within_days: float,
               options: SolveOptions) -> FrontierModel:
-        built = build_channels_model(data)
+        # Pyomo: the time bound's coefficients move with eps, a mutable coefficient APPSI
+        # updates in place; the frontier runs at the scenario's own catalogue size.
+        built = build_core(data, channel_options(data))
         m = built.model
         customer = built.sets.direct + built.sets.last
         days = {r: data.routes[r].mean_days for r in customer}

@@ -14,8 +14,8 @@ import pytest
 from scipy.optimize import linprog
 
 from optimize.channel_data import ChannelData, Route, channel_data
-from optimize.channels import build_channels_model, optimize_channels
-from optimize.solve import Infeasible, SolveOptions, Solver, solve_or_explain
+from optimize.channels import build_channels_model, optimize_channels, solve_built
+from optimize.solve import Infeasible, SolveOptions
 from sim import economics
 from sim.model import simulate
 from tests.conftest import load
@@ -110,34 +110,32 @@ def brute_force(data: ChannelData) -> float:
     return best
 
 
+@pytest.mark.parametrize("backend", ["arrays", "pyomo"])
 @pytest.mark.parametrize("seed", range(6))
-def test_channel_milp_equals_brute_force_enumeration(seed):
+def test_channel_milp_equals_brute_force_enumeration(seed, backend):
     data = tiny_instance(seed)
-    model = build_channels_model(data).model
-    report = Solver(EXACT).solve(model)
+    _, report = solve_built(lambda elastic: build_channels_model(data, elastic, backend), EXACT)
     assert report.objective == pytest.approx(brute_force(data), rel=1e-6)
 
 
 def test_promise_rules_out_routes_too_slow_at_the_percentile():
     data = tiny_instance(0)
     data.promise_days["US"] = 4.0  # express takes 6 days at the percentile, courier 3
-    model = build_channels_model(data).model
-    Solver(EXACT).solve(model)
-    routes_used = {r for (s, r, w) in model.flow}
-    assert 0 not in routes_used and 3 in routes_used
+    built, _ = solve_built(lambda elastic: build_channels_model(data, elastic), EXACT)
+    routes_allowed = set(built.sets.used)
+    assert 0 not in routes_allowed and 3 in routes_allowed
     data.promise_days["US"] = 2.5  # now nothing can keep the promise: every unit is lost
-    model = build_channels_model(data).model
-    Solver(EXACT).solve(model)
-    lost = sum(var.value for var in model.lost.values())
-    assert lost == pytest.approx(data.demand.sum())
+    built, _ = solve_built(lambda elastic: build_channels_model(data, elastic), EXACT)
+    assert built.solution().lost.sum() == pytest.approx(data.demand.sum())
 
 
-def test_capacity_below_demand_without_lost_sales_is_explained_in_words():
+@pytest.mark.parametrize("backend", ["arrays", "pyomo"])
+def test_capacity_below_demand_without_lost_sales_is_explained_in_words(backend):
     data = tiny_instance(1)
     data.allow_lost_sales = False
     data.routes = data.routes[:1]  # only express: 60 units a week against ~100 of demand
     with pytest.raises(Infeasible) as caught:
-        solve_or_explain(lambda elastic: build_channels_model(data, elastic), EXACT)
+        solve_built(lambda elastic: build_channels_model(data, elastic, backend), EXACT)
     message = str(caught.value)
     assert "express week" in message and "carrier capacity short by" in message
     assert "units" in message and "Traceback" not in message

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from optimize.channel_data import channel_data
-from optimize.channels import build_channels_model
+from optimize.channels import build_channels_model, solve_built
 from optimize.rolling import RATIO_BOUNDS, RollingPlanner, expected_state
-from optimize.solve import SolveOptions, Solver
+from optimize.solve import SolveOptions
 from sim.demand import expected_units_by_day
 from sim.model import simulate
 from sim.plan import Plan
@@ -60,7 +60,7 @@ def test_whole_horizon_window_from_the_opening_state_costs_the_static_plan(tiny)
     # both models are the same MILP: same forecast (ratio 1, no backlog), stock, costs.
     data = channel_data(tiny)
     data.keep_closing_stock = False
-    static = Solver(EXACT).solve(build_channels_model(data).model).objective
+    static = solve_built(lambda elastic: build_channels_model(data, elastic), EXACT)[1].objective
     planner = RollingPlanner(tiny, Replan(window_weeks=data.weeks), EXACT, terminal_weight=0)
     plan = planner.replan(expected_state(tiny, 0))
     assert plan.objective_cny == pytest.approx(static, rel=1e-7)
@@ -77,14 +77,14 @@ def test_terminal_condition_keeps_the_window_from_ending_dry(tiny):
 
     def closing(planner: RollingPlanner) -> np.ndarray:
         """Stock [sku, warehouse] at the end of the window."""
-        return np.array([[var.value for (s, h, j), var in planner.model.inv.items()
-                          if j == planner.window_weeks]]).reshape(3, 1)
+        assert planner.built is not None
+        return planner.built.solution().inv[:, :, planner.window_weeks - 1]
     # Cheap sea freight meets the target exactly; without one the window ends with only
     # the safety stock for its last week's shipments (no pipeline cover after it).
     assert closing(kept) == pytest.approx(kept.window(state).target, abs=1e-6)
-    last = dry.window_weeks
-    shipped = np.array([[sum(dry.model.flow[s, r, last].value for r in dry.sets.leaving[0])]
-                        for s in range(3)])
+    assert dry.built is not None
+    leaving = [dry.sets.used.index(r) for r in dry.sets.leaving[0]]
+    shipped = dry.built.solution().flow[:, leaving, -1].sum(axis=1, keepdims=True)
     assert closing(dry) == pytest.approx(dry.data.safety_cover * shipped, abs=1e-6)
     assert (shipped > 0).all() and (kept.window(state).target > 2 * closing(dry)).all()
 
@@ -103,7 +103,7 @@ def test_persistent_re_solves_and_rebuilds_give_the_same_plans(tiny):
     ]
     persistent = RollingPlanner(tiny, options=EXACT)
     rebuilt = RollingPlanner(tiny, options=EXACT, persistent=False)
-    model = persistent.model
+    model = persistent.built
     for i, state in enumerate(states):
         a, b = persistent.replan(state), rebuilt.replan(state)
         assert a.objective_cny == pytest.approx(b.objective_cny, rel=1e-9)
@@ -112,7 +112,7 @@ def test_persistent_re_solves_and_rebuilds_give_the_same_plans(tiny):
         assert min(line.week for line in a.fulfilment) == state.week
         # The persistent model is handed to HiGHS once; a rebuilt one every time.
         assert (a.solver["handoff_s"] > 0) == (i == 0) and b.solver["handoff_s"] > 0
-    assert persistent.model is model
+    assert persistent.built is model
     assert persistent.stats.solves == rebuilt.stats.solves == len(states)
     assert rebuilt.stats.update_s > persistent.stats.update_s
 
@@ -175,6 +175,8 @@ def test_plans_conserve_units_and_ship_no_more_than_the_window_needs(tiny):
     planner = RollingPlanner(tiny, options=EXACT)
     plan = planner.replan(state)
     window, data, J = planner.window(state), planner.data, planner.window_weeks
+    assert planner.built is not None
+    solution = planner.built.solution()
     lead = {(r.destination, r.mode): r.lead_weeks for r in data.routes if r.kind == "bulk"}
     last = state.week + J - 1
     for s, sku in enumerate(data.skus):
@@ -186,12 +188,12 @@ def test_plans_conserve_units_and_ship_no_more_than_the_window_needs(tiny):
             delivered = sum(line.units for line in plan.fulfilment if line.sku == sku
                             and line.route == "warehouse" and line.warehouse == home)
             closing = window.opening[s, h] + window.arrivals[s, h].sum() + shipped - delivered
-            assert closing == pytest.approx(planner.model.inv[s, h, J].value, abs=1e-2)
+            assert closing == pytest.approx(solution.inv[s, h, J - 1], abs=1e-2)
             needs = delivered + window.target[s, h] - window.opening[s, h] \
                 - window.arrivals[s, h].sum()
             assert shipped <= max(needs, 0.0) + 1e-2
     served = sum(line.units for line in plan.fulfilment)
-    lost = sum(var.value for var in planner.model.lost.values())
+    lost = solution.lost.sum()
     assert served + lost == pytest.approx(window.demand.sum(), abs=1e-3 * len(plan.fulfilment))
 
 
