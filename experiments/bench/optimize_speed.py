@@ -46,7 +46,8 @@ import yaml
 
 from experiments.bench.summary import print_summary, verdict
 from optimize.channel_data import ChannelData, channel_data
-from optimize.channels import build_channels_model
+from optimize.channels import channel_options
+from optimize.core import build_core
 from optimize.solve import SolveError, SolveOptions, Solver
 from optimize.tradeoff import FrontierModel, optimize_frontier
 from sim.loader import load_scenario, validate
@@ -116,7 +117,7 @@ def time_channels(n_skus: int, options: SolveOptions) -> dict[str, Any]:
     data = channel_data(scenario, enforce_promise=False)
     data_s = time.perf_counter() - started
     started = time.perf_counter()
-    model = build_channels_model(data).model
+    model = build_core(data, channel_options(data)).model
     build_s = time.perf_counter() - started
     n_vars, n_rows, n_int = model_size(model)
 
