@@ -17,7 +17,7 @@ The model itself is ``optimize.core``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -365,3 +365,22 @@ def _last_mile_mode(sc: Scenario, warehouse: str, market: str) -> str | None:
 
 
 # ----------------------------------------------------------------------------- model
+
+
+def sku_subset(data: ChannelData, index: np.ndarray | list[int]) -> ChannelData:
+    """The same business restricted to the SKUs at ``index`` (in that order): every route,
+    capacity and warehouse stays, so a model of the subset has the full model's route sets.
+    """
+    index = np.asarray(index, dtype=int)
+
+    def cut(array: np.ndarray | None) -> np.ndarray | None:
+        return None if array is None else array[index]
+
+    routes = [replace(route, unit_cost=route.unit_cost[index], capital=cut(route.capital))
+              for route in data.routes]
+    return replace(
+        data, skus=[data.skus[i] for i in index], demand=data.demand[index],
+        lost_penalty=data.lost_penalty[index], holding=data.holding[index],
+        volume=data.volume[index], opening=data.opening[index], routes=routes,
+        safety_stock=cut(data.safety_stock), safety_cover=cut(data.safety_cover),
+        safety_penalty=cut(data.safety_penalty), holding_capital=cut(data.holding_capital))

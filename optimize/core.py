@@ -109,6 +109,13 @@ class CoreOptions:
                              "rolling window: build them with mutable=True")
 
 
+def channel_options(data: ChannelData, elastic: bool = False) -> CoreOptions:
+    """The static plan's rows: the horizon's weeks, closing stock, contracts."""
+    return CoreOptions(weeks=data.weeks, closing=data.keep_closing_stock, contracts=True,
+                       elastic=elastic, allow_lost_sales=data.allow_lost_sales,
+                       name="channels")
+
+
 @dataclass(kw_only=True)
 class ChannelModel(BuiltModel):
     """A built channel model: the Pyomo model, the data it was built from, its route sets

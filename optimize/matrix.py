@@ -134,13 +134,12 @@ class ArrayModel:
         else:
             rows = cols = np.zeros(0, np.int64)
             values = np.zeros(0)
-        rows, cols, values = _summed(rows, cols, values, self.n_rows)
-        order = np.lexsort((rows, cols))
+        rows, cols, values = _column_wise(rows, cols, values, self.n_rows)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = np.concatenate(
             ([0], np.cumsum(np.bincount(cols, minlength=self.n_cols)))).astype(np.int32)
-        lp.a_matrix_.index_ = rows[order].astype(np.int32)
-        lp.a_matrix_.value_ = values[order]
+        lp.a_matrix_.index_ = rows.astype(np.int32)
+        lp.a_matrix_.value_ = values
         if self.is_mip:
             integer = _joined(self._col_integer).astype(bool)
             kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
@@ -174,17 +173,20 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
-def _summed(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n_rows: int
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Entries with duplicate (row, column) pairs added up; zeros left by the sum dropped."""
+def _column_wise(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n_rows: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Entries sorted by column, then row (one sort); duplicate (row, column) pairs added
+    up and the zeros their sum leaves dropped."""
     key = cols * max(n_rows, 1) + rows
-    unique, inverse = np.unique(key, return_inverse=True)
-    if unique.size == key.size:
-        return rows, cols, values
-    summed = np.bincount(inverse, values, unique.size)
-    keep = summed != 0.0
-    unique, summed = unique[keep], summed[keep]
-    return unique % max(n_rows, 1), unique // max(n_rows, 1), summed
+    order = np.argsort(key, kind="stable")
+    key, values = key[order], values[order]
+    repeated = key[1:] == key[:-1]
+    if repeated.any():
+        first = np.flatnonzero(np.concatenate(([True], ~repeated)))
+        key, values = key[first], np.add.reduceat(values, first)
+        keep = values != 0.0
+        key, values = key[keep], values[keep]
+    return key % max(n_rows, 1), key // max(n_rows, 1), values
 
 
 def _flat(ids: np.ndarray, lower: Any, upper: Any) -> tuple[np.ndarray, ...]:
@@ -254,6 +256,12 @@ class ArraySolver:
     def change_col_bounds(self, cols: np.ndarray, lower: Any, upper: Any) -> None:
         cols, lower, upper = _flat(cols, lower, upper)
         self._instance().changeColsBounds(cols.size, cols, lower, upper)
+
+    def make_continuous(self, cols: np.ndarray) -> None:
+        """Drop the integrality of ``cols`` (e.g. once their values are fixed)."""
+        cols = np.asarray(cols, dtype=np.int32).ravel()
+        continuous = np.full(cols.size, highspy.HighsVarType.kContinuous)
+        self._instance().changeColsIntegrality(cols.size, cols, continuous)
 
     def solve(self, build_s: float = 0.0) -> SolveReport:
         """Solve (or re-solve) and keep the solution in ``solution``; raises ``SolveError``

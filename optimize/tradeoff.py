@@ -25,12 +25,11 @@ import pyomo.environ as pyo
 from optimize.channel_data import ChannelData, channel_data
 from optimize.channels import (
     DEFAULT_OPTIONS,
-    channel_options,
     cost_breakdown,
     flows_table,
     plan_from,
 )
-from optimize.core import ChannelModel, build_core
+from optimize.core import ChannelModel, build_core, channel_options
 from optimize.outcome import Outcome
 from optimize.solve import SolveError, SolveOptions, Solver, SolveReport
 from sim.scenario import Scenario

@@ -46,8 +46,7 @@ import yaml
 
 from experiments.bench.summary import print_summary, verdict
 from optimize.channel_data import ChannelData, channel_data
-from optimize.channels import channel_options
-from optimize.core import build_core
+from optimize.core import build_core, channel_options
 from optimize.solve import SolveError, SolveOptions, Solver
 from optimize.tradeoff import FrontierModel, optimize_frontier
 from sim.loader import load_scenario, validate
