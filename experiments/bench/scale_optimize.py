@@ -35,8 +35,9 @@ import time
 from experiments.bench.optimize_speed import instance
 from experiments.bench.summary import print_summary, verdict
 from optimize.channel_data import channel_data
-from optimize.channels import build_channels_model, flows_table
+from optimize.channels import flows_table
 from optimize.core import build_core, channel_options
+from optimize.core_arrays import build_core_arrays
 from optimize.decompose import solve_decomposed
 from optimize.matrix import ArraySolver
 from optimize.rolling import RollingPlanner, expected_state
@@ -55,7 +56,7 @@ def array_build(n_skus: int) -> tuple[float, int]:
     """Seconds to build the channel model from arrays and hand it to HiGHS; its columns."""
     data = channel_data(instance(n_skus))
     started = time.perf_counter()
-    built = build_channels_model(data)
+    built = build_core_arrays(data, channel_options(data))
     solver = ArraySolver(built.matrix, SolveOptions())
     solver._instance()
     return time.perf_counter() - started, built.matrix.n_cols
