@@ -63,6 +63,7 @@ from sim.scenario import Scenario as ScenarioSpec
 
 if TYPE_CHECKING:
     from experiments.data.calibrate.run import Calibration
+    from optimize.channels import Method
     from optimize.outcome import Outcome
     from optimize.solve import SolveOptions
     from optimize.tradeoff import Metric
@@ -407,17 +408,18 @@ def tune(scenario: Scenario | ScenarioModel,
 def optimise(scenario: str | Path, model: str = "channels", overrides: Iterable[str] = (),
              time_limit_s: float | None = None, mip_gap: float | None = None,
              points: int = 10, metric: Metric = "mean_days", within_days: float = 5.0,
-             state: str | Path | None = None) -> Optimisation:
+             state: str | Path | None = None, method: Method = "auto") -> Optimisation:
     """Plan with one of ``MODELS`` (``SolveError`` with the reason if there is no plan).
 
     ``time_limit_s`` and ``mip_gap`` default to the model's own; ``points``, ``metric`` and
-    ``within_days`` shape the frontier; ``state`` is a state table to plan from. ``xbsim
+    ``within_days`` shape the frontier; ``state`` is a state table to plan from; ``method``
+    plans channels by one MILP or by SKU families (``optimize.decompose``). ``xbsim
     optimize`` writes the same plan and tables to a directory."""
     spec = load_scenario(scenario, overrides)
     opening = read_state(Path(state)).opening(spec) if state is not None else None
     options = solve_options(model, time_limit_s, mip_gap)
     return Optimisation(model, spec.name, solve_plan(spec, model, options, opening, points,
-                                                     metric, within_days))
+                                                     metric, within_days, method))
 
 
 def solve_options(model: str, time_limit_s: float | None = None,
@@ -438,16 +440,18 @@ def solve_options(model: str, time_limit_s: float | None = None,
 
 def solve_plan(scenario: ScenarioSpec, model: str, options: SolveOptions,
                state: OpeningState | None = None, points: int = 10,
-               metric: Metric = "mean_days", within_days: float = 5.0) -> Outcome:
-    """The chosen optimiser's outcome, planned from the opening ``state`` when one is given.
-    The solver stack loads here, on the first plan, not with this module."""
+               metric: Metric = "mean_days", within_days: float = 5.0,
+               method: Method = "auto") -> Outcome:
+    """The chosen optimiser's outcome, planned from the opening ``state`` when one is given
+    (channels by ``method``). The solver stack loads here, on the first plan, not with
+    this module."""
     from optimize.ads import optimize_ads
     from optimize.channels import optimize_channels
     from optimize.peak import optimize_peak
     from optimize.tradeoff import optimize_frontier
 
     if model == "channels":
-        return optimize_channels(scenario, options, state)
+        return optimize_channels(scenario, options, state, method=method)
     if model == "ads":
         return optimize_ads(scenario, options, state)
     if model == "frontier":

@@ -8,7 +8,13 @@ import pytest
 import scipy.sparse as sp
 
 from optimize.channel_data import ChannelData, channel_data, sku_subset
-from optimize.channels import build_channels_model, cost_breakdown, flows_table, solve_built
+from optimize.channels import (
+    build_channels_model,
+    cost_breakdown,
+    flows_table,
+    optimize_channels,
+    solve_built,
+)
 from optimize.core_arrays import ArrayChannelModel
 from optimize.decompose import relaxation, sku_families, solve_decomposed
 from optimize.solve import SolveOptions
@@ -98,3 +104,16 @@ def test_families_of_identical_skus_lose_nothing(small):
         twice.safety_stock = twice.safety_stock / 2
     _, report = solve_decomposed(twice, EXACT, families=len(small.skus))
     assert report.gap is not None and report.gap <= 1e-6
+
+
+def test_optimize_channels_by_families_reports_its_method_and_gap(tiny):
+    outcome = optimize_channels(tiny, EXACT, method="decomposed")
+    solver = outcome.plan.solver
+    assert solver["method"] == "decomposed"
+    assert solver["lower_bound_cny"] <= outcome.plan.objective_cny
+    assert solver["gap"] == pytest.approx(
+        (outcome.plan.objective_cny - solver["lower_bound_cny"]) / outcome.plan.objective_cny)
+    monolithic = optimize_channels(tiny, EXACT, method="monolithic")
+    assert monolithic.plan.solver["method"] == "monolithic"
+    # tiny's three SKUs are their own families: the decomposition is exact
+    assert outcome.plan.objective_cny == pytest.approx(monolithic.plan.objective_cny, rel=1e-6)

@@ -86,6 +86,9 @@ def optimize_arguments(p: argparse.ArgumentParser) -> None:
                    help="relative MIP gap at which to stop (default: the model's: channels "
                         f"and frontier {channels.DEFAULT_OPTIONS.mip_gap:g}, ads "
                         f"{ads.DEFAULT_OPTIONS.mip_gap:g}, peak {peak.DEFAULT_OPTIONS.mip_gap:g})")
+    p.add_argument("--method", choices=("auto", "monolithic", "decomposed"), default="auto",
+                   help="channels: one MILP, or SKU families then SKUs with a proven gap "
+                        f"(default auto: families above {channels.DECOMPOSE_FROM_SKUS} SKUs)")
     p.add_argument("--points", type=int, default=10,
                    help=f"frontier points (default 10; {allowed('points')})")
     p.add_argument("--metric", choices=("mean_days", "share_within"), default="mean_days",

@@ -52,7 +52,7 @@ def optimize_command(args: argparse.Namespace) -> int:
                          f"and solving ({limit})"):
             outcome = solve_plan(scenario, args.model, options,
                                  state.opening(scenario) if state is not None else None,
-                                 args.points, args.metric, args.within_days)
+                                 args.points, args.metric, args.within_days, args.method)
         try:
             with clock.stage(f"{scenario.name}: writing the plan and tables"):
                 written = replace_directory(out, OPTIMIZE, lambda staging: [
