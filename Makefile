@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= scenarios/baseline.yaml
 OUT ?= out/baseline
 
-.PHONY: run test test-slow bench fuzz policies joint-ads clean
+.PHONY: run test test-slow bench bench-scale fuzz policies joint-ads clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m experiments.bench.sweep_speed
 	$(BIN)/python -m experiments.bench.tune_speed
 	$(BIN)/python -m experiments.bench.data_speed
+
+bench-scale: $(VENV)/.installed
+	$(BIN)/python -m experiments.bench.scale
 
 fuzz: $(VENV)/.installed
 	$(BIN)/python -m experiments.fuzz --cases 5000
