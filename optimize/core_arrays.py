@@ -15,6 +15,7 @@ stock and capacities are row bounds, route and container costs are column costs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -198,20 +199,21 @@ def _capacity_rows(mx: ArrayModel, data: ChannelData, sets: RouteSets, opt: Core
         mx.add_elastic("warehouse space", "space_short", lambda i, v: (
             f"{named[i[0]]} week {i[1] + 1}: warehouse space short by {v:,.1f} m3"))
 
-    parcel_cap = (np.array([data.parcel_capacity[k][calendar] for k in sets.parcel_modes])
-                  if fixed and sets.parcel_modes else 0.0)
-    parcel = mx.add_rows("parcel_capacity", (len(sets.parcel_modes), W), upper=parcel_cap)
-    for i, k in enumerate(sets.parcel_modes):
-        for r in sets.direct:
-            if routes[r].mode == k:
-                mx.add_terms(parcel[i][None, :], flow[:, at[r], :])
-    bulk_cap = (np.array([data.bulk_capacity_m3[k][calendar] for k in sets.bulk_modes])
-                if fixed and sets.bulk_modes else 0.0)
-    bulk = mx.add_rows("bulk_capacity", (len(sets.bulk_modes), W), upper=bulk_cap)
-    for i, k in enumerate(sets.bulk_modes):
-        for r in sets.bulk:
-            if routes[r].mode == k:
-                mx.add_terms(bulk[i][None, :], flow[:, at[r], :], volume[:, None])
+    def mode_rows(name: str, modes: list[str], capacity: dict[str, np.ndarray],
+                  kind: list[int], coefficient: Any) -> np.ndarray:
+        """Per mode and week: what the mode's routes of ``kind`` carry <= its capacity."""
+        cap = np.array([capacity[k][calendar] for k in modes]) if fixed and modes else 0.0
+        ids = mx.add_rows(name, (len(modes), W), upper=cap)
+        for i, k in enumerate(modes):
+            for r in kind:
+                if routes[r].mode == k:
+                    mx.add_terms(ids[i][None, :], flow[:, at[r], :], coefficient)
+        return ids
+
+    parcel = mode_rows("parcel_capacity", sets.parcel_modes, data.parcel_capacity,
+                       sets.direct, 1.0)
+    bulk = mode_rows("bulk_capacity", sets.bulk_modes, data.bulk_capacity_m3, sets.bulk,
+                     volume[:, None])
     fill = mx.add_rows("container_fill", (len(sets.fcl), W), upper=0.0)
     for i, r in enumerate(sets.fcl):
         mx.add_terms(fill[i][None, :], flow[:, at[r], :], volume[:, None])

@@ -17,7 +17,7 @@ import pyomo.environ as pyo
 import pytest
 import scipy.sparse as sp
 
-from optimize.channel_data import ChannelData, channel_data
+from optimize.channel_data import ChannelData, channel_data, sku_subset
 from optimize.channels import build_channels_model, flows_table, solve_built
 from optimize.core import ChannelModel
 from optimize.core_arrays import ArrayChannelModel
@@ -115,24 +115,12 @@ def few_skus(count: int, weeks: int | None = None) -> ChannelData:
     """The baseline's channel data cut to its first ``count`` SKUs and ``weeks`` weeks
     (every route, container, capacity and safety row stays), with a contract on its air
     lanes (fee, minimum volume) so the activation rows are there too."""
-    data = channel_data(load_scenario("scenarios/baseline.yaml"))
-    keep = slice(0, count)
-    routes = [dataclasses.replace(route, unit_cost=route.unit_cost[keep],
-                                  capital=None if route.capital is None else route.capital[keep])
-              for route in data.routes]
-
-    def cut(array: np.ndarray | None) -> np.ndarray | None:
-        return None if array is None else array[keep]
-
+    data = sku_subset(channel_data(load_scenario("scenarios/baseline.yaml")), np.arange(count))
     air = {(route.lane, route.mode): (20_000.0, 50.0) for route in data.routes
            if route.mode == "air"}
     weeks = weeks or data.weeks
-    return dataclasses.replace(
-        data, contracts=air, skus=data.skus[keep], weeks=weeks,
-        demand=data.demand[keep, :, :weeks], lost_penalty=data.lost_penalty[keep],
-        holding=data.holding[keep], volume=data.volume[keep], opening=data.opening[keep],
-        routes=routes, safety_stock=cut(data.safety_stock), safety_cover=cut(data.safety_cover),
-        safety_penalty=cut(data.safety_penalty), holding_capital=cut(data.holding_capital))
+    return dataclasses.replace(data, contracts=air, weeks=weeks,
+                               demand=data.demand[:, :, :weeks])
 
 
 @pytest.fixture(scope="module")
