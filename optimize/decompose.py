@@ -36,8 +36,8 @@ from scipy.cluster.vq import kmeans2
 from optimize.channel_data import ChannelData, sku_subset
 from optimize.core import ChannelSolution, RouteSets, channel_options
 from optimize.core_arrays import build_core_arrays
-from optimize.matrix import INF, ArraySolver
-from optimize.solve import SolveOptions, SolveReport
+from optimize.matrix import INF, ArraySolver, solve_arrays_or_explain
+from optimize.solve import Infeasible, SolveError, SolveOptions, SolveReport
 
 FAMILIES = 40
 """Families of the relaxation: the size of catalogue HiGHS closes to 1 % in seconds."""
@@ -199,7 +199,13 @@ def solve_decomposed(data: ChannelData, options: SolveOptions, families: int = F
     family_model = build_core_arrays(relaxed, channel_options(relaxed))
     build_s = time.perf_counter() - started
     family_solver = ArraySolver(family_model.matrix, options)
-    family_report = family_solver.solve(build_s)
+    try:
+        family_report = family_solver.solve(build_s)
+    except Infeasible:
+        # Said in the SKUs' own terms: the full model's elastic build names the shortfalls.
+        solve_arrays_or_explain(lambda elastic: build_core_arrays(
+            data, channel_options(data, elastic)), options)
+        raise
     assert family_solver.solution is not None
     family_model.load(family_solver.solution)
     plan = family_model.solution()
@@ -214,9 +220,15 @@ def solve_decomposed(data: ChannelData, options: SolveOptions, families: int = F
     handoff_s, highs_s = family_report.handoff_s, family_report.highs_s
     for f in range(int(labels.max()) + 1):
         members = np.flatnonzero(labels == f)
-        part, report = _family_plan(data, members, {
-            "parcel": split.parcel[f], "bulk": split.bulk[f], "space": split.space[f],
-            "containers": split.containers[f], "contracts": split.contracts[f]}, options)
+        try:
+            part, report = _family_plan(data, members, {
+                "parcel": split.parcel[f], "bulk": split.bulk[f], "space": split.space[f],
+                "containers": split.containers[f], "contracts": split.contracts[f]}, options)
+        except Infeasible:
+            raise SolveError(
+                f"planning by families: family {f + 1}'s share of the shared capacities "
+                "cannot serve its SKUs without lost sales; plan with --method monolithic"
+            ) from None
         flow[members], inv[members], lost[members] = part.flow, part.inv, part.lost
         upper += report.objective
         safety += part.safety_shortfall

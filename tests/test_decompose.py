@@ -3,6 +3,8 @@ reported gap of the monolithic optimum."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -17,7 +19,7 @@ from optimize.channels import (
 )
 from optimize.core_arrays import ArrayChannelModel
 from optimize.decompose import relaxation, sku_families, solve_decomposed
-from optimize.solve import SolveOptions
+from optimize.solve import Infeasible, SolveOptions
 from sim.loader import load_scenario
 
 EXACT = SolveOptions(mip_gap=0.0, time_limit_s=120.0)
@@ -117,3 +119,10 @@ def test_optimize_channels_by_families_reports_its_method_and_gap(tiny):
     assert monolithic.plan.solver["method"] == "monolithic"
     # tiny's three SKUs are their own families: the decomposition is exact
     assert outcome.plan.objective_cny == pytest.approx(monolithic.plan.objective_cny, rel=1e-6)
+
+
+def test_an_infeasible_catalogue_is_explained_in_the_skus_terms(small):
+    starved = dataclasses.replace(small, allow_lost_sales=False, routes=[
+        route for route in small.routes if route.kind == "direct"][:1])
+    with pytest.raises(Infeasible, match="no allowed route can deliver|capacity short"):
+        solve_decomposed(starved, EXACT, families=2)
