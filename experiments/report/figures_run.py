@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedFormatter, FixedLocator
 
 from experiments.report.plots import panel_grid, save_figure
 
@@ -198,7 +199,15 @@ def _name(ax: Axes, spans: list[Span]) -> None:
 
 
 def _date_axis(ax: Axes) -> None:
+    """Concise date ticks, placed once for the finished axes' limits: the automatic date
+    locator recomputes its calendar rules on each of the dozens of tick updates a layout
+    makes (half of a figure's drawing time), for the same ticks. Call it last."""
     locator = AutoDateLocator()
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    locator.axis = ax.xaxis  # for the view limits (``set_major_locator`` would also set it)
+    ticks = locator()
+    concise = ConciseDateFormatter(locator)
+    labels = FixedFormatter(concise.format_ticks(ticks))
+    labels.set_offset_string(concise.get_offset())
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(labels)
     ax.set_xlabel("date")
