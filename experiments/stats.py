@@ -26,7 +26,6 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as st
 
 from experiments.kpis import direction
 
@@ -36,6 +35,8 @@ CONFIDENCE = 0.95
 def t_quantile(n: int | np.ndarray, confidence: float = CONFIDENCE,
                comparisons: int = 1) -> np.ndarray:
     """t(1 - a / (2 m), n - 1): the two-sided quantile for ``comparisons`` joint intervals."""
+    from scipy import stats as st  # ~0.7 s to import: only replications pay it, not a run
+
     alpha = (1.0 - confidence) / comparisons
     df = np.asarray(n, dtype=float) - 1.0
     with np.errstate(invalid="ignore"):
@@ -124,6 +125,8 @@ def _paired_p_value(mean: float, sd: float, n: int) -> float:
         return math.nan
     if sd == 0:
         return 1.0 if mean == 0 else 0.0
+    from scipy import stats as st
+
     return float(2.0 * st.t.sf(abs(mean) / (sd / math.sqrt(n)), n - 1))
 
 

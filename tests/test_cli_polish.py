@@ -75,6 +75,24 @@ def test_help_and_errors_load_none_of_the_heavy_packages():
     assert done.stdout.strip() == "[]", done.stdout
 
 
+def test_a_single_run_loads_no_statistics_solver_or_study_package(tmp_path):
+    """``xbsim run`` is what a user waits for most: it needs the simulation and, for its
+    report, matplotlib, never scipy, the solvers or the experiment studies' engines."""
+    probe = ("import sys, contextlib, io\n"
+             "from experiments.cli.main import main\n"
+             "for extra in (['--no-report'], []):\n"
+             "    with contextlib.redirect_stdout(io.StringIO()):\n"
+             f"        code = main(['run', {str(TINY)!r}, '--days', '20', '--out', "
+             f"{str(tmp_path / 'run')!r}, *extra])\n"
+             f"    print(code, sorted(m for m in {HEAVY!r} if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=ROOT, check=True)
+    without, with_report = done.stdout.splitlines()
+    assert without == "0 ['pandas', 'simpy']", done.stdout
+    assert with_report == "0 ['matplotlib', 'pandas', 'simpy']", done.stdout
+    assert (tmp_path / "run" / "report.html").is_file()
+
+
 def test_every_command_parses_with_the_full_parser():
     parser = _parser()
     assert parser.parse_args(["validate", str(TINY)]).command == "validate"

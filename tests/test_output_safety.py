@@ -32,13 +32,13 @@ def test_a_name_becomes_one_visible_directory_name(name, safe):
 
 @pytest.mark.parametrize("hostile", ["../../escape", "/tmp/absolute"])
 def test_a_hostile_scenario_name_writes_inside_out(tmp_path, monkeypatch, hostile):
-    from experiments.cli import commands
+    from experiments.cli import run
 
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
     named = load_scenario(TINY).model_copy(update={"name": hostile})
-    monkeypatch.setattr(commands, "load_scenario", lambda *args, **kwargs: named)
+    monkeypatch.setattr(run, "load_scenario", lambda *args, **kwargs: named)
     code, stdout, stderr = run_cli(["run", TINY, "--days", 3, "--no-report"])
     assert code == 0, stderr
     assert [p.name for p in (work / "out").iterdir()] == [safe_name(hostile)]

@@ -1,6 +1,7 @@
-"""What the scenario commands do once parsed: validate, show, run (once or replicated),
+"""What the scenario commands do once parsed: show, replications (``run --replications``),
 evaluate, compare, sweep, tune and report. ``xbsim`` imports this module only when one of
-them runs, so its help and its errors for a mistyped option never load the simulation.
+them runs, so its help and its errors for a mistyped option never load the simulation; a
+single run has its own lighter module (``run``).
 
 Each returns the exit code; bad input raises the library's typed errors, which ``main``
 turns into one line.
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 from pathlib import Path
 
 import yaml
@@ -18,20 +18,17 @@ import yaml
 from experiments.api import check_variants, scenario_models, with_variants
 from experiments.cli.evaluate import evaluate_command
 from experiments.cli.output import cannot_write, report_page
-from experiments.data.state import StateTable, read_state
+from experiments.cli.run import state_table
 from experiments.engine.backends import Backend, open_backend
 from experiments.engine.models import Model, ScenarioModel
-from experiments.engine.progress import Stopwatch, for_stream
-from experiments.engine.replanning import replan_policy
+from experiments.engine.progress import for_stream
 from experiments.errors import ExperimentError
 from experiments.kpis import check_scenario_kpis
 from experiments.report.sections_tune import tune_report
-from experiments.report.tables import kpi_table
 from experiments.report.text import comparison_report, replications_report, sweep_report
 from experiments.storage.integrity import check_readable
 from experiments.storage.manifest import CompareManifest, ReplicationsManifest
 from experiments.storage.names import OUT, safe_name
-from experiments.storage.runstore import write_run
 from experiments.storage.swap import claimed
 from experiments.storage.tablestore import write_tables
 from experiments.studies import tune as tuning
@@ -40,8 +37,6 @@ from experiments.studies.replications import replicate
 from experiments.studies.sweep import run_sweep
 from experiments.studies.sweepfile import load_sweep
 from sim.loader import load_scenario
-from sim.model import simulate
-from sim.results import RunResult
 from sim.scenario import Scenario
 
 EXIT_BAD_INPUT = 2
@@ -54,45 +49,11 @@ def show_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_command(args: argparse.Namespace) -> int:
-    """One run, or replications when ``--replications`` or ``--precision`` is given."""
-    if args.replications is not None or args.precision is not None:
-        return _replicate(args)
-    scenario = load_scenario(args.scenario, args.overrides)
-    if args.days is not None and not 0 < args.days <= scenario.horizon.days:
-        print(f"error: --days must be between 1 and {scenario.horizon.days}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    out = args.out or OUT / safe_name(scenario.name)
-    state = _state(args)
-    days = args.days or scenario.horizon.days
-    with claimed(out, "run"):
-        with Stopwatch().stage(f"{scenario.name}: simulating {days} days"):
-            result = simulate(scenario, seed=args.seed, days=args.days,
-                              policy=replan_policy(scenario),
-                              state=state.opening(scenario) if state is not None else None)
-        try:
-            write_run(result, out, str(args.scenario),
-                      state_file=state.file if state is not None else None,
-                      state_hash=state.fingerprint() if state is not None else None)
-        except OSError as exc:
-            return cannot_write(out, exc)
-        _print_run(args, result, out)
-        return 0 if args.no_report else report_page(out)
-
-
-def _print_run(args: argparse.Namespace, result: RunResult, out: Path) -> None:
-    print(f"{result.scenario.name}: {result.scenario.horizon.days} days, seed {args.seed}, "
-          f"{result.summary['orders']:,} orders in {result.wall_seconds:.2f} s")
-    print(kpi_table(result.summary))
-    print(f"\nresults: {out}/ ({', '.join(result.tables())} .parquet; "
-          "summary.json; manifest.json)")
-
-
 def evaluate(args: argparse.Namespace) -> int:
     return evaluate_command(args.scenario, args.plan, args.overrides, args.replications,
                             args.seed, args.days, args.out, args.backend, args.workers,
                             args.address, args.batch_seconds, not args.no_report,
-                            _state(args))
+                            state_table(args))
 
 
 def report_command(args: argparse.Namespace) -> int:
@@ -100,14 +61,10 @@ def report_command(args: argparse.Namespace) -> int:
     return report_page(args.directory)
 
 
-def _state(args: argparse.Namespace) -> StateTable | None:
-    """The rows of ``--state FILE``, if given (``StateFileError`` if it cannot be used)."""
-    return read_state(args.state) if args.state is not None else None
-
-
-def _replicate(args: argparse.Namespace) -> int:
+def replicate_command(args: argparse.Namespace) -> int:
+    """``xbsim run --replications`` or ``--precision`` (``run`` hands over here)."""
     check_scenario_kpis(args.kpis or ())
-    model = ScenarioModel.from_file(args.scenario, args.overrides, args.days, _state(args))
+    model = ScenarioModel.from_file(args.scenario, args.overrides, args.days, state_table(args))
     out = args.out or OUT / f"{safe_name(model.name)}-replications"
     with claimed(out, "replications"):
         return _replicate_into(args, model, out)

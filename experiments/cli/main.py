@@ -65,7 +65,7 @@ COMMANDS: dict[str, Command] = {
                     f"{ARGUMENTS}:scenario_arguments", f"{COMMANDS_MODULE}:show_command"),
     "run": Command("simulate a scenario once, or replicated with 95 %% intervals, and write "
                    "its tables and report", f"{ARGUMENTS}:run_arguments",
-                   f"{COMMANDS_MODULE}:run_command"),
+                   "experiments.cli.run:run_command"),
     "evaluate": Command("judge a plan against the scenario's rules on common random numbers, "
                         "beside the plan's prediction", f"{ARGUMENTS}:evaluate_arguments",
                         f"{COMMANDS_MODULE}:evaluate"),

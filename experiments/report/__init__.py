@@ -13,26 +13,24 @@ where its data exists.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
-from experiments.report import (
-    sections_experiments,
-    sections_optimize,
-    sections_run,
-    sections_tune,
-)
 from experiments.report.detect import ReportError, detect
 from experiments.report.html import Figure, render_page
 from sim.atomic import atomic_write
 
 __all__ = ["ReportError", "write_report"]
 
-PAGES = {"run": sections_run.page, "replications": sections_experiments.replications_page,
-         "evaluation": sections_experiments.evaluation_page,
-         "compare": sections_experiments.compare_page, "sweep": sections_experiments.sweep_page,
-         "tune": sections_tune.page,
-         "frontier": sections_optimize.page, "ads": sections_optimize.page,
-         "channels": sections_optimize.page, "peak": sections_optimize.page}
+PAGES = {"run": "sections_run:page", "replications": "sections_experiments:replications_page",
+         "evaluation": "sections_experiments:evaluation_page",
+         "compare": "sections_experiments:compare_page",
+         "sweep": "sections_experiments:sweep_page", "tune": "sections_tune:page",
+         "frontier": "sections_optimize:page", "ads": "sections_optimize:page",
+         "channels": "sections_optimize:page", "peak": "sections_optimize:page"}
+"""The function that builds each kind of page, as ``module:function`` in this package: only
+the kind written is imported, so a run's page never loads the optimisers' or the studies'
+figures, and importing ``experiments.report.tables`` for the terminal loads no page."""
 
 
 def write_report(directory: str | Path) -> Path:
@@ -42,7 +40,8 @@ def write_report(directory: str | Path) -> Path:
     """
     result = detect(Path(directory))
     figures = result.directory / "figures"
-    page = PAGES[result.kind](result, figures)
+    module, _, function = PAGES[result.kind].partition(":")
+    page = getattr(importlib.import_module(f"{__name__}.{module}"), function)(result, figures)
     text = render_page(page)
     path = result.directory / "report.html"
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedFormatter, FixedLocator
 
 from experiments.report.plots import panel_grid, save_figure
 
@@ -102,17 +103,20 @@ def stock(daily: pd.DataFrame, below: dict[str, np.ndarray], spans: list[Span],
 def delivery(orders: pd.DataFrame, path: Path) -> Path:
     """Delivery-time histogram per mode with each promise it is held to and its on-time share."""
     delivered = orders[~orders["lost"].to_numpy()]
-    modes = list(delivered["mode"].astype(str).value_counts().index)
+    mode_of = delivered["mode"].astype("category")  # compared by category, not row text
+    counts = mode_of.value_counts()
+    modes = sorted((str(m) for m in counts.index[counts > 0]),
+                   key=lambda m: -int(counts[m]))
     fig, axes = panel_grid(len(modes), 3, 4.4, 3.4)
     top = float(np.quantile(delivered["delivery_days"], 0.995))
     bins = np.arange(0.0, math.ceil(top) + 1.0, 0.5 if top <= 20 else 1.0)
     for ax, mode in zip(axes, modes, strict=False):
-        rows_ = delivered[delivered["mode"].astype(str) == mode]
+        rows_ = delivered[(mode_of == mode).to_numpy()]
         ax.hist(rows_["delivery_days"].clip(upper=bins[-1]), bins=bins, color="#1f77b4")
         for promise in sorted(rows_["promise_days"].unique()):
             ax.axvline(promise, color="#d62728", linestyle="--",
                        label=f"promise {promise:g} days")
-        markets = ", ".join(sorted(rows_["market"].astype(str).unique()))
+        markets = ", ".join(sorted(str(m) for m in rows_["market"].unique()))
         ax.set_title(f"{mode} ({markets}): {rows_['on_time'].mean():.1%} on time",
                      fontsize=10)
         ax.set_xlabel("days from order to delivery")
@@ -198,7 +202,15 @@ def _name(ax: Axes, spans: list[Span]) -> None:
 
 
 def _date_axis(ax: Axes) -> None:
+    """Concise date ticks, placed once for the finished axes' limits: the automatic date
+    locator recomputes its calendar rules on each of the dozens of tick updates a layout
+    makes (half of a figure's drawing time), for the same ticks. Call it last."""
     locator = AutoDateLocator()
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    locator.axis = ax.xaxis  # for the view limits (``set_major_locator`` would also set it)
+    ticks = locator()
+    concise = ConciseDateFormatter(locator)
+    labels = FixedFormatter(concise.format_ticks(ticks))
+    labels.set_offset_string(concise.get_offset())
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(labels)
     ax.set_xlabel("date")

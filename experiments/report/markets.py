@@ -44,9 +44,10 @@ def market_flows(orders: pd.DataFrame, ledger: pd.DataFrame, daily: pd.DataFrame
     booked = ledger.assign(market=ledger["market"].astype(str)).pivot_table(
         index="market", columns="category", values="amount_cny", aggfunc="sum",
         observed=True, fill_value=0.0)
-    units = orders.groupby(orders["market"].astype(str))["units"].sum()
-    landed = orders.groupby(orders["market"].astype(str))[list(LANDED)].sum().sum(axis=1)
-    revenue = orders.groupby(orders["market"].astype(str))["revenue_cny"].sum()
+    sums = orders.groupby(orders["market"].astype(str))[
+        ["units", "revenue_cny", *LANDED]].sum()
+    units, revenue = sums["units"], sums["revenue_cny"]
+    landed = sums[list(LANDED)].sum(axis=1)
     shares = {"units": _shares(units, markets), "landed": _shares(landed, markets),
               "ads": ad_shares(daily, scenario) or _shares(revenue, markets)}
     flows: dict[str, dict[str, float]] = {m: {} for m in markets}
@@ -73,12 +74,13 @@ def on_time(orders: pd.DataFrame, warmup_days: int) -> pd.DataFrame:
     """Delivered orders after the warm-up by market and mode: count, on-time share, mean and
     95th-percentile days, the promise."""
     rows = orders[(orders["order_day"] >= warmup_days) & ~orders["lost"]]
-    grouped = rows.groupby([rows["market"].astype(str), rows["mode"].astype(str)])
+    grouped = rows.groupby(["market", "mode"], observed=True)  # categories: no row to text
     table = grouped.agg(orders=("on_time", "size"), on_time=("on_time", "mean"),
                         mean_days=("delivery_days", "mean"),
                         promise=("promise_days", "median"))
     table["p95_days"] = grouped["delivery_days"].quantile(0.95)
-    return table.reset_index()
+    table = table.reset_index().astype({"market": str, "mode": str})
+    return table.sort_values(["market", "mode"], kind="stable", ignore_index=True)
 
 
 def on_time_part(table: pd.DataFrame) -> Part:

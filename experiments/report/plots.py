@@ -22,9 +22,11 @@ from sim.atomic import atomic_write  # noqa: E402
 
 def save_figure(fig: plt.Figure, path: Path) -> Path:
     """Write a PNG atomically; a figure with a layout engine is already fitted, and skipping
-    the tight bounding box saves one full draw (~0.1 s per figure)."""
+    the tight bounding box saves one full draw (~0.1 s per figure). zlib level 3 rather than
+    6 takes a third less time to compress for files ~8 % larger, the same pixels."""
     tight = None if fig.get_layout_engine() else "tight"
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120, bbox_inches=tight))
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120, bbox_inches=tight,
+                                               pil_kwargs={"compress_level": 3}))
     plt.close(fig)
     return path
 

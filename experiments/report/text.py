@@ -13,16 +13,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from experiments.kpis import KPIS, describe, direction, fmt, label
 from experiments.report.numbers import points, rate_interval
 from experiments.stats import CONFIDENCE
-from experiments.studies.comparison import Comparison
-from experiments.studies.evaluate import Evaluation
-from experiments.studies.replications import Replications
-from experiments.studies.sweep import SweepResult
+
+if TYPE_CHECKING:  # the studies import their engines; the report's tables need only the types
+    from experiments.studies.comparison import Comparison
+    from experiments.studies.evaluate import Evaluation
+    from experiments.studies.replications import Replications
+    from experiments.studies.sweep import SweepResult
 
 POINTS_SHOWN = 12
 
