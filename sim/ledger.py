@@ -60,6 +60,11 @@ class Ledger:
     appends coded rows, and they are compacted whenever many have piled up, so the ledger
     grows with days and categories, not with orders.
 
+    A day books a few dozen small batches, so small bookings are copied into preallocated
+    column buffers and keyed a buffer at a time (keying each call cost more than the
+    booking); a large booking is keyed and summed per key at once. Rows keep their booking
+    order, so every sum adds the same numbers in the same order whenever keying happens.
+
     A row's key packs its five fields as digits of one int64, each digit's base at least
     the number of values it takes, so no two rows share a key whatever the number of
     markets or currencies; a horizon too long to pack is refused when the ledger is made.
@@ -69,6 +74,7 @@ class Ledger:
 
     COMPACT_ROWS = 250_000
     DENSE_FROM_ROWS = 512
+    BUFFER_ROWS = 8192
 
     def __init__(self, currencies: list[str], fx: np.ndarray, n_markets: int) -> None:
         self.currencies = currencies
@@ -91,6 +97,10 @@ class Ledger:
         self._amounts_cny: list[np.ndarray] = []
         self._pending = 0
         self._compacted = 0
+        # Rows booked but not yet keyed: accrual day, cash day, market, currency, category.
+        self._fields = np.empty((5, self.BUFFER_ROWS), dtype=np.int64)
+        self._values = np.empty((2, self.BUFFER_ROWS))
+        self._used = 0
 
     def book(self, category: str, currency: int | np.ndarray, amount: np.ndarray | float,
              accrual_day: np.ndarray | int, cash_day: np.ndarray | int,
@@ -98,28 +108,69 @@ class Ledger:
         """Record flows; returns their CNY value so capitalised costs match the ledger."""
         cash_day = np.minimum(cash_day, self.n_days - 1)
         amount = np.asarray(amount, dtype=float)
-        amount_cny = result = amount * self.fx[currency, cash_day]
-        key = ((((np.asarray(accrual_day, dtype=np.int64) * self.n_days + cash_day)
-                 * self._base_market + np.asarray(market) + 1) * self._base_currency
-                + currency) * self._base_category + _CATEGORY_CODE[category])
-        if (type(key) is np.ndarray and type(amount_cny) is np.ndarray
-                and key.ndim == 1 and key.shape == amount_cny.shape == amount.shape):
-            pass
-        else:
-            key, amount, amount_cny = (np.ravel(a) for a in
-                                       np.broadcast_arrays(key, amount, amount_cny))
+        amount_cny = amount * self.fx[currency, cash_day]
+        n = amount_cny.size
+        if not (type(amount_cny) is np.ndarray and amount_cny.ndim <= 1
+                and amount.shape == amount_cny.shape and n <= self.DENSE_FROM_ROWS
+                and np.size(accrual_day) in (1, n) and np.size(market) in (1, n)):
+            return self._book_rows(category, currency, amount, amount_cny, accrual_day,
+                                   cash_day, market)
+        if self._used + n > self.BUFFER_ROWS:
+            self._flush()
+        rows = slice(self._used, self._used + n)
+        fields, values = self._fields, self._values
+        fields[0, rows] = accrual_day
+        fields[1, rows] = cash_day
+        fields[2, rows] = market
+        fields[3, rows] = currency
+        fields[4, rows] = _CATEGORY_CODE[category]
+        values[0, rows] = amount
+        values[1, rows] = amount_cny
+        self._used += n
+        return amount_cny
+
+    def _book_rows(self, category: str, currency: int | np.ndarray, amount: np.ndarray,
+                   amount_cny: np.ndarray, accrual_day: np.ndarray | int,
+                   cash_day: np.ndarray | int, market: np.ndarray | int) -> np.ndarray:
+        """Key a booking at once (a large one is summed per key first), after the buffered
+        rows so the order holds."""
+        self._flush()
+        key = self._key(np.asarray(accrual_day, dtype=np.int64), cash_day, np.asarray(market),
+                        currency, _CATEGORY_CODE[category])
+        key, rows, rows_cny = (np.ravel(a) for a in
+                               np.broadcast_arrays(key, amount, amount_cny))
         if key.size > self.DENSE_FROM_ROWS:
-            key, amount, amount_cny = _sum_by_key(key, amount, amount_cny)
+            key, rows, rows_cny = _sum_by_key(key, rows, rows_cny)
+        self._append(key, rows, rows_cny)
+        return amount_cny
+
+    def _key(self, accrual_day: np.ndarray, cash_day: np.ndarray | int,
+             market: np.ndarray | int, currency: np.ndarray | int,
+             category: np.ndarray | int) -> np.ndarray:
+        return ((((accrual_day * self.n_days + cash_day) * self._base_market + market + 1)
+                 * self._base_currency + currency) * self._base_category + category)
+
+    def _flush(self) -> None:
+        """Key the buffered rows."""
+        if not self._used:
+            return
+        used, self._used = self._used, 0
+        f = self._fields[:, :used]
+        self._append(self._key(f[0], f[1], f[2], f[3], f[4]), self._values[0, :used].copy(),
+                     self._values[1, :used].copy())
+
+    def _append(self, key: np.ndarray, amount: np.ndarray, amount_cny: np.ndarray) -> None:
         self._keys.append(key)
         self._amounts.append(amount)
         self._amounts_cny.append(amount_cny)
         self._pending += key.size
         if self._pending > max(self.COMPACT_ROWS, 2 * self._compacted):
             self._compact()
-        return result
 
     def _compact(self) -> None:
-        keys, inverse = np.unique(np.concatenate(self._keys), return_inverse=True)
+        """Sum the rows per key, keys in the order first booked (hashing them costs less
+        than sorting)."""
+        inverse, keys = pd.factorize(np.concatenate(self._keys))
         self._keys = [keys]
         self._amounts = [np.bincount(inverse, np.concatenate(self._amounts), len(keys))]
         self._amounts_cny = [np.bincount(inverse, np.concatenate(self._amounts_cny), len(keys))]
@@ -127,10 +178,12 @@ class Ledger:
 
     def frame(self, markets: list[str]) -> pd.DataFrame:
         """One row per (accrual day, cash day, market, category, currency), summed."""
+        self._flush()
         if not self._keys:
-            self.book("sales", 0, np.zeros(0), np.zeros(0, int), np.zeros(0, int))
+            self._append(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
         self._compact()
-        key = self._keys[0]
+        order = np.argsort(self._keys[0])
+        key = self._keys[0][order]
         category, key = key % self._base_category, key // self._base_category
         currency, key = key % self._base_currency, key // self._base_currency
         market, key = key % self._base_market, key // self._base_market
@@ -140,7 +193,7 @@ class Ledger:
             "market": np.array([*markets, ""], dtype=object)[market - 1],
             "category": pd.Categorical.from_codes(category, list(CATEGORIES)),
             "currency": pd.Categorical.from_codes(currency, self.currencies),
-            "amount": self._amounts[0],
-            "amount_cny": self._amounts_cny[0],
+            "amount": self._amounts[0][order],
+            "amount_cny": self._amounts_cny[0][order],
         })
         return table
