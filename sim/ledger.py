@@ -110,8 +110,8 @@ class Ledger:
         amount = np.asarray(amount, dtype=float)
         amount_cny = amount * self.fx[currency, cash_day]
         n = amount_cny.size
-        if not (type(amount_cny) is np.ndarray and amount_cny.ndim <= 1
-                and amount.shape == amount_cny.shape and n <= self.DENSE_FROM_ROWS
+        if not (amount_cny.ndim <= 1 and amount.shape == amount_cny.shape
+                and n <= self.DENSE_FROM_ROWS
                 and np.size(accrual_day) in (1, n) and np.size(market) in (1, n)):
             return self._book_rows(category, currency, amount, amount_cny, accrual_day,
                                    cash_day, market)
