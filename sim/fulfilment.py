@@ -83,8 +83,13 @@ class Dispatched:
 
     def part(self, pick: slice) -> Dispatched:
         """The orders in ``pick`` (a cohort shipped with the day's replacements)."""
-        orders = Cohort(*(getattr(self.orders, f.name)[pick] for f in fields(Cohort)))
-        return Dispatched(orders, *(getattr(self, f.name)[pick] for f in fields(self)[1:]))
+        orders = Cohort(*(getattr(self.orders, name)[pick] for name in _COHORT_FIELDS))
+        return Dispatched(orders, *(getattr(self, name)[pick] for name in _DISPATCHED_FIELDS))
+
+
+_COHORT_FIELDS = tuple(f.name for f in fields(Cohort))
+_DISPATCHED_FIELDS = tuple(f.name for f in fields(Dispatched))[1:]
+"""Field names looked up once (``dataclasses.fields`` costs more than the slicing)."""
 
 
 def payout_day(day: np.ndarray | int, cycle: int) -> np.ndarray:
@@ -285,8 +290,8 @@ def with_replacements(t: int, net: Network, orders: Cohort, router: Router, stoc
     ok = allocate(router.warehouse[due["route"]] * n_skus + due["sku"], due["units"],
                   np.arange(len(due["day"])), np.maximum(left, 0))
     exceptions.wait(t, {name: column[~ok] for name, column in due.items()})
-    return Cohort(*(np.concatenate([getattr(orders, f.name), due[f.name][ok]])
-                    for f in fields(Cohort)))
+    return Cohort(*(np.concatenate([getattr(orders, name), due[name][ok]])
+                    for name in _COHORT_FIELDS))
 
 
 def dispatch(t: int, net: Network, streams: Streams, orders: Cohort, router: Router,

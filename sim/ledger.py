@@ -56,23 +56,20 @@ def _sum_by_key(key: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 class Ledger:
-    """Entries are summed per (accrual day, cash day, market, category, currency): booking
-    appends coded rows, and they are compacted whenever many have piled up, so the ledger
-    grows with days and categories, not with orders.
+    """Entries are summed per (accrual day, cash day, market, category, currency) as they
+    are booked, so the ledger grows with days and categories, not with orders.
 
     A day books a few dozen small batches, so small bookings are copied into preallocated
-    column buffers and keyed a buffer at a time (keying each call cost more than the
-    booking); a large booking is keyed and summed per key at once. Rows keep their booking
-    order, so every sum adds the same numbers in the same order whenever keying happens.
+    column buffers and added to their keys' totals a buffer at a time (keying each call
+    cost more than the booking); a large booking is keyed and summed per key at once. Rows
+    are added in booking order, so every total is the same left-to-right sum whenever the
+    buffer is emptied, and each row is touched once whatever the number of distinct keys.
 
     A row's key packs its five fields as digits of one int64, each digit's base at least
     the number of values it takes, so no two rows share a key whatever the number of
     markets or currencies; a horizon too long to pack is refused when the ledger is made.
-    Compaction waits until the rows booked since the last one are as many as the rows it
-    left, so its cost stays linear in the rows however many distinct keys a long run has.
     """
 
-    COMPACT_ROWS = 250_000
     DENSE_FROM_ROWS = 512
     BUFFER_ROWS = 8192
 
@@ -92,12 +89,11 @@ class Ledger:
                 f"the ledger cannot key {self.n_days} days x {n_markets} markets x "
                 f"{len(currencies)} currencies: {keys:.3g} keys exceed int64 ({2**63:.3g}); "
                 "shorten the horizon or merge markets")
-        self._keys: list[np.ndarray] = []
-        self._amounts: list[np.ndarray] = []
-        self._amounts_cny: list[np.ndarray] = []
-        self._pending = 0
-        self._compacted = 0
-        # Rows booked but not yet keyed: accrual day, cash day, market, currency, category.
+        self._slot: dict[int, int] = {}
+        """Each key's place in the totals, in the order keys were first booked."""
+        self._totals = np.zeros((2, 1024))
+        """Amount and CNY amount per key [2, slot]."""
+        # Rows booked but not yet added: accrual day, cash day, market, currency, category.
         self._fields = np.empty((5, self.BUFFER_ROWS), dtype=np.int64)
         self._values = np.empty((2, self.BUFFER_ROWS))
         self._used = 0
@@ -141,7 +137,7 @@ class Ledger:
                                np.broadcast_arrays(key, amount, amount_cny))
         if key.size > self.DENSE_FROM_ROWS:
             key, rows, rows_cny = _sum_by_key(key, rows, rows_cny)
-        self._append(key, rows, rows_cny)
+        self._add(key, rows, rows_cny)
         return amount_cny
 
     def _key(self, accrual_day: np.ndarray, cash_day: np.ndarray | int,
@@ -151,39 +147,36 @@ class Ledger:
                  * self._base_currency + currency) * self._base_category + category)
 
     def _flush(self) -> None:
-        """Key the buffered rows."""
+        """Add the buffered rows to their totals."""
         if not self._used:
             return
         used, self._used = self._used, 0
         f = self._fields[:, :used]
-        self._append(self._key(f[0], f[1], f[2], f[3], f[4]), self._values[0, :used].copy(),
-                     self._values[1, :used].copy())
+        self._add(self._key(f[0], f[1], f[2], f[3], f[4]), self._values[0, :used],
+                  self._values[1, :used])
 
-    def _append(self, key: np.ndarray, amount: np.ndarray, amount_cny: np.ndarray) -> None:
-        self._keys.append(key)
-        self._amounts.append(amount)
-        self._amounts_cny.append(amount_cny)
-        self._pending += key.size
-        if self._pending > max(self.COMPACT_ROWS, 2 * self._compacted):
-            self._compact()
-
-    def _compact(self) -> None:
-        """Sum the rows per key, keys in the order first booked (hashing them costs less
-        than sorting)."""
-        inverse, keys = pd.factorize(np.concatenate(self._keys))
-        self._keys = [keys]
-        self._amounts = [np.bincount(inverse, np.concatenate(self._amounts), len(keys))]
-        self._amounts_cny = [np.bincount(inverse, np.concatenate(self._amounts_cny), len(keys))]
-        self._pending = self._compacted = len(keys)
+    def _add(self, key: np.ndarray, amount: np.ndarray, amount_cny: np.ndarray) -> None:
+        """Add rows to their keys' totals one by one in the given order (``np.add.at``)."""
+        if not key.size:
+            return
+        distinct, inverse = np.unique(key, return_inverse=True)
+        slot = self._slot
+        place = np.fromiter((slot.setdefault(k, len(slot)) for k in distinct.tolist()),
+                            dtype=np.int64, count=len(distinct))[inverse]
+        if len(slot) > self._totals.shape[1]:
+            grown = np.zeros((2, 2 * len(slot)))
+            grown[:, : self._totals.shape[1]] = self._totals
+            self._totals = grown
+        np.add.at(self._totals[0], place, amount)
+        np.add.at(self._totals[1], place, amount_cny)
 
     def frame(self, markets: list[str]) -> pd.DataFrame:
         """One row per (accrual day, cash day, market, category, currency), summed."""
         self._flush()
-        if not self._keys:
-            self._append(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
-        self._compact()
-        order = np.argsort(self._keys[0])
-        key = self._keys[0][order]
+        keys = np.fromiter(self._slot, dtype=np.int64, count=len(self._slot))
+        order = np.argsort(keys)
+        key = keys[order]
+        totals = self._totals[:, : len(keys)][:, order]
         category, key = key % self._base_category, key // self._base_category
         currency, key = key % self._base_currency, key // self._base_currency
         market, key = key % self._base_market, key // self._base_market
@@ -193,7 +186,7 @@ class Ledger:
             "market": np.array([*markets, ""], dtype=object)[market - 1],
             "category": pd.Categorical.from_codes(category, list(CATEGORIES)),
             "currency": pd.Categorical.from_codes(currency, self.currencies),
-            "amount": self._amounts[0][order],
-            "amount_cny": self._amounts_cny[0][order],
+            "amount": totals[0],
+            "amount_cny": totals[1],
         })
         return table
