@@ -159,7 +159,7 @@ class Ledger:
         """Add rows to their keys' totals one by one in the given order (``np.add.at``)."""
         if not key.size:
             return
-        distinct, inverse = np.unique(key, return_inverse=True)
+        inverse, distinct = pd.factorize(key)  # hashing: no sort
         slot = self._slot
         place = np.fromiter((slot.setdefault(k, len(slot)) for k in distinct.tolist()),
                             dtype=np.int64, count=len(distinct))[inverse]
