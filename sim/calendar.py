@@ -150,4 +150,8 @@ class Timeline:
 
     def day(self, t: float | np.ndarray) -> int | np.ndarray:
         """Integer day of a time (clipped into the arrays)."""
-        return np.clip(np.floor(t).astype(int), 0, self.n_days - 1)
+        if type(t) is not np.ndarray or not t.ndim:
+            return np.clip(np.floor(t).astype(int), 0, self.n_days - 1)
+        day = np.floor(t).astype(np.int64)  # clipped in place: np.clip costs more per day
+        np.minimum(day, self.n_days - 1, out=day)
+        return np.maximum(day, 0, out=day)

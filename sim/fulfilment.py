@@ -83,8 +83,13 @@ class Dispatched:
 
     def part(self, pick: slice) -> Dispatched:
         """The orders in ``pick`` (a cohort shipped with the day's replacements)."""
-        orders = Cohort(*(getattr(self.orders, f.name)[pick] for f in fields(Cohort)))
-        return Dispatched(orders, *(getattr(self, f.name)[pick] for f in fields(self)[1:]))
+        orders = Cohort(*(getattr(self.orders, name)[pick] for name in _COHORT_FIELDS))
+        return Dispatched(orders, *(getattr(self, name)[pick] for name in _DISPATCHED_FIELDS))
+
+
+_COHORT_FIELDS = tuple(f.name for f in fields(Cohort))
+_DISPATCHED_FIELDS = tuple(f.name for f in fields(Dispatched))[1:]
+"""Field names looked up once (``dataclasses.fields`` costs more than the slicing)."""
 
 
 def payout_day(day: np.ndarray | int, cycle: int) -> np.ndarray:
@@ -285,8 +290,8 @@ def with_replacements(t: int, net: Network, orders: Cohort, router: Router, stoc
     ok = allocate(router.warehouse[due["route"]] * n_skus + due["sku"], due["units"],
                   np.arange(len(due["day"])), np.maximum(left, 0))
     exceptions.wait(t, {name: column[~ok] for name, column in due.items()})
-    return Cohort(*(np.concatenate([getattr(orders, f.name), due[f.name][ok]])
-                    for f in fields(Cohort)))
+    return Cohort(*(np.concatenate([getattr(orders, name), due[name][ok]])
+                    for name in _COHORT_FIELDS))
 
 
 def dispatch(t: int, net: Network, streams: Streams, orders: Cohort, router: Router,
@@ -468,31 +473,35 @@ def book_returns(net: Network, ledger: Ledger, pipeline: Pipeline, sent: Dispatc
     if not r.any():
         return refund_cny
     spec = net.scenario.returns
-    m, s, u = market[r], sku[r], units[r]
+    returned = np.flatnonzero(r)
+    m, s, u = market[returned], sku[returned], units[returned]
     day = net.timeline.day
-    received = day(draws.receipt_time[r])
-    decided = day(draws.decision_time[r])
-    refund_cny[r] = refund(net, ledger, m, spec.refund_fraction * sent.orders.price[r] * u,
-                           received, sale_day)
+    received = day(draws.receipt_time[returned])
+    decided = day(draws.decision_time[returned])
+    refund_cny[returned] = refund(net, ledger, m,
+                                  spec.refund_fraction * sent.orders.price[returned] * u,
+                                  received, sale_day)
     ledger.book("return_shipping", 0, -spec.return_shipping_cost_per_unit_cny * u,
                 received, received, m)
-    disposition = draws.disposition[r]
+    disposition = draws.disposition[returned]
+    warehouse, value = sent.warehouse[returned], sent.value[returned]
     for i, name in enumerate(DISPOSITIONS):
-        pick = disposition == i
-        if not pick.any():
+        pick = np.flatnonzero(disposition == i)
+        if not len(pick):
             continue
         d = spec.disposition[name]
-        ledger.book("disposition", 0, -d.cost_per_unit_cny * u[pick], decided[pick],
-                    decided[pick], m[pick])
+        units_, market_, decided_ = u[pick], m[pick], decided[pick]
+        ledger.book("disposition", 0, -d.cost_per_unit_cny * units_, decided_, decided_,
+                    market_)
         if d.recovery_fraction_of_cost > 0:
-            recovery = d.recovery_fraction_of_cost * net.catalog.unit_cost[s[pick]] * u[pick]
-            ledger.book("liquidation", 0, recovery, decided[pick], decided[pick], m[pick])
+            recovery = d.recovery_fraction_of_cost * net.catalog.unit_cost[s[pick]] * units_
+            ledger.book("liquidation", 0, recovery, decided_, decided_, market_)
         if name in ("restock", "return_to_origin"):
-            into = sent.warehouse[r][pick] if name == "restock" else np.full(
-                int(pick.sum()), net.warehouse.origin)
-            per_unit = sent.value[r][pick] / units[r][pick][:, None]
-            pipeline.schedule_restock(decided[pick], into, s[pick], u[pick],
-                                      per_unit * u[pick][:, None])
+            into = warehouse[pick] if name == "restock" else np.full(len(pick),
+                                                                     net.warehouse.origin)
+            per_unit = value[pick] / units_[:, None]
+            pipeline.schedule_restock(decided_, into, s[pick], units_,
+                                      per_unit * units_[:, None])
     return refund_cny
 
 

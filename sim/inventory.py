@@ -155,9 +155,13 @@ class Stock:
 
     def unit_value(self, w: np.ndarray | int, s: np.ndarray) -> np.ndarray:
         """Average value per unit [.., part]; zero where nothing is on hand."""
-        units = self.on_hand[w, s].astype(float)
+        return self._per_unit(self.on_hand[w, s], self.value[w, s])
+
+    @staticmethod
+    def _per_unit(held: np.ndarray, value: np.ndarray) -> np.ndarray:
+        units = held.astype(float)
         safe = np.where(units > 0, units, 1.0)
-        return self.value[w, s] / safe[..., None] * (units > 0)[..., None]
+        return value / safe[..., None] * (units > 0)[..., None]
 
     def receive(self, w: int, s: np.ndarray, units: np.ndarray, value: np.ndarray) -> None:
         """Add units with their total value [len(s), part]."""
@@ -171,11 +175,12 @@ class Stock:
 
         The (w, s) pairs must be distinct; callers aggregate first.
         """
-        emptied = (self.on_hand[w, s] - units) == 0
-        taken = np.where(emptied[:, None], self.value[w, s],
-                         self.unit_value(w, s) * units[:, None])
-        self.on_hand[w, s] -= units
-        self.value[w, s] -= taken
+        held, value = self.on_hand[w, s], self.value[w, s]
+        left = held - units
+        taken = np.where((left == 0)[:, None], value,
+                         self._per_unit(held, value) * units[:, None])
+        self.on_hand[w, s] = left
+        self.value[w, s] = value - taken
         if self.lots is not None:
             self.lots.issue(w, s, units)
         return taken

@@ -48,28 +48,31 @@ def draw_returns(rng: np.random.Generator, spec: Returns, base_probability: np.n
     probability = np.where(damaged, np.maximum(probability, spec.damaged_return_probability),
                            probability)
     returned = (rng.random(n) < np.minimum(probability, 1.0)) & ~lost
-    k = int(returned.sum())
     dispatch = np.full(n, np.nan)
     receipt = np.full(n, np.nan)
     decision = np.full(n, np.nan)
     disposition = np.full(n, -1, dtype=np.int8)
+    which = np.flatnonzero(returned)
+    k = len(which)
     if k == 0:
         return ReturnDraws(returned, dispatch, receipt, decision, disposition)
-    dispatch[returned] = delivery_time[returned] + spec.return_window_days.sample(rng, k)
-    receipt[returned] = dispatch[returned] + spec.return_transit_days.sample(rng, k)
+    sent_back = delivery_time[which] + spec.return_window_days.sample(rng, k)
+    received = sent_back + spec.return_transit_days.sample(rng, k)
     names = [d for d in DISPOSITIONS if d in spec.disposition]
     shares = np.array([spec.disposition[d].share for d in names])
     chosen = np.array([DISPOSITIONS.index(d) for d in names])[
         rng.choice(len(names), size=k, p=shares / shares.sum())]
     if "restock" in spec.disposition:
         instead = DISPOSITIONS.index(local_disposition(spec))
-        chosen = np.where((chosen == 0) & ~can_restock[returned], instead, chosen)
+        chosen = np.where((chosen == 0) & ~can_restock[which], instead, chosen)
     delay = np.zeros(k)
     for i, name in enumerate(DISPOSITIONS):
-        pick = chosen == i
-        if pick.any():
-            delay[pick] = spec.disposition[name].delay_days.sample(rng, int(pick.sum()))
+        pick = np.flatnonzero(chosen == i)
+        if len(pick):
+            delay[pick] = spec.disposition[name].delay_days.sample(rng, len(pick))
     inspection = spec.inspection_days.sample(rng, k)
-    decision[returned] = receipt[returned] + inspection + delay
-    disposition[returned] = chosen
+    dispatch[which] = sent_back
+    receipt[which] = received
+    decision[which] = received + inspection + delay
+    disposition[which] = chosen
     return ReturnDraws(returned, dispatch, receipt, decision, disposition)

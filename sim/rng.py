@@ -21,13 +21,13 @@ class Streams:
 
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
-        self._generators: dict[str, np.random.Generator] = {}
 
     def __getattr__(self, name: str) -> np.random.Generator:
+        """Make a stream on its first use; it is then an attribute, not looked up here."""
         if name.startswith("_") or name not in STREAMS:
             raise AttributeError(f"no random stream named {name!r}")
-        if name not in self._generators:
-            key = zlib.crc32(name.encode())
-            sequence = np.random.SeedSequence(self.seed, spawn_key=(key,))
-            self._generators[name] = np.random.Generator(np.random.PCG64(sequence))
-        return self._generators[name]
+        key = zlib.crc32(name.encode())
+        sequence = np.random.SeedSequence(self.seed, spawn_key=(key,))
+        generator = np.random.Generator(np.random.PCG64(sequence))
+        setattr(self, name, generator)
+        return generator

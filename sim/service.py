@@ -74,14 +74,13 @@ class ServiceDesk:
 
     def serve(self, arrivals: np.ndarray, handling: np.ndarray) -> np.ndarray:
         """Start times (working hours) for tickets given in arrival order."""
-        starts = np.empty(len(arrivals))
-        free_at = self._free_at
-        for i, (arrival, work) in enumerate(zip(arrivals.tolist(), handling.tolist(),
-                                                strict=True)):
+        starts = []
+        free_at, replace = self._free_at, heapq.heapreplace
+        for arrival, work in zip(arrivals.tolist(), handling.tolist(), strict=True):
             start = max(arrival, free_at[0])
-            heapq.heapreplace(free_at, start + work)
-            starts[i] = start
-        return starts
+            replace(free_at, start + work)
+            starts.append(start)
+        return np.array(starts, dtype=float)
 
 
 @dataclass

@@ -127,6 +127,34 @@ def test_ledger_keys_hold_many_currencies_and_markets():
     assert table["category"].tolist() == ["refund", "sales", "sales"]
 
 
+class SmallBufferLedger(Ledger):
+    BUFFER_ROWS = 7
+
+
+@pytest.mark.parametrize("kind", [Ledger, SmallBufferLedger])
+def test_ledger_totals_are_left_to_right_sums_in_booking_order(kind):
+    """Each total adds its rows in the order booked, whether they wait in the buffer, pass
+    through it in pieces or come as one large booking summed first: the same run gives the
+    same bits however often the buffer is emptied."""
+    rng = np.random.default_rng(5)
+    fx = rng.uniform(0.5, 8.0, (2, 12))
+    ledger = kind(["CNY", "USD"], fx, 2)
+    expected: dict[tuple[int, int, str], float] = {}
+    for _ in range(300):
+        n = int(rng.integers(1, 6))
+        currency = int(rng.integers(0, 2))
+        market = rng.integers(0, 2, n)
+        day = int(rng.integers(0, 12))
+        amount = rng.normal(0.0, 1e3, n) * 10.0 ** rng.integers(-6, 7, n)
+        ledger.book("sales", currency, amount, day, day, market)
+        for m, a in zip(market.tolist(), (amount * fx[currency, day]).tolist(), strict=True):
+            key = (day, m, "CNYUSD"[3 * currency: 3 * currency + 3])
+            expected[key] = expected.get(key, 0.0) + a
+    got = {(int(r.accrual_day), ["M0", "M1"].index(r.market), str(r.currency)): r.amount_cny
+           for r in ledger.frame(["M0", "M1"]).itertuples()}
+    assert got == expected
+
+
 def test_a_ledger_too_large_to_key_is_refused_when_made():
     with pytest.raises(RunIntegrityError, match="cannot key 40000 days x 10000000 markets"):
         Ledger(["CNY"], np.ones((1, 40_000)), 10_000_000)
@@ -134,19 +162,23 @@ def test_a_ledger_too_large_to_key_is_refused_when_made():
 
 # Scale without cliffs.
 
-def test_ledger_compaction_stays_linear_past_many_distinct_keys(monkeypatch):
-    """Compaction ran on every booking once distinct keys passed 250,000: quadratic."""
+def test_ledger_adds_each_row_once_past_many_distinct_keys(monkeypatch):
+    """Compaction ran on every booking once distinct keys passed 250,000: quadratic. Rows
+    are now added to running totals, each once, however many keys there are."""
     ledger = Ledger(["CNY"], np.ones((1, 2_000)), 1)
-    compactions = []
-    compact = ledger._compact
-    monkeypatch.setattr(ledger, "_compact", lambda: compactions.append(1) or compact())
+    added = []
+    add = ledger._add
+    monkeypatch.setattr(ledger, "_add", lambda key, *values: added.append(key.size)
+                        or add(key, *values))
     days = np.arange(2_000)
     for accrual in range(400):  # 800,000 distinct keys, 2,000 at a time
         ledger.book("storage", 0, 1.0, accrual, days)
-    assert len(compactions) <= 6
+    ledger.book("storage", 0, np.ones(3), 0, np.array([0, 0, 1]))  # buffered, old keys
     table = ledger.frame([])
+    assert sum(added) == 800_003
     assert len(table) == 800_000
-    assert table["amount_cny"].sum() == 800_000.0
+    assert table["amount_cny"].sum() == 800_003.0
+    assert table["amount"].iloc[:3].tolist() == [3.0, 2.0, 1.0]  # day 0 paid on days 0, 1, 2
 
 
 def rationed(scenario: Scenario, departures_per_week: float, cut_days: int) -> Scenario:
