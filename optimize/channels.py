@@ -36,9 +36,11 @@ customs inspections; sampled from the scenario's own distributions) meets the ma
 promise. Demand D is the simulator's expected demand (sim.demand.expected_units_by_day).
 Origin stock is taken as available: suppliers are planned outside this model.
 
-The model itself is built by ``optimize.core`` (shared with the rolling window of
-optimize/rolling), with every figure a number; ``build_channels_model`` returns a
-``ChannelModel``, the Pyomo model with its route sets.
+The model is built from numpy arrays by ``optimize.core_arrays`` and handed to HiGHS
+through highspy; ``optimize.core`` builds the same model with Pyomo, the readable reference
+(``backend="pyomo"``); both are shared with the rolling window of optimize/rolling. A
+catalogue above ``DECOMPOSE_FROM_SKUS`` SKUs is planned by families (``optimize.decompose``),
+with a proven gap.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class Solved(Protocol):
     def weeks(self) -> int: ...
 
     def solution(self) -> ChannelSolution: ...
+
 
 def build_channels_model(data: ChannelData, elastic: bool = False,
                          backend: Backend = "arrays") -> Built:
