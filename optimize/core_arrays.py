@@ -1,6 +1,6 @@
 """The channel MILP of ``optimize.core`` built from arrays (``optimize.matrix``).
 
-Same variables, rows and objective as the Pyomo build, in the same order, with every sum
+Same variables, rows (in the same sense) and objective as the Pyomo build, with every sum
 over SKUs and weeks an index-array operation: the loops run over routes and modes (tens),
 never over SKUs x weeks. At 1,000 SKUs x 3 markets x 52 weeks (~800k columns) the build and
 hand-off take seconds where Pyomo took minutes. ``tests/test_channels_arrays.py`` reads the
@@ -95,7 +95,7 @@ class ArrayChannelModel:
 
 def build_core_arrays(data: ChannelData, options: CoreOptions) -> ArrayChannelModel:
     """The channel MILP over ``options.weeks`` weeks from arrays; pure: the same arguments
-    give the same model. Blocks are declared in the order the Pyomo build hands them over."""
+    give the same model. Row blocks come in the Pyomo build's order of constraints."""
     opt = options
     S, M, H, W = len(data.skus), len(data.markets), len(data.warehouses), opt.weeks
     routes, sets = data.routes, route_sets(data)
