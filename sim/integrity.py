@@ -50,7 +50,7 @@ def check_run(tables: Mapping[str, pd.DataFrame], summary: Mapping[str, Any],
     unbalanced unit or money identity; ``gross_cny`` is the scale of the run's money (the
     sum of absolute flows and stock values) against which rounding is judged."""
     for name, table in tables.items():
-        _check_table(name, table)
+        check_table(name, table)
     _check_values("KPI", summary)
     units = conservation["units_residual"]
     if units != 0:
@@ -62,7 +62,9 @@ def check_run(tables: Mapping[str, pd.DataFrame], summary: Mapping[str, Any],
                                 f"CNY (gross flows {gross_cny:.6g} CNY)")
 
 
-def _check_table(name: str, table: pd.DataFrame) -> None:
+def check_table(name: str, table: pd.DataFrame) -> None:
+    """``RunIntegrityError`` for a non-finite value (or a negative count) in ``table``; a
+    streamed table is checked chunk by chunk (``sim.tables``)."""
     for column in table.columns:
         values = table[column].to_numpy()
         if values.dtype.kind in "iu" and name in COUNTS and values.size and values.min() < 0:
