@@ -12,11 +12,14 @@ can rebuild. ``scale_scenario`` derives one from ``scenarios/baseline.yaml``:
 * Markets: the baseline's first M (US, DE, UK), M <= 3; whatever names a dropped market or
   trades in its currency only (its warehouse, last-mile mode, lanes, overheads, ad shares,
   rules) is dropped with it.
-* Volume: organic sessions, paid channels' maximum sessions and their spend are scaled by one
-  factor so that the planning run-rate (``sim.demand.expected_daily_units``: mean season, no
-  peaks) gives ``orders_per_year``; the capacities that would starve that flow (suppliers,
-  parcel carriers, air departures, warehouse m3, packing lines) scale with it. Peaks, returning
-  buyers and stock-outs move the simulated count off the run-rate by a few per cent.
+* Reviews: each listing opens with the base's reviews in proportion to its sales.
+* Volume: organic sessions, paid channels' maximum sessions and their spend are scaled by
+  one factor so that the expected demand day by day (``sim.demand.expected_units_by_day``:
+  seasonality, peaks, promotions) gives ``orders_per_year``; the capacities that would
+  starve that flow (suppliers, parcel carriers, air departures, warehouse m3, packing lines)
+  scale with it. The rating, returning buyers, stock-outs and the ranking move the simulated
+  count off it: by a few per cent for listings selling hundreds of orders a year, more for
+  thinner ones (``tests/test_generate.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from experiments.errors import ExperimentError
-from sim.demand import expected_daily_units
+from sim.demand import expected_units_by_day
 from sim.loader import resolve_document, validate
 from sim.scenario import BASE_CURRENCY, MAX_SKUS
 
@@ -55,16 +58,19 @@ def scale_scenario(skus: int, markets: int = 3, orders_per_year: float | None = 
     doc["description"] = (f"{base.name} grown to {skus} SKUs x {markets} markets (seed {seed})"
                           + (f", ~{orders_per_year:,.0f} orders a year" if orders_per_year
                              else ""))
+    expected = expected_orders_per_year(doc)
     if orders_per_year is not None:
-        _scale_volume(doc, orders_per_year / expected_orders_per_year(doc))
+        _scale_volume(doc, orders_per_year / expected)
+    _scale_reviews(doc, (orders_per_year or expected) / (skus * markets), base)
     return doc
 
 
 def expected_orders_per_year(doc: dict[str, Any]) -> float:
-    """Orders a year at the planning run-rate of scenario document ``doc``."""
+    """Orders a year of scenario document ``doc`` at its expected demand day by day
+    (seasonality, peaks, promotions; ``sim.demand.expected_units_by_day``)."""
     sc = validate(copy.deepcopy(doc))
-    units = expected_daily_units(sc, list(sc.markets), list(sc.skus)).sum()
-    return float(units / (1.0 + sc.conversion.extra_units_per_order_mean) * 365)
+    units = float(expected_units_by_day(sc).sum())
+    return units / (1.0 + sc.conversion.extra_units_per_order_mean) * 365 / sc.horizon.days
 
 
 def _check(skus: int, markets: int, orders_per_year: float | None, base_markets: int) -> None:
@@ -194,6 +200,20 @@ def _drop_references(doc: dict[str, Any], kept: list[str], warehouses: set[str],
     if peak is not None:
         for field in ("commit_modes", "expedite_modes"):
             peak[field] = [k for k in peak.get(field, []) if k in modes]
+
+
+def _scale_reviews(doc: dict[str, Any], orders_per_listing: float, base: Path) -> None:
+    """Opening reviews in proportion to each listing's sales against the base's: reviews
+    lift organic traffic by their growth over the opening count (``sim.ranking``), so a
+    listing selling 100x the base's starts with 100x its reviews and grows them at its
+    pace, and the asked volume is not overshot by review growth alone."""
+    ranking = doc.get("ranking")
+    if ranking is None or "initial_reviews" not in ranking:
+        return
+    base_doc = resolve_document(base)
+    listings = len(base_doc["skus"]) * len(base_doc["markets"])
+    ratio = orders_per_listing / (expected_orders_per_year(base_doc) / listings)
+    ranking["initial_reviews"] = round(ranking["initial_reviews"] * ratio)
 
 
 def _scale_volume(doc: dict[str, Any], factor: float) -> None:
