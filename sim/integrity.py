@@ -66,6 +66,9 @@ def check_table(name: str, table: pd.DataFrame) -> None:
     """``RunIntegrityError`` for a non-finite value (or a negative count) in ``table``; a
     streamed table is checked chunk by chunk (``sim.tables``)."""
     for column in table.columns:
+        dtype = table[column].dtype
+        if not (isinstance(dtype, np.dtype) and dtype.kind in "iuf"):
+            continue  # names, dates, flags: nothing to overflow (and costly to convert)
         values = table[column].to_numpy()
         if values.dtype.kind in "iu" and name in COUNTS and values.size and values.min() < 0:
             raise RunIntegrityError(f"{name}.{column} is negative ({values.min()}): a count "
