@@ -50,7 +50,7 @@ def check_run(tables: Mapping[str, pd.DataFrame], summary: Mapping[str, Any],
     unbalanced unit or money identity; ``gross_cny`` is the scale of the run's money (the
     sum of absolute flows and stock values) against which rounding is judged."""
     for name, table in tables.items():
-        _check_table(name, table)
+        check_table(name, table)
     _check_values("KPI", summary)
     units = conservation["units_residual"]
     if units != 0:
@@ -62,13 +62,14 @@ def check_run(tables: Mapping[str, pd.DataFrame], summary: Mapping[str, Any],
                                 f"CNY (gross flows {gross_cny:.6g} CNY)")
 
 
-def _check_table(name: str, table: pd.DataFrame) -> None:
+def check_table(name: str, table: pd.DataFrame) -> None:
+    """``RunIntegrityError`` for a non-finite value (or a negative count) in ``table``; a
+    streamed table is checked chunk by chunk (``sim.tables``)."""
     for column in table.columns:
-        series = table[column]
-        if isinstance(series.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(
-                series.dtype):
-            continue  # names: no count to overflow, nothing to be infinite (and slow to copy)
-        values = series.to_numpy()
+        dtype = table[column].dtype
+        if not (isinstance(dtype, np.dtype) and dtype.kind in "iuf"):
+            continue  # names, dates, flags: nothing to overflow (and costly to convert)
+        values = table[column].to_numpy()
         if values.dtype.kind in "iu" and name in COUNTS and values.size and values.min() < 0:
             raise RunIntegrityError(f"{name}.{column} is negative ({values.min()}): a count "
                                     "overflowed or went below zero")

@@ -20,15 +20,18 @@ import numpy as np
 from sim.calendar import EXTRA_DAYS, Timeline
 from sim.scenario import BulkMode, Scenario
 
-MAX_ORDERS_PER_DAY = 1e5
-"""Expected orders on the busiest day, all markets."""
+MAX_ORDERS_PER_DAY = 3e5
+"""Expected orders on the busiest day, all markets (a day's cohort is ~100 MB of arrays; a
+seller of 10 M orders a year reaches ~1.4e5 on Black Friday at this bound)."""
 MAX_ORDERS = 2e7
-"""Expected orders over the horizon (about 2 GB of order records)."""
+"""Expected orders over the horizon (a minute or two of simulation; the order records are
+streamed to disk, ``sim.tables``)."""
 MAX_TICKETS_PER_DAY = 1e5
 MAX_TICKETS = 2e7
 """Expected shopper inquiries a day and over the horizon (each one is queued)."""
-MAX_CELLS = 2e7
-"""Markets x SKUs x days of the daily demand arrays (160 MB each)."""
+MAX_CELLS = 3e7
+"""Markets x SKUs x days of the daily demand arrays (240 MB each; 10,000 SKUs in three
+markets over a year and its tail are 2.3e7)."""
 MAX_CALENDAR = 1e4
 """The largest seasonality x compounded peak multiplier of any market on any day."""
 MAX_DEPARTURES = 1e6

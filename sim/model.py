@@ -64,6 +64,7 @@ from sim.sales import Sales
 from sim.scenario import Scenario
 from sim.service import ServiceState
 from sim.state import OpeningState
+from sim.tables import TableSink
 
 Process = Generator[simpy.Event, Any, None]
 
@@ -103,7 +104,8 @@ class Run:
 
 
 def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None,
-              replanning: bool, state: OpeningState | None = None) -> Run:
+              replanning: bool, state: OpeningState | None = None,
+              sink: TableSink | None = None) -> Run:
     """The state at the start of day 0: opening stock on the shelves (and, with an opening
     ``state``, its goods on their way and on order and its waiting orders), the plan
     loaded."""
@@ -132,7 +134,7 @@ def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None
     ageing.open_lots(net, stock, lambda: env.now)
     pipeline = Pipeline(net)
     ledger = Ledger(net.currencies, fx, len(net.markets))
-    records = Records(net, stock.on_hand)
+    records = Records(net, stock.on_hand, sink)
     first_orders = demand.expected_daily_units(sc, net.markets, net.skus).sum(axis=1) \
         / ((1.0 + sc.conversion.extra_units_per_order_mean)
            * customers.steady_repeat_factor(sc.customers))
@@ -148,7 +150,8 @@ def start_run(env: simpy.Environment, net: Network, seed: int, plan: Plan | None
         customers=CustomerBase(sc.customers, net.timeline.n_days, first_orders,
                                mean_delivery_days(net)),
         service=ServiceState(sc.service, net.timeline.weekday, len(net.markets),
-                             staffing.agents_by_day(sc, net.timeline.n_days)), ledger=ledger,
+                             staffing.agents_by_day(sc, net.timeline.n_days), records.tickets),
+        ledger=ledger,
         records=records,
         logistics=replenishment.Logistics(env, net, streams, stock, pipeline, ledger, records),
         exceptions=Exceptions(net))
@@ -304,13 +307,14 @@ def cut_horizon(scenario: Scenario, days: int) -> Scenario:
 
 def simulate(scenario: Scenario, seed: int = 0, days: int | None = None,
              plan: Plan | None = None, policy: ReplanPolicy | None = None,
-             state: OpeningState | None = None) -> RunResult:
+             state: OpeningState | None = None, sink: TableSink | None = None) -> RunResult:
     """Play the scenario forward once; the same seed gives the same tables.
 
     ``plan`` (or the scenario's ``plan`` file) is executed as data; ``policy`` re-plans
     every ``policy.review_days`` (required when the scenario sets ``policies.replan``);
     ``state`` is where the seller stands on day 0 (``StateError`` if the scenario cannot
-    hold it).
+    hold it); ``sink`` takes the tables that grow with orders as the run goes (default:
+    kept in memory, ``sim.tables``).
     """
     started = time.perf_counter()
     if days is not None:
@@ -326,7 +330,8 @@ def simulate(scenario: Scenario, seed: int = 0, days: int | None = None,
     env = simpy.Environment()
     net = compile_network(scenario)
     try:
-        run = start_run(env, net, seed, plan, replanning=policy is not None, state=state)
+        run = start_run(env, net, seed, plan, replanning=policy is not None, state=state,
+                        sink=sink)
     except PlanFileError as exc:
         if plan_file is None:
             raise
@@ -339,4 +344,4 @@ def simulate(scenario: Scenario, seed: int = 0, days: int | None = None,
     for shipment in run.pipeline.open.values():
         run.records.open_shipment(shipment)
     return collect(net, seed, started, run.records, run.ledger, run.stock, run.pipeline,
-                   run.service.log, run.demand.paid_order_share, run.customers)
+                   run.demand.paid_order_share, run.customers)

@@ -52,7 +52,6 @@ class Pipeline:
 
     def __init__(self, network: Network) -> None:
         self.network = network
-        n = network.timeline.n_days
         self.open: dict[int, BulkShipment] = {}
         self.departure_load: dict[tuple[int, int], float] = {}
         """m3 booked on departure ``index`` of a mode, (mode, index) -> m3."""
@@ -60,11 +59,9 @@ class Pipeline:
         """Parcel units waiting for each mode's carrier at the end of the day."""
         self.pick_queue = np.zeros(len(network.warehouses))
         """Units waiting to be picked and packed at each warehouse at the end of the day."""
-        self.restock_units = np.zeros((n, len(network.warehouses), network.n_skus),
-                                      dtype=np.int64)
-        """Returned units due back on a shelf [day, warehouse, sku]."""
-        self.restock_value = np.zeros((n, len(network.warehouses), network.n_skus,
-                                       len(VALUE_PARTS)))
+        self._restocks: dict[int, list[tuple[np.ndarray, ...]]] = {}
+        """Returned units due back on a shelf, by day: (warehouse, sku, units, value) as
+        scheduled (sparse: a dense day x warehouse x SKU schedule of 10,000 SKUs is 0.7 GB)."""
         self.planned_inbound = np.zeros((len(network.warehouses), network.n_skus),
                                         dtype=np.int64)
         """Units a plan sent on top of the rules, on their way [warehouse, sku]: the rules'
@@ -135,15 +132,27 @@ class Pipeline:
     def schedule_restock(self, day: np.ndarray, warehouse: np.ndarray, sku: np.ndarray,
                          units: np.ndarray, value: np.ndarray) -> None:
         """Returned units (with their value [n, part]) go back on a shelf on ``day``."""
-        np.add.at(self.restock_units, (day, warehouse, sku), units)
-        np.add.at(self.restock_value, (day, warehouse, sku), value)
+        day, warehouse, sku = (np.asarray(a, dtype=np.int64) for a in (day, warehouse, sku))
+        units, value = np.asarray(units), np.asarray(value)
+        for d in np.unique(day):
+            on = day == d
+            self._restocks.setdefault(int(d), []).append(
+                (warehouse[on], sku[on], units[on], value[on]))
 
     def restock(self, t: int, stock: Stock) -> None:
         """Put the returns due on day ``t`` back on their shelves."""
-        units = self.restock_units[t]
+        due = self._restocks.pop(t, [])
+        if not due:
+            return
+        warehouse, sku, count, worth = (np.concatenate(column) for column in zip(*due,
+                                                                                 strict=True))
+        units = np.zeros(stock.on_hand.shape, dtype=np.int64)
+        value = np.zeros((*stock.on_hand.shape, len(VALUE_PARTS)))
+        np.add.at(units, (warehouse, sku), count)
+        np.add.at(value, (warehouse, sku), worth)
         if units.any():
-            everything = np.arange(stock.on_hand.shape[1])
             for w in range(stock.on_hand.shape[0]):
-                stock.receive(w, everything, units[w], self.restock_value[t, w])
-            stock.counts.cogs_cny -= float(self.restock_value[t].sum())
+                back = np.flatnonzero(units[w])
+                stock.receive(w, back, units[w, back], value[w, back])
+            stock.counts.cogs_cny -= float(value.sum())
             stock.counts.restocked += int(units.sum())

@@ -16,6 +16,8 @@ from sim.network import Network
 from sim.pipeline import BulkShipment, Pipeline
 from sim.recorder import Recorder, RowRecorder
 from sim.sales import Sales
+from sim.service import TICKET_COLUMNS
+from sim.tables import MemorySink, RunTables, TableSink
 
 ORDER_COLUMNS = {
     "order_day": "int32", "ship_day": "int32", "market": "int16", "sku": "int16",
@@ -82,32 +84,43 @@ class WeeklyTrace:
         return self.stock - before + self.issued
 
 
+LISTING_COLUMNS = {"day": "int32", "market": "int16", "sku": "int16", "sessions": "float64",
+                   "units_demanded": "int64", "units_sold": "int64",
+                   "lost_sales_units": "int64", "stock_on_hand": "int64", "price": "float64"}
+
+
 class ListingDays:
-    """Per listing and day [market, sku, day]: sessions, units asked for, sold and lost,
-    stock on hand where the market's own route ships from, and the day's price; the table
-    that says which SKU ran out where, and what it cost."""
+    """Per listing and day, one row each (day by day, market by market): sessions, units
+    asked for, sold and lost, stock on hand where the market's own route ships from, and
+    the day's price; the table that says which SKU ran out where, and what it cost. It is
+    markets x SKUs rows a day, so it streams like the orders (``sim.tables``)."""
 
-    COLUMNS = ("sessions", "units_demanded", "units_sold", "lost_sales_units",
-               "stock_on_hand", "price")
-
-    def __init__(self, n_markets: int, n_skus: int, n_days: int) -> None:
-        shape = (n_markets, n_skus, n_days)
-        self.columns = {name: np.zeros(shape, dtype=np.float64 if name in (
-            "sessions", "price") else np.int64) for name in self.COLUMNS}
+    def __init__(self, n_markets: int, n_skus: int) -> None:
+        self.rows = Recorder(LISTING_COLUMNS)
+        market, sku = np.indices((n_markets, n_skus))
+        self._market, self._sku = market.ravel(), sku.ravel()
 
     def add(self, t: int, **values: np.ndarray) -> None:
         """The day's values [market, sku] by column."""
-        for name, value in values.items():
-            self.columns[name][:, :, t] = value
+        self.rows.add(day=t, market=self._market, sku=self._sku,
+                      **{name: np.asarray(value).ravel() for name, value in values.items()})
 
 
 class Records:
-    """The run's order lines, shipment lines, day rows, weekly stock trace and listing days."""
+    """The run's order lines, shipment lines, day rows, weekly stock trace and listing days.
 
-    def __init__(self, network: Network, opening: np.ndarray) -> None:
-        self.orders = Recorder(ORDER_COLUMNS)
-        self.listings = ListingDays(len(network.markets), network.n_skus, network.days)
-        self.shipments = Recorder(SHIPMENT_COLUMNS)
+    Orders, shipments, tickets and listing days flow to ``sink`` in chunks as the run goes
+    (``sim.tables``); by default they are kept in memory and joined at the end.
+    """
+
+    def __init__(self, network: Network, opening: np.ndarray,
+                 sink: TableSink | None = None) -> None:
+        self.tables = RunTables(network, MemorySink() if sink is None else sink)
+        self.orders = self.tables.stream("orders", Recorder(ORDER_COLUMNS))
+        self.listings = ListingDays(len(network.markets), network.n_skus)
+        self.tables.stream("listings", self.listings.rows)
+        self.shipments = self.tables.stream("shipments", Recorder(SHIPMENT_COLUMNS))
+        self.tickets = self.tables.stream("tickets", Recorder(TICKET_COLUMNS))
         self.daily = RowRecorder(daily_columns(network))
         weeks = -(-network.days // 7)
         shape = (weeks, len(network.warehouses), network.n_skus)

@@ -32,19 +32,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import ageing, economics
+from sim import ageing
 from sim.customers import CustomerBase
-from sim.disputes import satisfied
 from sim.integrity import check_run
 from sim.inventory import Stock, StockCounts
 from sim.ledger import CAPITALISED, CATEGORIES, FIXED, Ledger
 from sim.network import Network
 from sim.pipeline import Pipeline
-from sim.recorder import Recorder
-from sim.records import ListingDays, Records, WeeklyTrace
-from sim.returns import DISPOSITIONS
+from sim.records import Records, WeeklyTrace
 from sim.scenario import Scenario
-from sim.service import TICKET_TYPES
+from sim.tables import STREAMED, RunTables
+from sim.totals import OrderTotals
 
 
 @dataclass
@@ -59,6 +57,9 @@ class RunResult:
     summary: dict[str, Any]
     listings: pd.DataFrame = field(default_factory=pd.DataFrame)
     """One row per market, SKU and day (``sim.records.ListingDays``)."""
+    streamed: tuple[str, ...] = ()
+    """Tables the run's sink wrote away instead of keeping (``sim.tables``): here they are
+    empty frames with the table's columns."""
     conservation: dict[str, float] = field(default_factory=dict)
     wall_seconds: float = 0.0
     closing_stock: np.ndarray | None = None
@@ -72,37 +73,15 @@ class RunResult:
                 "ledger": self.ledger, "tickets": self.tickets, "listings": self.listings}
 
 
-def _name(codes: pd.Series | np.ndarray, names: list[str]) -> pd.Categorical:
-    """Integer codes to a categorical of names; -1 stays missing."""
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=int), categories=names)
-
-
 def collect(net: Network, seed: int, started: float, records: Records, ledger: Ledger,
-            stock: Stock, pipeline: Pipeline, tickets: Recorder,
-            paid_order_share: np.ndarray, customers: CustomerBase) -> RunResult:
+            stock: Stock, pipeline: Pipeline, paid_order_share: np.ndarray,
+            customers: CustomerBase) -> RunResult:
     """Build the tables and KPIs at the run's end; ``started`` is the perf_counter() at
     the run's start, ``paid_order_share`` [market, day] the share of orders paid traffic
     brought (``sim.demand.DemandModel``), ``customers`` the buyers the run won."""
     start = np.datetime64(net.scenario.horizon.start_date, "D")
-    orders = records.orders.frame()
-    orders.insert(1, "order_date", start + orders["order_day"].to_numpy().astype("timedelta64[D]"))
-    orders["market"] = _name(orders["market"], net.markets)
-    orders["sku"] = _name(orders["sku"], net.skus)
-    orders["warehouse"] = _name(orders["warehouse"], net.warehouses)
-    orders["mode"] = _name(orders["mode"], net.modes)
-    orders["disposition"] = _name(orders["disposition"], list(DISPOSITIONS))
-    orders.insert(8, "route", pd.Categorical.from_codes(
-        (~orders["direct"].to_numpy()).astype(np.int8), ["direct", "warehouse"]))
-
-    shipments = records.shipments.frame()
-    shipments["mode"] = _name(shipments["mode"], net.modes)
-    for column in ("origin", "destination"):
-        shipments[column] = _name(shipments[column], net.warehouses)
-    shipments["sku"] = _name(shipments["sku"], net.skus)
-
-    ticket_table = tickets.frame()
-    ticket_table["type"] = _name(ticket_table["type"], list(TICKET_TYPES))
-    ticket_table["market"] = _name(ticket_table["market"], net.markets)
+    streams = records.tables
+    streams.close()
     ledger_table = ledger.frame(net.markets)
 
     days = net.days
@@ -111,74 +90,44 @@ def collect(net: Network, seed: int, started: float, records: Records, ledger: L
     cash_by_day = ledger_table.groupby("cash_day")["amount_cny"].sum()
     cash_flow = cash_by_day.reindex(range(days), fill_value=0.0).to_numpy()
     daily["cash_cny"] = net.scenario.finance.initial_cash_cny + np.cumsum(cash_flow)
-    daily["cs_queue"] = _queue_at_day_end(ticket_table, days)
+    daily["cs_queue"] = streams.tickets.queue_at_day_end()
     daily["working_capital_cny"] = _working_capital(ledger_table, daily, days)
 
-    result = RunResult(net.scenario, seed, orders, daily, shipments, ledger_table,
-                       ticket_table, {}, listing_table(net, records.listings, start))
+    held = {name: streams.held(name) for name in STREAMED}
+    kept = {name: table if table is not None else streams.empty(name)
+            for name, table in held.items()}
+    result = RunResult(net.scenario, seed, kept["orders"], daily, kept["shipments"],
+                       ledger_table, kept["tickets"], {}, kept["listings"],
+                       streamed=tuple(name for name, table in held.items() if table is None))
     result.closing_stock = stock.on_hand.copy()
     result.weekly = records.weekly
     result.conservation = conservation(stock, pipeline, ledger_table)
-    result.summary = kpis(net, stock, paid_order_share, result)
-    result.summary.update(commerce_kpis(net, result, customers))
-    check_run(result.tables(), result.summary, result.conservation,
+    result.summary = kpis(net, stock, paid_order_share, streams, result)
+    result.summary.update(commerce_kpis(net, streams, result, customers))
+    check_run({"daily": daily, "ledger": ledger_table}, result.summary, result.conservation,
               gross_cny(stock, pipeline, ledger_table))
     result.wall_seconds = time.perf_counter() - started
     return result
 
 
-def listing_table(net: Network, listings: ListingDays, start: np.datetime64) -> pd.DataFrame:
-    """The listing days as a long table: market, SKU, day, then the recorded columns."""
-    n_markets, n_skus, days = next(iter(listings.columns.values())).shape
-    market, sku, day = (index.ravel() for index in np.indices((n_markets, n_skus, days)))
-    table = pd.DataFrame({"day": day.astype(np.int32),
-                          "date": start + day.astype("timedelta64[D]"),
-                          "market": _name(market, net.markets), "sku": _name(sku, net.skus)})
-    for name, values in listings.columns.items():
-        table[name] = values.ravel()
-    return table
-
-
-def commerce_kpis(net: Network, result: RunResult, customers: CustomerBase) -> dict[str, float]:
+def commerce_kpis(net: Network, streams: RunTables, result: RunResult,
+                  customers: CustomerBase) -> dict[str, float]:
     """What the sources run a store by: conversion, order value, repeat buyers."""
     warm = net.scenario.horizon.warmup_days
     steady = slice(warm, net.days)
     first = int(customers.first_orders[:, steady].sum())
     returning = int(customers.returning_orders[:, steady].sum())
-    sessions = float(result.listings.loc[result.listings["day"] >= warm, "sessions"].sum())
-    orders = result.orders
-    placed = orders["order_day"].to_numpy() >= warm
+    orders = streams.orders
     contribution = float(result.summary["contribution_margin_cny"])
     return {
-        "listings_below_landed_cost": listings_below_landed_cost(net, orders),
-        "conversion_rate": _ratio(first + returning, sessions),
-        "average_order_value_cny": _ratio(orders.loc[placed, "revenue_cny"].sum(),
-                                          int(placed.sum())),
+        "listings_below_landed_cost": orders.listings_below_landed_cost(),
+        "conversion_rate": _ratio(first + returning, streams.listings.sessions),
+        "average_order_value_cny": _ratio(orders.steady_revenue_cny, orders.steady),
         "repurchase_rate": _ratio(returning, first + returning),
         "new_customers": first,
         "customer_lifetime_value_cny": _ratio(contribution, first),
         "acquisition_cost_cny": _ratio(float(result.summary["ad_spend_cny"]), first),
     }
-
-
-def listings_below_landed_cost(net: Network, orders: pd.DataFrame) -> int:
-    """Market-SKU pairs whose sales left less than their landed cost: net revenue (the price
-    paid less VAT, commission and payment fee, at the booking's exchange rate) under the
-    landed cost of the units shipped, summed over the run."""
-    if orders.empty:
-        return 0
-    fin = net.scenario.finance
-    market = orders["market"].cat.codes.to_numpy()
-    day = np.minimum(orders["order_day"].to_numpy(), net.taxes.vat_rate.shape[1] - 1)
-    revenue = orders["revenue"].to_numpy()
-    to_cny = np.divide(orders["revenue_cny"].to_numpy(), revenue, out=np.zeros(len(revenue)),
-                       where=revenue > 0)
-    net_cny = economics.net_revenue_per_unit(
-        orders["price"].to_numpy(), net.taxes.vat_rate[market, day], fin.commission_rate,
-        fin.payment_fee_rate) * orders["units"].to_numpy() * to_cny
-    margin = pd.Series(net_cny - orders["landed_cost_cny"].to_numpy()).groupby(
-        [orders["market"].to_numpy(), orders["sku"].to_numpy()]).sum()
-    return int((margin < 0).sum())
 
 
 def gross_cny(stock: Stock, pipeline: Pipeline, ledger: pd.DataFrame) -> float:
@@ -188,14 +137,6 @@ def gross_cny(stock: Stock, pipeline: Pipeline, ledger: pd.DataFrame) -> float:
     return float(np.abs(ledger["amount_cny"].to_numpy()).sum() + abs(counts.opening_value_cny)
                  + abs(stock.total_value()) + abs(pipeline.in_transit()[1])
                  + abs(counts.cogs_cny) + abs(counts.write_off_cny))
-
-
-def _queue_at_day_end(tickets: pd.DataFrame, days: int) -> np.ndarray:
-    """Tickets that have arrived but not yet had a first response, at each day's end."""
-    ends = 24.0 * (np.arange(days) + 1)
-    arrived = np.sort(tickets["arrival_hour"].to_numpy())
-    answered = np.sort((tickets["arrival_hour"] + tickets["first_response_hours"]).to_numpy())
-    return np.searchsorted(arrived, ends) - np.searchsorted(answered, ends)
 
 
 TAX_REFUNDS = ("import_vat", "export_rebate")
@@ -258,45 +199,28 @@ LOGISTICS = ("parcel_freight", "last_mile", "parcel_duty", "pick_pack", "storage
 """Ledger categories of moving, clearing and keeping goods: what a channel plan costs."""
 
 
-def kpis(net: Network, stock: Stock, paid_order_share: np.ndarray,
+def kpis(net: Network, stock: Stock, paid_order_share: np.ndarray, streams: RunTables,
          result: RunResult) -> dict[str, Any]:
     sc = net.scenario
     counts = stock.counts
     days = net.days
     warm = sc.horizon.warmup_days
-    orders, daily, tickets = result.orders, result.daily, result.tickets
-    steady = orders["order_day"].to_numpy() >= warm
-    lost = orders["lost"].to_numpy()
-    undeliverable = orders["undeliverable"].to_numpy()
-    delivered = steady & ~lost & ~undeliverable
-    n_delivered = int(delivered.sum())
-    delivery_days = orders["delivery_days"].to_numpy()[delivered]
+    orders, tickets, daily = streams.orders, streams.tickets, result.daily
+    delivery_days = orders.delivery_days()
     day_rows = daily[daily["day"] >= warm]
     pnl = profit_and_loss(counts, result.ledger)
     net_revenue = pnl["net_revenue_cny"]
     ad_spend = float(daily["ad_spend_cny"].sum())
     # Ad-attributed revenue: each market-day's net revenue times the share of its orders
     # that paid traffic brought (paid sessions weighted by their conversion multiplier).
-    market_code = orders["market"].cat.codes.to_numpy().astype(np.int64)
-    order_day = orders["order_day"].to_numpy()
-    vat_share = 1.0 / (1.0 + net.taxes.vat_rate[market_code, order_day])
-    cell = market_code * days + order_day
-    revenue = np.bincount(cell, orders["revenue_cny"] * vat_share,
-                          minlength=len(net.markets) * days)
-    attributed = float(np.dot(revenue, paid_order_share[:, :days].ravel()))
+    attributed = float(np.dot(orders.revenue_ex_vat, paid_order_share[:, :days].ravel()))
     stock_value = (daily["inventory_value_cny"] + daily["in_transit_value_cny"]).to_numpy()
     cogs_per_day = counts.cogs_cny / days
     turnover = ageing.annual_turnover(counts.cogs_cny, stock_value, days)
-    steady_tickets = tickets[tickets["arrival_hour"] >= 24.0 * warm]
-    spec = sc.service
-    units_shipped = float(orders["units"].sum())
-    by_route = orders.groupby(["market", "route", "mode"], observed=True)[
-        ["landed_cost_cny", "units"]].sum()
-    landed = {" ".join(map(str, key)): row["landed_cost_cny"] / row["units"]
-              for key, row in by_route.iterrows()}
+    units_shipped = float(orders.units)
     return {
-        "orders": int(len(orders)),
-        "units_sold": int(units_shipped),
+        "orders": orders.orders,
+        "units_sold": orders.units,
         "net_revenue_cny": net_revenue,
         "gross_margin_cny": pnl["gross_margin_cny"],
         "gross_margin_pct": _pct(pnl["gross_margin_cny"], net_revenue),
@@ -304,7 +228,7 @@ def kpis(net: Network, stock: Stock, paid_order_share: np.ndarray,
         "contribution_margin_pct": _pct(pnl["contribution_margin_cny"], net_revenue),
         "operating_profit_cny": pnl["operating_profit_cny"],
         "operating_profit_pct": _pct(pnl["operating_profit_cny"], net_revenue),
-        "landed_cost_per_unit_cny": {k: round(float(v), 2) for k, v in landed.items()},
+        "landed_cost_per_unit_cny": orders.landed_cost_per_unit(),
         "logistics_cost_per_unit_cny": _ratio(
             -sum(pnl[f"{c}_cny"] for c in LOGISTICS), units_shipped),
         "profit_and_loss_cny": {k.removesuffix("_cny"): v for k, v in pnl.items()
@@ -312,29 +236,22 @@ def kpis(net: Network, stock: Stock, paid_order_share: np.ndarray,
         "fill_rate": _ratio(day_rows["units_filled"].sum(), day_rows["units_demanded"].sum()),
         "lost_sales_units": int(day_rows["lost_sales_units"].sum()),
         "stockout_sku_days": int(day_rows["skus_out_of_stock"].sum()),
-        "on_time_rate": _ratio((orders["on_time"].to_numpy() & delivered).sum(), n_delivered),
-        "mean_delivery_days": float(delivery_days.mean()) if n_delivered else 0.0,
-        "p95_delivery_days": float(np.quantile(delivery_days, 0.95)) if n_delivered else 0.0,
-        "return_rate": _ratio((orders["returned"].to_numpy() & delivered).sum(), n_delivered),
+        "on_time_rate": _ratio(orders.on_time, orders.delivered),
+        "mean_delivery_days": float(delivery_days.mean()) if len(delivery_days) else 0.0,
+        "p95_delivery_days": float(np.quantile(delivery_days, 0.95))
+        if len(delivery_days) else 0.0,
+        "return_rate": _ratio(orders.returned, orders.delivered),
         "refund_cost_cny": -pnl["refund_cny"],
-        "lost_parcels": int((lost & steady).sum()),
-        **exception_kpis(net, orders[steady], day_rows),
-        "cs_tickets": int(len(steady_tickets)),
-        "cs_first_response_sla": _ratio(
-            (steady_tickets["first_response_hours"] <= spec.first_response_sla_hours).sum(),
-            len(steady_tickets)),
-        "cs_resolution_sla": _ratio(
-            (steady_tickets["resolution_hours"] <= spec.resolution_sla_hours).sum(),
-            len(steady_tickets)),
-        "cs_mean_first_response_hours": float(steady_tickets["first_response_hours"].mean())
-        if len(steady_tickets) else 0.0,
-        "cs_satisfaction": _ratio(satisfied(
-            steady_tickets["first_response_hours"].to_numpy(),
-            steady_tickets["resolution_hours"].to_numpy(), steady_tickets["disputed"].to_numpy(),
-            spec.first_response_sla_hours, spec.resolution_sla_hours).sum(), len(steady_tickets)),
-        "disputes": int(steady_tickets["disputed"].sum()),
-        "dispute_rate": _ratio(steady_tickets["disputed"].sum(), int(steady.sum())),
-        "dispute_cost_cny": float(tickets["dispute_cost_cny"].sum()),
+        "lost_parcels": orders.lost,
+        **exception_kpis(net, orders, day_rows),
+        "cs_tickets": tickets.tickets,
+        "cs_first_response_sla": _ratio(tickets.first_in_sla, tickets.tickets),
+        "cs_resolution_sla": _ratio(tickets.resolved_in_sla, tickets.tickets),
+        "cs_mean_first_response_hours": _ratio(tickets.first_response_hours, tickets.tickets),
+        "cs_satisfaction": _ratio(tickets.satisfied, tickets.tickets),
+        "disputes": tickets.disputes,
+        "dispute_rate": _ratio(tickets.disputes, orders.steady),
+        "dispute_cost_cny": tickets.dispute_cost_cny,
         "ad_spend_cny": ad_spend,
         "roas": _ratio(attributed, ad_spend),
         "inventory_turnover": turnover,
@@ -361,17 +278,17 @@ def _tax_timing(ledger: pd.DataFrame, days: int) -> dict[str, float]:
             "peak_tax_receivable_cny": float(_outstanding(rows, days).max(initial=0.0))}
 
 
-def exception_kpis(net: Network, orders: pd.DataFrame, days: pd.DataFrame) -> dict[str, Any]:
+def exception_kpis(net: Network, orders: OrderTotals, days: pd.DataFrame) -> dict[str, Any]:
     """Warehouse work and exceptions (``sim.picking``, ``sim.exceptions``,
     ``sim.account_health``) over the steady orders and days."""
     queue = days[[f"pick_queue_{w}" for w in net.warehouses]].sum(axis=1)
     standing = days[[f"account_health_{m}" for m in net.markets]].to_numpy()
     return {
-        "dispatched_within_24h": _ratio((orders["dispatch_days"] <= 1.0).sum(), len(orders)),
+        "dispatched_within_24h": _ratio(orders.dispatched_within_24h, orders.steady),
         "peak_pick_queue_units": float(queue.max()) if len(queue) else 0.0,
-        "reshipped_parcels": int(orders["reshipped"].sum()),
-        "undeliverable_parcels": int(orders["undeliverable"].sum()),
-        "order_defect_rate": _ratio(orders["defect"].sum(), len(orders)),
+        "reshipped_parcels": orders.reshipped,
+        "undeliverable_parcels": orders.undeliverable,
+        "order_defect_rate": _ratio(orders.defects, orders.steady),
         "account_health_cut_days": int((standing < 1.0).sum()),
     }
 

@@ -57,7 +57,8 @@ MIN_SIZE = 1e-6
 MAX_AGENTS = 10_000
 MAX_MARKETS = 60
 """With CNY, at most 61 currencies: the ledger codes 64."""
-MAX_SKUS = 5_000
+MAX_SKUS = 15_000
+"""A catalogue of real size (issue 15 runs 10,000 SKUs); tables code SKUs as int16."""
 MAX_ENTRIES = 1_000
 """The most entries of any other mapping or list (warehouses, modes, events, rules)."""
 MAX_SEED = 2**63 - 1

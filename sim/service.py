@@ -101,7 +101,7 @@ class ServiceState:
     """Tickets raised per type, market and day, the desk that answers them, and its log."""
 
     def __init__(self, spec: Service, weekday: np.ndarray, n_markets: int = 1,
-                 agents: np.ndarray | None = None) -> None:
+                 agents: np.ndarray | None = None, log: Recorder | None = None) -> None:
         self.spec = spec
         shape = (len(TICKET_TYPES), n_markets, len(weekday))
         self.raised = np.zeros(shape, dtype=np.int64)
@@ -113,7 +113,8 @@ class ServiceState:
         """Agents on each day's shift [day] (``sim.staffing``)."""
         self.clock = WorkingClock(spec.shift, weekday)
         self.desk = ServiceDesk(int(self.agents[0]))
-        self.log = Recorder(TICKET_COLUMNS)
+        self.log = Recorder(TICKET_COLUMNS) if log is None else log
+        """Every ticket answered (``TICKET_COLUMNS``); a run's streams (``sim.records``)."""
 
     def serve(self, t: int, rng: np.random.Generator) -> Answered | None:
         """Queue day ``t``'s tickets at the desk; None when there are none."""

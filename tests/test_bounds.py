@@ -117,7 +117,7 @@ def test_overlapping_peaks_that_compound_are_refused():
 def test_seasonality_times_sessions_beyond_a_day_of_orders_is_refused():
     assert_refused(TINY, ["calendar.seasonality_by_month=[100, 100, 100, 100, 100, 100, 100, "
                           "100, 100, 100, 100, 100]", "markets.US.organic_sessions_per_day=1e5"],
-                   "markets.US", "more than 100000 a day")
+                   "markets.US", "more than 300000 a day")
 
 
 def test_inquiries_a_day_beyond_the_desk_are_refused():

@@ -14,6 +14,7 @@ import yaml
 
 from experiments.cli.main import main
 from experiments.storage.runstore import atomic_write
+from experiments.storage.stream import TableWriter
 from sim.loader import load_scenario, scenario_hash, validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -191,18 +192,19 @@ def test_atomic_write_replaces_on_success(tmp_path):
 
 
 def _fail_on_third_table(monkeypatch) -> None:
-    """Make ``DataFrame.to_parquet`` write part of a file and then fail, on the 3rd table."""
-    real = pd.DataFrame.to_parquet
+    """Make the parquet writer write part of a file and then fail, on the 3rd table (every
+    table of a 10-day tiny run is one chunk: orders, listings, then shipments)."""
+    real = TableWriter.write
     calls = []
 
-    def failing(self, path, *args, **kwargs):
-        calls.append(path)
+    def failing(self, chunk):
+        calls.append(self.path)
         if len(calls) == 3:
-            Path(path).write_bytes(b"PAR1 partial")
+            Path(self.path).write_bytes(b"PAR1 partial")
             raise OSError(28, "No space left on device")
-        return real(self, path, *args, **kwargs)
+        return real(self, chunk)
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", failing)
+    monkeypatch.setattr(TableWriter, "write", failing)
 
 
 def test_failed_run_reports_and_leaves_no_partial_files(tmp_path, monkeypatch):

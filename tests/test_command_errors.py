@@ -12,6 +12,8 @@ import pytest
 import yaml
 from test_cli import run_cli
 
+from experiments.storage.stream import TableWriter
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "data" / "tiny.yaml"
 SERIAL = ["--backend", "serial"]
@@ -168,11 +170,16 @@ def test_a_sweep_too_big_to_run_is_refused_before_it_is_drawn(tmp_path, changes,
 
 
 def _fail_writes(monkeypatch, code: int) -> None:
-    """Every parquet write fails as a read-only (EROFS) or full (ENOSPC) disk would."""
+    """Every parquet write fails as a read-only (EROFS) or full (ENOSPC) disk would: the
+    result writers' (``TableWriter``, streamed or whole) and pandas' own."""
     def failing(self, path, *args, **kwargs):
         raise OSError(code, __import__("os").strerror(code), str(path))
 
+    def failing_chunk(self, chunk):
+        raise OSError(code, __import__("os").strerror(code), str(self.path))
+
     monkeypatch.setattr(pd.DataFrame, "to_parquet", failing)
+    monkeypatch.setattr(TableWriter, "write", failing_chunk)
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])

@@ -99,6 +99,9 @@ COMMANDS: dict[str, Command] = {
                         "them (WAPE, bias, 90 %% coverage)",
                         "experiments.cli.backtest:add_arguments",
                         "experiments.cli.backtest:backtest_command"),
+    "generate": Command("write a scale scenario: the baseline grown to N SKUs and M markets "
+                        "at a chosen order volume", "experiments.cli.generate:add_arguments",
+                        "experiments.cli.generate:generate_command"),
     "export": Command("write every table, plan and summary of a results directory to one "
                       "Excel workbook (DIR/results.xlsx)", "experiments.cli.export:add_arguments",
                       "experiments.cli.export:export_command"),

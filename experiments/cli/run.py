@@ -16,11 +16,12 @@ from experiments.engine.progress import Stopwatch
 from experiments.engine.replanning import replan_policy
 from experiments.report.tables import kpi_table
 from experiments.storage.names import OUT, safe_name
-from experiments.storage.runstore import write_run
+from experiments.storage.runstore import simulate_run
 from experiments.storage.swap import claimed
 from sim.loader import load_scenario
 from sim.model import simulate
 from sim.results import RunResult
+from sim.tables import TableSink
 
 EXIT_BAD_INPUT = 2
 
@@ -38,15 +39,19 @@ def run_command(args: argparse.Namespace) -> int:
     out = args.out or OUT / safe_name(scenario.name)
     state = state_table(args)
     days = args.days or scenario.horizon.days
-    with claimed(out, "run"):
+    def run(sink: TableSink) -> RunResult:
         with Stopwatch().stage(f"{scenario.name}: simulating {days} days"):
-            result = simulate(scenario, seed=args.seed, days=args.days,
-                              policy=replan_policy(scenario),
-                              state=state.opening(scenario) if state is not None else None)
+            return simulate(scenario, seed=args.seed, days=args.days,
+                            policy=replan_policy(scenario),
+                            state=state.opening(scenario) if state is not None else None,
+                            sink=sink)
+
+    with claimed(out, "run"):
         try:
-            write_run(result, out, str(args.scenario),
-                      state_file=state.file if state is not None else None,
-                      state_hash=state.fingerprint() if state is not None else None)
+            result, _ = simulate_run(out, run, str(args.scenario),
+                                     state_file=state.file if state is not None else None,
+                                     state_hash=state.fingerprint() if state is not None
+                                     else None)
         except OSError as exc:
             return cannot_write(out, exc)
         _print_run(args, result, out)
