@@ -37,9 +37,12 @@ class PeakArrays:
     balance: np.ndarray      # rows [sku, warehouse, week, scenario]
 
 
-def build_peak_arrays(data: PeakData, anticipative: bool = False) -> PeakArrays:
+def build_peak_arrays(data: PeakData, anticipative: bool = False,
+                      relaxed: bool = False) -> PeakArrays:
     """The two-stage SAA model of ``optimize.peak`` as arrays; ``anticipative`` lets each
-    scenario choose its own stage one (the wait-and-see bound)."""
+    scenario choose its own stage one (the wait-and-see bound); ``relaxed`` counts
+    containers in fractions, an LP that HiGHS re-solves from its last basis (the same
+    model once stage one is fixed by bounds at whole containers)."""
     base, routes = data.base, data.base.routes
     K, S, T = data.demand.shape[0], len(base.skus), data.weeks
     H, M, J = len(base.warehouses), len(data.markets), data.demand.shape[0] if anticipative else 1
@@ -63,7 +66,8 @@ def build_peak_arrays(data: PeakData, anticipative: bool = False) -> PeakArrays:
     box_week = max(data.first_week + data.depart - 2, 0)
     box_cost = np.array([routes[r].container_costs()[box_week] for r in boxes])
     containers = mm.add_columns("containers", (len(boxes), J),
-                                cost=first_factor * box_cost.reshape(-1, 1), integer=True)
+                                cost=first_factor * box_cost.reshape(-1, 1),
+                                integer=not relaxed)
     expedite = mm.add_columns("expedite", (S, len(data.expedite), T, K),
                               cost=weight * data.costs(data.expedite)[..., None])
     express = mm.add_columns("express", (S, len(data.express), T, K),
