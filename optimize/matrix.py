@@ -251,15 +251,17 @@ class ArraySolver:
         self._instance().changeColsBounds(cols.size, cols, np.ascontiguousarray(lower),
                                           np.ascontiguousarray(upper))
 
-    def solve(self, build_s: float = 0.0) -> SolveReport:
+    def solve(self, build_s: float = 0.0, warm: bool = True) -> SolveReport:
         """Solve (or re-solve) and keep the solution in ``solution``; raises ``SolveError``
-        subclasses as ``optimize.solve.Solver`` does."""
+        subclasses as ``optimize.solve.Solver`` does. ``warm=False`` re-solves a MILP
+        without the last plan as its start: after changes that leave it far from feasible
+        (another demand scenario) HiGHS spends longer repairing it than it saves."""
         first = self.highs is None
         highs = self._instance()
         handoff = self.handoff_s if first else 0.0
         started = time.perf_counter()
         before = 0.0 if first else float(highs.getRunTime())
-        if self.solution is not None and self.model.is_mip:
+        if warm and self.solution is not None and self.model.is_mip:
             start = highspy.HighsSolution()
             start.col_value = self.solution.tolist()
             start.value_valid = True
