@@ -263,16 +263,18 @@ class ArraySolver:
         continuous = np.full(cols.size, highspy.HighsVarType.kContinuous)
         self._instance().changeColsIntegrality(cols.size, cols, continuous)
 
-    def solve(self, build_s: float = 0.0) -> SolveReport:
+    def solve(self, build_s: float = 0.0, warm: bool = True) -> SolveReport:
         """Solve (or re-solve) and keep the solution in ``solution``; raises ``SolveError``
-        subclasses as ``optimize.solve.Solver`` does."""
+        subclasses as ``optimize.solve.Solver`` does. ``warm=False`` re-solves a MILP
+        without the last plan as its start: after changes that leave it far from feasible
+        (another demand scenario) HiGHS spends longer repairing it than it saves."""
         first = not self.solves
         highs = self._instance()
         handoff = self.handoff_s if first else 0.0
         self.solves += 1
         started = time.perf_counter()
         before = float(highs.getRunTime())
-        if self.solution is not None and self.model.is_mip:
+        if warm and self.solution is not None and self.model.is_mip:
             start = highspy.HighsSolution()
             start.col_value = self.solution.tolist()
             start.value_valid = True

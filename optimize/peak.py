@@ -23,150 +23,48 @@ its stock on hand and on its way. The report compares this
 recourse problem (RP) with the plan made from mean demand evaluated on the same scenarios
 (EEV) and with perfect foresight (wait-and-see, WS):
     VSS = EEV - RP >= 0 (what planning for uncertainty saves), EVPI = RP - WS >= 0.
+
+Two builds of one model. ``build_peak_model`` (Pyomo, below) is the readable reference;
+``optimize.peak_arrays.build_peak_arrays`` forms the same LP from numpy arrays and hands it
+to HiGHS with ``passModel`` (the tests find the two LPs equal entry for entry). The public
+functions choose with ``backend``: "arrays" by default, because at a real catalogue's size
+the model outgrows Pyomo (200 SKUs x 200 scenarios is 2.4 M columns: the array build takes
+0.6 s and its hand-off 4.5 s; at K = 10 Pyomo's build and APPSI hand-off take two orders of
+magnitude longer, see ``experiments/bench/scale_peak.py``); "pyomo" runs the reference end
+to end, for tests and small instances. With arrays, EEV and WS are means of
+single-scenario optima: once stage one is fixed the recourse separates by scenario, and
+the anticipative model does too, so one single-scenario model is re-solved with its
+demand and supply rows changed in place (WS: a MILP not started from the last scenario's
+plan, which HiGHS took twice as long repairing). Fixing stage one by bounds on the whole
+recourse model's HiGHS instance gives the same EEV, but HiGHS presolves the whole model
+again (at 200 x 200: 95 s against 3.5 s for the 200 single-scenario LPs, machine loaded).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
 from optimize.bookings import booking_list
-from optimize.channel_data import ChannelData, channel_data
+from optimize.matrix import ArraySolver, solve_arrays_or_explain
 from optimize.outcome import Outcome
-from optimize.solve import BuiltModel, SolveOptions, Solver, solve_or_explain
-from sim.calendar import day_of
-from sim.demand import sample_units_by_day
-from sim.model import simulate
+from optimize.peak_arrays import build_peak_arrays
+from optimize.peak_data import PeakData, peak_data
+from optimize.solve import BuiltModel, SolveOptions, Solver, SolveReport, solve_or_explain
 from sim.plan import Plan, ShipmentLine
 from sim.scenario import Scenario
 from sim.state import OpeningState
 
+Backend = Literal["arrays", "pyomo"]
+
 DEFAULT_OPTIONS = SolveOptions(mip_gap=1e-4)
 """The two-stage model solves to 0.01 % in seconds, so VSS and EVPI are differences of
 optima, not of gaps."""
-
-
-@dataclass
-class PeakData:
-    base: ChannelData
-    first_week: int                 # plan week (1-based) the window starts in
-    weeks: int
-    demand: np.ndarray              # units [scenario, sku, market, week of window]
-    commit: list[int]               # indices into base.routes: bulk commit routes
-    expedite: list[int]             # bulk expedite routes (to warehouses)
-    express: list[int]              # direct parcel expedite routes (to markets)
-    deliver: list[int]              # last-mile routes
-    markets: list[int]              # markets served from overseas warehouses
-    leftover_weeks: float
-    parcel_capacity: dict[str, np.ndarray]  # units per window week
-    start: dt.date                  # the first day of plan week 1
-    booking_lead_days: int          # space is booked this long before its week
-    supply: np.ndarray | None = None
-    """Units the rules make available [scenario, sku, warehouse, week of window]: week 1
-    holds the stock on hand when the window opens, later weeks the rules' shipments then on
-    their way, at their expected arrival; simulated with each demand scenario's seed (from
-    the opening state, if any; a window opening on day 0 takes the state's stock on hand
-    and on its way as it is). None: the horizon's opening stock in week 1 and nothing
-    after."""
-
-    def cost(self, route: int, week: int) -> np.ndarray:
-        """Per-unit cost [sku] of a route used in window week ``week`` (1-based)."""
-        w = min(max(self.first_week + week - 2, 0), self.base.weeks - 1)
-        return self.base.routes[route].unit_cost[:, w]
-
-
-def peak_data(scenario: Scenario, samples: np.ndarray | None = None,
-              state: OpeningState | None = None) -> PeakData:
-    """The window's data; ``samples`` [scenario, sku, market, week] replaces the draws;
-    the seller starts from the opening ``state`` when one is given."""
-    spec = scenario.planning.peak
-    if spec is None:
-        raise ValueError("the scenario has no planning.peak section")
-    base = channel_data(scenario, enforce_promise=False, state=state)
-    first_day = day_of(scenario, spec.start)
-    first_week = first_day // 7 + 1
-    routes = base.routes
-    market_index = {m: i for i, m in enumerate(base.markets)}
-    deliver = [r for r, route in enumerate(routes) if route.kind == "last_mile"]
-    served = sorted({market_index[routes[r].destination] for r in deliver})
-    express = [r for r, route in enumerate(routes) if route.kind == "direct"
-               and route.mode in spec.expedite_modes and market_index[route.destination] in served]
-    supply = None
-    if samples is None:
-        days = range(first_day, first_day + 7 * spec.weeks)
-        seeds = list(range(spec.seed, spec.seed + spec.scenarios))
-        daily = sample_units_by_day(scenario, seeds, days)  # [k, m, s, day]
-        samples = daily.reshape(*daily.shape[:3], spec.weeks, 7).sum(axis=4).transpose(
-            0, 2, 1, 3)
-        if first_day > 0:
-            supply = rules_supply(scenario, base, seeds, first_day, spec.weeks, state)
-        elif state is not None:
-            supply = state_supply(state, base, len(seeds), spec.weeks)
-    weeks = samples.shape[3]
-    window = slice(first_week - 1, first_week - 1 + weeks)
-    return PeakData(
-        base=base, first_week=first_week, weeks=weeks, demand=samples,
-        commit=[r for r, route in enumerate(routes)
-                if route.kind == "bulk" and route.mode in spec.commit_modes],
-        expedite=[r for r, route in enumerate(routes)
-                  if route.kind == "bulk" and route.mode in spec.expedite_modes],
-        express=express, deliver=deliver, markets=served,
-        leftover_weeks=spec.leftover_holding_weeks,
-        parcel_capacity={k: v[window] for k, v in base.parcel_capacity.items()},
-        start=scenario.horizon.start_date,
-        booking_lead_days=scenario.planning.booking_lead_days, supply=supply)
-
-
-def rules_supply(scenario: Scenario, base: ChannelData, seeds: list[int], first_day: int,
-                 weeks: int, state: OpeningState | None = None) -> np.ndarray:
-    """What the scenario's own rules will have for each overseas warehouse in the window,
-    per seed [seed, sku, warehouse, week]: the stock on hand when it opens (week 1) and the
-    bulk shipments then on their way, in the week of their expected arrival (week 1 if
-    overdue). The plan's commitments go on top of the rules (``sim.replenishment``), so the
-    model buys only what they lack. Orders the rules place inside the window are left out.
-    The runs start from the opening ``state``, if any."""
-    rules = scenario.model_copy(update={
-        "plan": None, "policies": scenario.policies.model_copy(update={"replan": None})})
-    names = list(scenario.warehouses)
-    lead = {(r.origin, r.destination, r.mode): r.mean_days for r in base.routes
-            if r.kind == "bulk"}
-    out = np.zeros((len(seeds), len(base.skus), len(base.warehouses), weeks))
-    for i, seed in enumerate(seeds):
-        run = simulate(rules, seed, days=first_day, state=state)
-        assert run.closing_stock is not None
-        for h, name in enumerate(base.warehouses):
-            out[i, :, h, 0] = run.closing_stock[names.index(name)]
-        shipments = run.shipments
-        moving = shipments[(shipments["kind"] == "bulk") & shipments["arrived_day"].isna()]
-        for row in moving.itertuples(index=False):
-            if str(row.destination) not in base.warehouses:
-                continue
-            arrival = row.created_day + lead[(str(row.origin), str(row.destination),
-                                              str(row.mode))]
-            week = max(int((arrival - first_day) // 7), 0)
-            if week < weeks:
-                out[i, base.skus.index(str(row.sku)),
-                    base.warehouses.index(str(row.destination)), week] += row.ordered_units
-    return out
-
-
-def state_supply(state: OpeningState, base: ChannelData, samples: int,
-                 weeks: int) -> np.ndarray:
-    """A window opening on day 0 [sample, sku, warehouse, week]: the opening stock (the
-    state's on hand where it names the warehouse) in week 1, and the state's shipments on
-    their way in the week they land."""
-    out = np.zeros((samples, len(base.skus), len(base.warehouses), weeks))
-    out[:, :, :, 0] = base.opening
-    for line in state.in_transit:
-        week = line.arrival_day // 7
-        if line.warehouse in base.warehouses and week < weeks:
-            out[:, base.skus.index(line.sku), base.warehouses.index(line.warehouse),
-                week] += line.units
-    return out
 
 
 @dataclass(kw_only=True)
@@ -196,7 +94,7 @@ def build_peak_model(data: PeakData, anticipative: bool = False) -> PeakModel:
     first = list(K) if anticipative else [0]
 
     m.commit = pyo.Var(S, data.commit, first, domain=pyo.NonNegativeReals)
-    boxes = [r for r in data.commit if routes[r].container_m3]
+    boxes = data.boxes
     m.containers = pyo.Var(boxes, first, domain=pyo.NonNegativeIntegers)
     m.expedite = pyo.Var(S, data.expedite, T, K, domain=pyo.NonNegativeReals)
     m.express = pyo.Var(S, data.express, T, K, domain=pyo.NonNegativeReals)
@@ -233,7 +131,7 @@ def build_peak_model(data: PeakData, anticipative: bool = False) -> PeakModel:
             if routes[r].mode == mode) <= float(data.parcel_capacity[mode][t - 1])))
 
     weight = 1.0 / len(K)
-    depart = 1 - max((routes[r].lead_weeks for r in data.commit), default=0)
+    depart = data.depart
     box_week = max(data.first_week + depart - 2, 0)
     first_cost = (weight if anticipative else 1.0) * (
         sum(float(data.cost(r, depart)[s]) * m.commit[s, r, j]
@@ -259,73 +157,159 @@ def build_peak_model(data: PeakData, anticipative: bool = False) -> PeakModel:
 
 
 def _mean_scenario(data: PeakData) -> PeakData:
-    return replace(data, demand=data.demand.mean(axis=0, keepdims=True))
+    """The expected-value problem: one scenario, the mean demand and the mean supply."""
+    supply = None if data.supply is None else data.supply.mean(axis=0, keepdims=True)
+    return replace(data, demand=data.demand.mean(axis=0, keepdims=True), supply=supply)
 
 
-def _evaluate(data: PeakData, commit: dict, containers: dict,
-              options: SolveOptions) -> float:
-    """Expected cost of a fixed stage-one decision over the data's scenarios."""
-    model = build_peak_model(data).model
-    for key, var in model.commit.items():
-        var.fix(commit[key])
-    for key, var in model.containers.items():
-        var.fix(containers[key])
-    return Solver(options).solve(model).objective
+def _one_scenario(data: PeakData, k: int) -> PeakData:
+    supply = None if data.supply is None else data.supply[k:k + 1]
+    return replace(data, demand=data.demand[k:k + 1], supply=supply)
 
 
-def solve_peak(data: PeakData, options: SolveOptions | None = None) -> Outcome:
-    options = options or DEFAULT_OPTIONS
+@dataclass
+class _Solved:
+    """What the report needs from the three solves: the recourse problem's (RP) plan and
+    lost sales, the expected cost of the mean-demand plan (EEV) and of perfect foresight
+    (WS)."""
+
+    report: SolveReport
+    commit: np.ndarray       # units [sku, commit route]
+    containers: np.ndarray   # [box route]
+    lost: np.ndarray         # units [sku, served market, week, scenario]
+    eev: float
+    wait_and_see: float
+
+
+# ------------------------------------------------------------------- Pyomo reference
+def _values(var: pyo.Var) -> np.ndarray:
+    """A variable's values in its index order (row-major over its index sets)."""
+    return np.array([v.value or 0.0 for v in var.values()])
+
+
+def _stage_one(model: pyo.ConcreteModel, data: PeakData) -> tuple[np.ndarray, np.ndarray]:
+    """Stage one of a (non-anticipative) model: units [sku, commit route] and containers
+    [box route]."""
+    return (_values(model.commit).reshape(len(data.base.skus), len(data.commit)),
+            _values(model.containers).reshape(len(data.boxes)))
+
+
+def _solve_pyomo(data: PeakData, options: SolveOptions) -> _Solved:
     built, report, _ = solve_or_explain(lambda elastic: build_peak_model(data), options)
-    model = built.model
-    recourse = report.objective
+    commit, containers = _stage_one(built.model, data)
+    lost = _values(built.model.lost).reshape(len(data.base.skus), len(data.markets),
+                                             data.weeks, -1)
     ev_model = build_peak_model(_mean_scenario(data)).model
     Solver(options).solve(ev_model)
-    ev_commit = {key: var.value or 0.0 for key, var in ev_model.commit.items()}
-    ev_boxes = {key: round(var.value or 0.0) for key, var in ev_model.containers.items()}
-    eev = _evaluate(data, ev_commit, ev_boxes, options)
+    ev_commit, ev_boxes = _stage_one(ev_model, data)
+    fixed = build_peak_model(data).model
+    for var, value in zip(fixed.commit.values(), ev_commit.ravel(), strict=True):
+        var.fix(float(value))
+    for var, value in zip(fixed.containers.values(), np.round(ev_boxes), strict=True):
+        var.fix(float(value))
+    eev = Solver(options).solve(fixed).objective
     wait_and_see = Solver(options).solve(
         build_peak_model(data, anticipative=True).model).objective
+    return _Solved(report, commit, containers, lost, eev, wait_and_see)
+
+
+# ------------------------------------------------------------------- arrays
+def _solve_arrays(data: PeakData, options: SolveOptions) -> _Solved:
+    built, report, solver = solve_arrays_or_explain(
+        lambda elastic: build_peak_arrays(data), options)
+    assert solver.solution is not None
+    x = solver.solution
+    commit, containers, lost = x[built.commit[:, :, 0]], x[built.containers[:, 0]], x[built.lost]
+    ev = build_peak_arrays(_mean_scenario(data))
+    ev_solver = ArraySolver(ev.matrix, options)
+    ev_solver.solve()
+    assert ev_solver.solution is not None
+    ev_plan = (ev_solver.solution[ev.commit].ravel(),
+               np.round(ev_solver.solution[ev.containers]).ravel())
+    return _Solved(report, commit, containers, lost,
+                   eev=_mean_over_scenarios(data, options, ev_plan),
+                   wait_and_see=_mean_over_scenarios(data, options))
+
+
+def _mean_over_scenarios(data: PeakData, options: SolveOptions,
+                         stage_one: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """The mean over the scenarios of each one's own optimum: with stage one free, the
+    wait-and-see cost (the anticipative model separates by scenario); with stage one fixed
+    (units [sku, commit route], whole containers [box route]), its expected cost, EEV (the
+    recourse separates by scenario once stage one is fixed). One single-scenario model,
+    its demand and supply rows changed in place for each scenario; with stage one fixed it
+    is an LP re-solved from the last basis (at 200 SKUs x 200 scenarios: 3.5 s, against
+    47 s as MILPs and 95 s for the whole recourse model with stage one fixed by bounds)."""
+    one = build_peak_arrays(_one_scenario(data, 0), relaxed=stage_one is not None)
+    solver = ArraySolver(one.matrix, options)
+    if stage_one is not None:
+        commit, boxes = stage_one
+        solver.change_col_bounds(one.commit, commit, commit)
+        solver.change_col_bounds(one.containers, boxes, boxes)
+    demand, inflow = data.demand_rows(), data.inflow_rows()
+    total = 0.0
+    for k in range(data.demand.shape[0]):
+        if k:
+            solver.change_row_bounds(one.demand_met, demand[..., k].ravel(),
+                                     demand[..., k].ravel())
+            solver.change_row_bounds(one.balance, inflow[..., k].ravel(), inflow[..., k].ravel())
+        total += solver.solve(warm=False).objective
+    return total / data.demand.shape[0]
+
+
+# ------------------------------------------------------------------- the plan
+SOLVE: dict[str, Callable[[PeakData, SolveOptions], _Solved]] = {
+    "arrays": _solve_arrays, "pyomo": _solve_pyomo}
+"""How each backend builds and solves: arrays by default (the Pyomo build and hand-off take
+two orders of magnitude longer at a real catalogue's size), Pyomo as the readable reference
+the tests compare against."""
+
+
+def solve_peak(data: PeakData, options: SolveOptions | None = None,
+               backend: Backend = "arrays") -> Outcome:
+    """The recourse plan, with its value against the mean-demand plan (VSS) and against
+    perfect foresight (EVPI), built and solved by ``backend``."""
+    solved = SOLVE[backend](data, options or DEFAULT_OPTIONS)
+    report, recourse = solved.report, solved.report.objective
     base, routes = data.base, data.base.routes
-    commits = [(base.skus[s], routes[r], var.value or 0.0)
-               for (s, r, _), var in model.commit.items() if (var.value or 0.0) > 1e-6]
-    depart = data.first_week - max((routes[r].lead_weeks for r in data.commit), default=0)
-    shipments = [ShipmentLine(week=max(depart, 1), sku=sku, origin=route.origin,
+    s_idx, c_idx = np.nonzero(solved.commit > 1e-6)
+    units = solved.commit[s_idx, c_idx]
+    commits = [(base.skus[s], routes[data.commit[c]], float(u))
+               for s, c, u in zip(s_idx, c_idx, units, strict=True)]
+    week = max(data.first_week + data.depart - 1, 1)
+    shipments = [ShipmentLine(week=week, sku=sku, origin=route.origin,
                               destination=route.destination, mode=route.mode,
-                              units=round(units, 3)) for sku, route, units in commits]
-    summary = {"expected_cost_rp_cny": recourse, "ev_plan_expected_cost_eev_cny": eev,
-               "wait_and_see_cost_ws_cny": wait_and_see, "vss_cny": eev - recourse,
-               "evpi_cny": recourse - wait_and_see,
-               "committed_units": float(sum(u for *_, u in commits)),
-               "expected_lost_units": float(np.mean([sum(
-                   (model.lost[s, mk, t, k].value or 0.0) for s in range(len(base.skus))
-                   for mk in data.markets for t in range(1, data.weeks + 1))
-                   for k in range(data.demand.shape[0])])),
+                              units=round(u, 3)) for sku, route, u in commits]
+    summary = {"expected_cost_rp_cny": recourse, "ev_plan_expected_cost_eev_cny": solved.eev,
+               "wait_and_see_cost_ws_cny": solved.wait_and_see,
+               "vss_cny": solved.eev - recourse, "evpi_cny": recourse - solved.wait_and_see,
+               "committed_units": float(units.sum()),
+               "expected_lost_units": float(solved.lost.sum() / data.demand.shape[0]),
                "scenarios": float(data.demand.shape[0])}
+    boxes = [routes[r] for r in data.boxes]
     plan = Plan(kind="peak", takes_over=[], scenario=base.scenario,
                 scenario_hash=base.scenario_hash, weeks=base.weeks, objective_cny=recourse,
-                costs_cny=summary,
-                shipments=shipments,
-                containers={f"{routes[r].name}": float(round(var.value or 0.0))
-                            for (r, _), var in model.containers.items()},
+                costs_cny=summary, shipments=shipments,
+                containers={route.name: float(round(n))
+                            for route, n in zip(boxes, solved.containers, strict=True)},
                 solver={"status": report.status, "gap": report.gap})
-    commit_table = pd.DataFrame([(sku, route.name, units)
-                                 for sku, route, units in commits],
-                                columns=["sku", "route", "units"])
+    commit_table = pd.DataFrame({"sku": [c[0] for c in commits],
+                                 "route": [c[1].name for c in commits], "units": units})
     lines = pd.DataFrame([(line.week, line.sku, line.origin, line.destination, line.mode,
                            line.units, route.mean_days)
                           for line, (_, route, _) in zip(shipments, commits, strict=True)],
                          columns=["week", "sku", "origin", "destination", "mode", "units",
                                   "mean_days"])
-    boxes = {(routes[r].origin, routes[r].destination, routes[r].mode, max(depart, 1)):
-             var.value or 0.0 for (r, _), var in model.containers.items()}
+    booked = {(route.origin, route.destination, route.mode, week): float(n)
+              for route, n in zip(boxes, solved.containers, strict=True)}
     return Outcome(plan, summary, {
         "commitments": commit_table,
         "value": pd.DataFrame({"measure": list(summary), "value": list(summary.values())}),
-        "bookings": booking_list(lines, boxes, data.start, data.booking_lead_days)}, report)
+        "bookings": booking_list(lines, booked, data.start, data.booking_lead_days)}, report)
 
 
 def optimize_peak(scenario: Scenario, options: SolveOptions | None = None,
-                  state: OpeningState | None = None) -> Outcome:
+                  state: OpeningState | None = None, backend: Backend = "arrays") -> Outcome:
     """The two-stage plan for the scenario's ``planning.peak`` window, from the opening
     ``state`` when one is given."""
-    return solve_peak(peak_data(scenario, state=state), options)
+    return solve_peak(peak_data(scenario, state=state), options, backend)
