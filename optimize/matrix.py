@@ -190,11 +190,17 @@ def _column_wise(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n_rows:
 
 
 def _flat(ids: np.ndarray, lower: Any, upper: Any) -> tuple[np.ndarray, ...]:
-    """Ids and bounds broadcast to the ids' shape, flat and contiguous for highspy."""
+    """Ids and their bounds, flat and contiguous for highspy: a bound with as many values as
+    there are ids is taken in their order, any other broadcasts to the ids' shape."""
     ids = np.asarray(ids)
-    return (ids.astype(np.int32).ravel(),
-            np.ascontiguousarray(np.broadcast_to(np.asarray(lower, float), ids.shape)).ravel(),
-            np.ascontiguousarray(np.broadcast_to(np.asarray(upper, float), ids.shape)).ravel())
+
+    def fit(bound: Any) -> np.ndarray:
+        bound = np.asarray(bound, float)
+        if bound.size != ids.size:
+            bound = np.broadcast_to(bound, ids.shape)
+        return np.ascontiguousarray(bound).ravel()
+
+    return ids.astype(np.int32).ravel(), fit(lower), fit(upper)
 
 
 _CONDITIONS = {
