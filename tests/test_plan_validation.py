@@ -14,6 +14,7 @@ import yaml
 from experiments.cli.main import main
 from sim.execution import check_plan
 from sim.plan import (
+    LARGE_PLAN_LINES,
     AdSpendLine,
     FulfilmentLine,
     Plan,
@@ -148,3 +149,29 @@ def test_the_cli_refuses_a_negative_spend_plan_in_one_line(tmp_path):
     lines = err.getvalue().strip().splitlines()
     assert len(lines) == 1
     assert "ad_spend.3.spend_cny_per_day: must be >= 0 (got -1000000.0)" in lines[0]
+
+
+def test_a_large_plan_is_json_text_read_back_equal(tmp_path):
+    """A plan past LARGE_PLAN_LINES is written as JSON (fast both ways) even to plan.yaml,
+    and reads back equal; a small one stays block-style YAML."""
+    lines = [dict(FULFILMENT_LINE, week=1 + i % 8, units=float(i % 97) + 0.125)
+             for i in range(LARGE_PLAN_LINES + 1)]
+    large = load_plan(write(tmp_path, plan_document(fulfilment=lines)))
+    path = save_plan(large, tmp_path / "large.yaml")
+    assert path.read_text(encoding="utf-8").startswith("{")
+    assert load_plan(path) == large
+    small = load_plan(write(tmp_path, plan_document()))
+    text = save_plan(small, tmp_path / "small.yaml").read_text(encoding="utf-8")
+    assert text.startswith("kind: channels") and load_plan(tmp_path / "small.yaml") == small
+
+
+def test_json_text_is_read_as_strictly_as_yaml(tmp_path):
+    path = tmp_path / "plan.yaml"
+    text = json.dumps(plan_document())
+    path.write_text(text.replace('"weeks": 8', '"weeks": 8, "weeks": 9'), encoding="utf-8")
+    with pytest.raises(PlanFileError, match="'weeks' given twice"):
+        load_plan(path)
+    # a YAML flow mapping that is not JSON is still read as YAML
+    path.write_text(yaml.safe_dump(plan_document(), default_flow_style=True), encoding="utf-8")
+    assert not path.read_text(encoding="utf-8").startswith('{"')
+    assert load_plan(path).weeks == 8

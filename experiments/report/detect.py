@@ -8,6 +8,7 @@ directory that has none of them or lacks a table its kind must have.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -87,11 +88,13 @@ def detect(directory: Path) -> Result:
 
 
 def _from_plan(directory: Path) -> Result:
-    """The plan, read with libyaml: ``sim.plan.load_plan``'s pure-Python parser takes ~2 s
-    on the 1 MB plan of a year's channel mix, libyaml ~0.5 s."""
+    """The plan, read with libyaml (``sim.plan.load_plan``'s strict reader takes ~2 s on
+    the 1 MB plan of a year's channel mix, libyaml ~0.5 s), or with json when it is JSON
+    text, as plans of more than ``sim.plan.LARGE_PLAN_LINES`` lines are written."""
     try:
-        data = yaml.load((directory / "plan.yaml").read_text(encoding="utf-8"),
-                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        text = (directory / "plan.yaml").read_text(encoding="utf-8")
+        data = (json.loads(text) if text.lstrip().startswith("{")
+                else yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
         plan = Plan.model_validate(data)
     except (OSError, ValueError, yaml.YAMLError, ValidationError) as exc:
         reason = str(exc).splitlines()[0]
