@@ -65,9 +65,3 @@ def open_disputes(t: int, net: Network, rng: np.random.Generator, tickets: Answe
     return disputed, cost_cny
 
 
-def satisfied(first_response_hours: np.ndarray, resolution_hours: np.ndarray,
-              disputed: np.ndarray, first_response_sla_hours: float,
-              resolution_sla_hours: float) -> np.ndarray:
-    """Tickets answered and resolved within their SLAs and not disputed."""
-    return ((first_response_hours <= first_response_sla_hours)
-            & (resolution_hours <= resolution_sla_hours) & ~disputed)

@@ -146,3 +146,11 @@ class ServiceState:
                      first_response_hours=tickets.first_response,
                      resolution_hours=tickets.resolution, market=tickets.market,
                      disputed=disputed, dispute_cost_cny=cost_cny)
+
+
+def satisfied(first_response_hours: np.ndarray, resolution_hours: np.ndarray,
+              disputed: np.ndarray, first_response_sla_hours: float,
+              resolution_sla_hours: float) -> np.ndarray:
+    """Tickets answered and resolved within their SLAs and not disputed."""
+    return ((first_response_hours <= first_response_sla_hours)
+            & (resolution_hours <= resolution_sla_hours) & ~disputed)

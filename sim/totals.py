@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim import economics
 from sim.network import Network
+from sim.service import satisfied
 
 
 class OrderTotals:
@@ -119,9 +120,6 @@ class TicketTotals:
         self.dispute_cost_cny = 0.0
         self._arrived = np.zeros(days + 1, dtype=np.int64)
         self._answered = np.zeros(days + 1, dtype=np.int64)
-        # Imported here: sim.disputes imports the order records that feed these totals.
-        from sim.disputes import satisfied
-        self._satisfied = satisfied
 
     def add(self, tickets: pd.DataFrame) -> None:
         arrival = tickets["arrival_hour"].to_numpy()
@@ -132,7 +130,7 @@ class TicketTotals:
         self.tickets += int(steady.sum())
         self.first_in_sla += int((first[steady] <= self.first_sla).sum())
         self.resolved_in_sla += int((resolution[steady] <= self.resolution_sla).sum())
-        self.satisfied += int(self._satisfied(
+        self.satisfied += int(satisfied(
             first[steady], resolution[steady], disputed[steady], self.first_sla,
             self.resolution_sla).sum())
         self.disputes += int(disputed[steady].sum())

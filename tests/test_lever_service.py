@@ -15,9 +15,8 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from experiments.report import pnl
-from sim.disputes import satisfied
 from sim.model import simulate
-from sim.service import ServiceDesk
+from sim.service import ServiceDesk, satisfied
 from sim.staffing import agents_by_day
 from tests.conftest import load
 
