@@ -119,6 +119,11 @@ class Shares:
     containers: np.ndarray  # containers [family, fcl route, week]
     contracts: np.ndarray   # share of each contract [family, contract route]
 
+    def of(self, family: int) -> Shares:
+        """One family's parts (its row of every array)."""
+        return Shares(self.parcel[family], self.bulk[family], self.space[family],
+                      self.containers[family], self.contracts[family])
+
 
 def _split(used: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Shares [family, ...] of a capacity, in proportion to ``used`` [family, ...]; where no
@@ -160,16 +165,16 @@ def shares(data: ChannelData, sets: RouteSets, families: np.ndarray, plan: Chann
         contracts=_split(contracted, demand) * plan.use_mode[None])
 
 
-def _family_plan(data: ChannelData, members: np.ndarray, share: dict[str, np.ndarray],
+def _family_plan(data: ChannelData, members: np.ndarray, share: Shares,
                  options: SolveOptions) -> tuple[ChannelSolution, SolveReport]:
     """Plan one family's SKUs by an LP within its ``share`` of every shared capacity, its
     containers and contract switches fixed at its share of the family plan's."""
     sub = sku_subset(data, members)
     model = build_core_arrays(sub, channel_options(sub))
     solver = ArraySolver(model.matrix, options)
-    fixed = [("containers", share["containers"])]
+    fixed = [("containers", share.containers)]
     if model.contract_routes:
-        fixed.append(("use_mode", share["contracts"]))
+        fixed.append(("use_mode", share.contracts))
     for name, values in fixed:
         solver.change_col_bounds(model.column(name), values, values)
         solver.make_continuous(model.column(name))
@@ -178,11 +183,11 @@ def _family_plan(data: ChannelData, members: np.ndarray, share: dict[str, np.nda
     bulk = np.array([sub.bulk_capacity_m3[k][: sub.weeks] for k in sets.bulk_modes])
     space = np.array([[sub.warehouse_m3[sub.warehouses[h]]] for h in model.spaces])
     solver.change_row_bounds(model.row("parcel_capacity"), -INF,
-                             share["parcel"] * parcel.reshape(share["parcel"].shape))
+                             share.parcel * parcel.reshape(share.parcel.shape))
     solver.change_row_bounds(model.row("bulk_capacity"), -INF,
-                             share["bulk"] * bulk.reshape(share["bulk"].shape))
+                             share.bulk * bulk.reshape(share.bulk.shape))
     solver.change_row_bounds(model.row("warehouse_space"), -INF,
-                             share["space"] * space.reshape(-1, 1))
+                             share.space * space.reshape(-1, 1))
     report = solver.solve()
     assert solver.solution is not None
     model.load(solver.solution)
@@ -221,9 +226,7 @@ def solve_decomposed(data: ChannelData, options: SolveOptions, families: int = F
     for f in range(int(labels.max()) + 1):
         members = np.flatnonzero(labels == f)
         try:
-            part, report = _family_plan(data, members, {
-                "parcel": split.parcel[f], "bulk": split.bulk[f], "space": split.space[f],
-                "containers": split.containers[f], "contracts": split.contracts[f]}, options)
+            part, report = _family_plan(data, members, split.of(f), options)
         except Infeasible:
             raise SolveError(
                 f"planning by families: family {f + 1}'s share of the shared capacities "
